@@ -1,0 +1,3 @@
+module github.com/zdmctl/zdmctl
+
+go 1.26.0
