@@ -18,7 +18,9 @@ func (inv *Inventory) EffectiveVars(host string, overrides map[string]any) (map[
 // "all", a group name, a host name, a glob, or a comma-separated list of
 // those; an entry starting with "!" excludes. An entry that matches nothing
 // is an error naming it.
-func (inv *Inventory) Select(pattern string) ([]*Host, error) { return nil, errors.New("not built yet") }
+func (inv *Inventory) Select(pattern string) ([]*Host, error) {
+	return nil, errors.New("not built yet")
+}
 
 // IsSecretKey reports whether values under key are secret: names ending in
 // password, token or secret (case-insensitive), or marked secret in the file.
