@@ -14,6 +14,10 @@ type Inventory struct {
 	// SecretKeys are var names explicitly marked secret in the file
 	// (in addition to names ending in password, token or secret).
 	SecretKeys []string
+
+	// refKeys are var names whose value is an env:/file: reference somewhere
+	// in the file; they are treated as secret too.
+	refKeys map[string]bool
 }
 
 // Group is a named set of hosts with its own vars.
