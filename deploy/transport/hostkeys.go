@@ -1,0 +1,207 @@
+package transport
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// HostKeyUnknownError: the host is not in known_hosts and new keys are not
+// accepted. It is wrapped in an AuthError.
+type HostKeyUnknownError struct {
+	Addr        string // known_hosts form: host or [host]:port
+	Fingerprint string // SHA256:...
+	KeyType     string
+	File        string
+}
+
+func (e *HostKeyUnknownError) Error() string {
+	return fmt.Sprintf("host key for %s is not known (%s key %s) and %s has no entry for it; verify it and add it (e.g. ssh-keyscan), or accept new host keys",
+		e.Addr, e.KeyType, e.Fingerprint, e.File)
+}
+
+// HostKeyChangedError: known_hosts holds other keys for the host than the
+// one it presented. It is wrapped in an AuthError and never overridden.
+type HostKeyChangedError struct {
+	Addr  string
+	Known []knownhosts.KnownKey
+	Got   ssh.PublicKey
+}
+
+func (e *HostKeyChangedError) Error() string {
+	var known []string
+	for _, k := range e.Known {
+		known = append(known, fmt.Sprintf("%s (%s, %s:%d)", ssh.FingerprintSHA256(k.Key), k.Key.Type(), k.Filename, k.Line))
+	}
+	return fmt.Sprintf("HOST KEY CHANGED for %s: known_hosts has %s, the server presented %s (%s); this may be a man-in-the-middle attack or a reinstalled host; if the change is expected, remove the old key with: ssh-keygen -R '%s'",
+		e.Addr, strings.Join(known, ", "), ssh.FingerprintSHA256(e.Got), e.Got.Type(), e.Addr)
+}
+
+// knownHostsLocks serialises reading and appending each known_hosts file
+// within this process (hosts are dialed in parallel).
+var knownHostsLocks sync.Map // path -> *sync.Mutex
+
+func lockFile(path string) func() {
+	m, _ := knownHostsLocks.LoadOrStore(path, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// hostKeyChecker verifies host keys of one endpoint against a known_hosts file.
+type hostKeyChecker struct {
+	file      string
+	acceptNew bool
+}
+
+// loadKnownHosts returns a knownhosts callback, or nil if the file does not
+// exist (every host unknown).
+func loadKnownHosts(file string) (ssh.HostKeyCallback, error) {
+	cb, err := knownhosts.New(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("known_hosts %s: %w", file, err)
+	}
+	return cb, nil
+}
+
+// knownKeys lists the keys recorded for addr (host:port).
+func knownKeys(cb ssh.HostKeyCallback, addr string) []knownhosts.KnownKey {
+	if cb == nil {
+		return nil
+	}
+	// Probe with a throwaway key: the mismatch error lists every recorded key.
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil
+	}
+	probe, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return nil
+	}
+	var ke *knownhosts.KeyError
+	if errors.As(cb(addr, probeAddr(addr), probe), &ke) {
+		return ke.Want
+	}
+	return nil
+}
+
+func probeAddr(addr string) net.Addr {
+	if a, err := net.ResolveTCPAddr("tcp", addr); err == nil && a.IP != nil {
+		return a
+	}
+	return &net.TCPAddr{IP: net.IPv4zero, Port: 22}
+}
+
+// hostKeyAlgorithms returns the algorithms to offer for addr: those of the
+// keys already recorded first, so that a server with several host keys
+// presents the one we know (golang/go#29286), then the defaults. Nil when
+// nothing is recorded (library defaults).
+func hostKeyAlgorithms(known []knownhosts.KnownKey) []string {
+	if len(known) == 0 {
+		return nil
+	}
+	var algos []string
+	add := func(a string) {
+		for _, x := range algos {
+			if x == a {
+				return
+			}
+		}
+		algos = append(algos, a)
+	}
+	for _, k := range known {
+		switch t := k.Key.Type(); t {
+		case ssh.KeyAlgoRSA:
+			add(ssh.KeyAlgoRSASHA512)
+			add(ssh.KeyAlgoRSASHA256)
+		default:
+			add(t)
+		}
+	}
+	for _, a := range ssh.SupportedAlgorithms().HostKeys {
+		add(a)
+	}
+	return algos
+}
+
+// callback returns the HostKeyCallback for one handshake.
+func (c *hostKeyChecker) callback(base ssh.HostKeyCallback) ssh.HostKeyCallback {
+	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		err := c.check(base, hostname, remote, key)
+		if err == nil || !c.isUnknown(err) || !c.acceptNew {
+			return err
+		}
+		return c.record(hostname, remote, key)
+	}
+}
+
+func (c *hostKeyChecker) isUnknown(err error) bool {
+	var u *HostKeyUnknownError
+	return errors.As(err, &u)
+}
+
+func (c *hostKeyChecker) check(cb ssh.HostKeyCallback, hostname string, remote net.Addr, key ssh.PublicKey) error {
+	addr := knownhosts.Normalize(hostname)
+	unknown := &HostKeyUnknownError{Addr: addr, Fingerprint: ssh.FingerprintSHA256(key), KeyType: key.Type(), File: c.file}
+	if cb == nil {
+		return unknown
+	}
+	err := cb(hostname, remote, key)
+	var ke *knownhosts.KeyError
+	var re *knownhosts.RevokedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ke) && len(ke.Want) == 0:
+		return unknown
+	case errors.As(err, &ke):
+		return &HostKeyChangedError{Addr: addr, Known: ke.Want, Got: key}
+	case errors.As(err, &re):
+		return fmt.Errorf("host key for %s (%s) is marked @revoked in %s:%d", addr, ssh.FingerprintSHA256(key), re.Revoked.Filename, re.Revoked.Line)
+	}
+	return fmt.Errorf("check host key for %s: %w", addr, err)
+}
+
+// record appends key for hostname to the known_hosts file (plain host name,
+// [host]:port for ports other than 22), as OpenSSH's accept-new does.
+func (c *hostKeyChecker) record(hostname string, remote net.Addr, key ssh.PublicKey) error {
+	unlock := lockFile(c.file)
+	defer unlock()
+	// Another connection may have recorded this host meanwhile.
+	cb, err := loadKnownHosts(c.file)
+	if err != nil {
+		return err
+	}
+	if err := c.check(cb, hostname, remote, key); err == nil || !c.isUnknown(err) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(c.file), 0o700); err != nil {
+		return fmt.Errorf("record host key: %w", err)
+	}
+	line := knownhosts.Line([]string{knownhosts.Normalize(hostname)}, key) + "\n"
+	if old, err := os.ReadFile(c.file); err == nil && len(old) > 0 && !bytes.HasSuffix(old, []byte("\n")) {
+		line = "\n" + line
+	}
+	f, err := os.OpenFile(c.file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("record host key: %w", err)
+	}
+	if _, err := f.WriteString(line); err != nil {
+		f.Close()
+		return fmt.Errorf("record host key in %s: %w", c.file, err)
+	}
+	return f.Close()
+}
