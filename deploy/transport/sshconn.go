@@ -33,6 +33,7 @@ type SSH struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+	lost      chan struct{} // closed when the SSH transport has ended
 
 	mu      sync.Mutex
 	deadErr error                 // why the connection died, nil while alive
@@ -47,6 +48,7 @@ func newSSHConn(name, loginUser string, client *ssh.Client, jumps []*ssh.Client,
 		name: name, user: loginUser, client: client, jumps: jumps,
 		sem:    make(chan struct{}, maxExecSessions),
 		closed: make(chan struct{}),
+		lost:   make(chan struct{}),
 		sftps:  map[bool]*sftp.Client{},
 		names:  map[string]string{}, ids: map[string]int{},
 		sftpMu: map[bool]*sync.Mutex{false: {}, true: {}},
@@ -59,6 +61,7 @@ func newSSHConn(name, loginUser string, client *ssh.Client, jumps []*ssh.Client,
 		default:
 			c.fail(fmt.Errorf("connection lost: %v", err))
 		}
+		close(c.lost)
 	}()
 	return c
 }
@@ -130,7 +133,17 @@ func (c *SSH) dead() error {
 }
 
 // transportErr turns err into an UnreachableError when the connection died.
+// A session failing for transport reasons usually shows up a moment before
+// the connection reader notices, so give it that moment.
 func (c *SSH) transportErr(what string, err error) error {
+	var oce *ssh.OpenChannelError
+	if !errors.As(err, &oce) {
+		select {
+		case <-c.lost:
+		case <-c.closed:
+		case <-time.After(lostGrace):
+		}
+	}
 	if d := c.dead(); d != nil {
 		return &UnreachableError{Host: c.name, Err: d}
 	}
@@ -141,6 +154,10 @@ func (c *SSH) transportErr(what string, err error) error {
 	}
 	return fmt.Errorf("%s: %s: %w", c.name, what, err)
 }
+
+// lostGrace is how long a failed session waits for the connection to be
+// declared lost before reporting a plain error.
+const lostGrace = 500 * time.Millisecond
 
 func (c *SSH) acquire(ctx context.Context) error {
 	select {

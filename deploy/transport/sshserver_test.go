@@ -5,7 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/binary"
+	
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -342,5 +342,18 @@ func (e *env) host() *inventory.Host {
 	return &inventory.Host{Name: "h1", Address: "127.0.0.1", Port: e.srv.port(), User: "tester", IdentityFile: e.key, Connection: "ssh"}
 }
 
-// u32 is used by tests building raw payloads.
-func u32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
+
+func stringsReader(s string) io.Reader { return &stringReader{s: s} }
+
+type stringReader struct{ s string }
+
+func (r *stringReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	n := copy(p, r.s)
+	r.s = r.s[n:]
+	return n, nil
+}
+
+func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
