@@ -92,7 +92,7 @@ func sudoDenied(exitCode int, stderr []byte) (string, bool) {
 	}
 	for _, line := range strings.Split(string(stderr), "\n") {
 		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "sudo:") && !strings.Contains(line, "sudo") {
+		if !strings.HasPrefix(line, "sudo:") && !strings.HasPrefix(line, "Sorry, user ") && !strings.Contains(line, "sudoers") {
 			continue
 		}
 		for _, r := range sudoRefusals {

@@ -67,8 +67,8 @@ func TestKeyAuthExec(t *testing.T) {
 	if err != nil || string(res.Stdout) != "it's|x y" {
 		t.Fatalf("env: %q %v", res.Stdout, err)
 	}
-	if e.srv.users[0] != "tester" {
-		t.Fatalf("user %v", e.srv.users)
+	if u := e.srv.lastUser(); u != "tester" {
+		t.Fatalf("user %v", u)
 	}
 }
 
@@ -191,15 +191,17 @@ func TestSSHConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustRun(t, c, "true")
-	if got := e.srv.users[len(e.srv.users)-1]; got != "cfguser" {
+	if got := e.srv.lastUser(); got != "cfguser" {
 		t.Fatalf("user %q", got)
 	}
 	// The inventory's user wins over the config.
 	h.User = "invuser"
-	if _, err := dial(t, h, opts); err != nil {
+	c, err = dial(t, h, opts)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := e.srv.users[len(e.srv.users)-1]; got != "invuser" {
+	mustRun(t, c, "true")
+	if got := e.srv.lastUser(); got != "invuser" {
 		t.Fatalf("user %q", got)
 	}
 	// Negated pattern: proxy-9 falls to "Host *" (port 1: unreachable).
@@ -284,8 +286,8 @@ func TestConcurrentExecOneConnection(t *testing.T) {
 	if got := e.srv.conns.Load(); got != 1 {
 		t.Fatalf("%d connections, want 1", got)
 	}
-	if e.srv.maxOpen != maxExecSessions {
-		t.Fatalf("max concurrent sessions %d, want %d", e.srv.maxOpen, maxExecSessions)
+	if _, _, maxOpen := e.srv.snapshot(); maxOpen != maxExecSessions {
+		t.Fatalf("max concurrent sessions %d, want %d", maxOpen, maxExecSessions)
 	}
 }
 

@@ -39,14 +39,16 @@ func TestProxyJumpTwoHops(t *testing.T) {
 	if got := mustRun(t, c, "echo via-jumps"); got != "via-jumps\n" {
 		t.Fatalf("got %q", got)
 	}
-	if len(b1.forwarded) != 1 || b1.forwarded[0] != "127.0.0.1:"+strconv.Itoa(b2.port()) {
-		t.Fatalf("bastion1 forwarded %v", b1.forwarded)
+	u1, f1, _ := b1.snapshot()
+	u2, f2, _ := b2.snapshot()
+	if len(f1) != 1 || f1[0] != "127.0.0.1:"+strconv.Itoa(b2.port()) {
+		t.Fatalf("bastion1 forwarded %v", f1)
 	}
-	if len(b2.forwarded) != 1 || b2.forwarded[0] != "127.0.0.1:"+strconv.Itoa(e.srv.port()) {
-		t.Fatalf("bastion2 forwarded %v", b2.forwarded)
+	if len(f2) != 1 || f2[0] != "127.0.0.1:"+strconv.Itoa(e.srv.port()) {
+		t.Fatalf("bastion2 forwarded %v", f2)
 	}
-	if b1.users[0] != "jumper" || b2.users[0] != "b2user" || e.srv.users[0] != "tester" {
-		t.Fatalf("users %v %v %v", b1.users, b2.users, e.srv.users)
+	if u1[0] != "jumper" || u2[0] != "b2user" || e.srv.lastUser() != "tester" {
+		t.Fatalf("users %v %v %v", u1, u2, e.srv.lastUser())
 	}
 	// Files work through the jumps as well.
 	p := filepath.Join(t.TempDir(), "f")

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/pkg/sftp"
@@ -203,25 +204,32 @@ func (s *testServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			}
 			req.Reply(true, nil)
 			cmd = exec.Command("sh", "-c", p.Cmd)
+			s.mu.Lock()
 			cmd.Env = append(append(os.Environ(), s.env...), env...)
+			s.mu.Unlock()
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = ch, ch, ch.Stderr()
-			go func() {
-				for r := range reqs {
-					if r.Type == "signal" && cmd.Process != nil {
-						cmd.Process.Kill()
-					}
-					if r.WantReply {
-						r.Reply(false, nil)
-					}
-				}
-			}()
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			code := 0
-			if err := cmd.Run(); err != nil {
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					code = ee.ExitCode()
-				} else {
-					code = 127
+			if err := cmd.Start(); err != nil {
+				code = 127
+			} else {
+				go func() {
+					for r := range reqs {
+						if r.Type == "signal" {
+							syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+						}
+						if r.WantReply {
+							r.Reply(false, nil)
+						}
+					}
+				}()
+				if err := cmd.Wait(); err != nil {
+					var ee *exec.ExitError
+					if errors.As(err, &ee) {
+						code = ee.ExitCode()
+					} else {
+						code = 127
+					}
 				}
 			}
 			ch.SendRequest("exit-status", false, ssh.Marshal(struct{ C uint32 }{uint32(code)}))
@@ -357,3 +365,24 @@ func (r *stringReader) Read(p []byte) (int, error) {
 }
 
 func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
+
+// snapshot returns copies of the server's records (safe while serving).
+func (s *testServer) snapshot() (users, forwarded []string, maxOpen int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.users...), append([]string(nil), s.forwarded...), s.maxOpen
+}
+
+func (s *testServer) lastUser() string {
+	u, _, _ := s.snapshot()
+	if len(u) == 0 {
+		return ""
+	}
+	return u[len(u)-1]
+}
+
+func (s *testServer) addEnv(kv string) {
+	s.mu.Lock()
+	s.env = append(s.env, kv)
+	s.mu.Unlock()
+}
