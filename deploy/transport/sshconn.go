@@ -207,6 +207,7 @@ func (c *SSH) Exec(ctx context.Context, cmd string, opts ExecOptions) (ExecResul
 	case <-ctx.Done():
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
+		<-done // the output copiers have finished once Wait returns
 		return ExecResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: -1}, ctx.Err()
 	}
 	res := ExecResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}

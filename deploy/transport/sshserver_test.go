@@ -5,7 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	
+
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -349,7 +349,6 @@ func newEnv(t *testing.T) *env {
 func (e *env) host() *inventory.Host {
 	return &inventory.Host{Name: "h1", Address: "127.0.0.1", Port: e.srv.port(), User: "tester", IdentityFile: e.key, Connection: "ssh"}
 }
-
 
 func stringsReader(s string) io.Reader { return &stringReader{s: s} }
 
