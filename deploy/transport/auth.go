@@ -79,7 +79,7 @@ func (a *authSource) methods(ep endpoint) []ssh.AuthMethod {
 
 func (a *authSource) password(host string) (string, error) {
 	if a.opts.PasswordEnv != "" {
-		if pw, ok := os.LookupEnv(a.opts.PasswordEnv); ok {
+		if pw := os.Getenv(a.opts.PasswordEnv); pw != "" {
 			return pw, nil
 		}
 		if a.opts.PromptPassword == nil {

@@ -52,10 +52,12 @@ func Dial(ctx context.Context, h *inventory.Host, opts DialOptions) (Conn, error
 	if opts.KeepAlive <= 0 {
 		opts.KeepAlive = defaultKeepAlive
 	}
-	if opts.KnownHostsFile == "" {
-		opts.KnownHostsFile = "~/.ssh/known_hosts"
+	checker := &hostKeyChecker{file: opts.KnownHostsFile, acceptNew: opts.AcceptNewHostKeys}
+	if checker.file == "" {
+		checker.file = "~/.ssh/known_hosts"
+		checker.extra = []string{systemKnownHosts}
 	}
-	opts.KnownHostsFile = expandTilde(opts.KnownHostsFile)
+	checker.file = expandTilde(checker.file)
 	var cfg *sshConfig
 	if opts.SSHConfigFile != "none" {
 		path := opts.SSHConfigFile
@@ -86,7 +88,7 @@ func Dial(ctx context.Context, h *inventory.Host, opts DialOptions) (Conn, error
 		if len(clients) > 0 {
 			prev = clients[len(clients)-1]
 		}
-		c, err := connectEndpoint(ctx, prev, ep, auth, opts)
+		c, err := connectEndpoint(ctx, prev, ep, auth, checker, opts)
 		if err != nil {
 			closeAll()
 			if len(hops) > 0 {
@@ -204,7 +206,7 @@ func describeChain(hops []endpoint, failed int) string {
 
 // connectEndpoint opens the TCP stream to ep (directly, or forwarded by the
 // previous hop) and runs the SSH handshake, all within opts.Timeout.
-func connectEndpoint(ctx context.Context, prev *ssh.Client, ep endpoint, auth *authSource, opts DialOptions) (*ssh.Client, error) {
+func connectEndpoint(ctx context.Context, prev *ssh.Client, ep endpoint, auth *authSource, checker *hostKeyChecker, opts DialOptions) (*ssh.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	var conn net.Conn
@@ -218,12 +220,11 @@ func connectEndpoint(ctx context.Context, prev *ssh.Client, ep endpoint, auth *a
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", ep.addr(), err)
 	}
-	knownCB, err := loadKnownHosts(opts.KnownHostsFile)
+	knownCB, err := checker.load()
 	if err != nil {
 		conn.Close()
 		return nil, &hostKeyError{err}
 	}
-	checker := &hostKeyChecker{file: opts.KnownHostsFile, acceptNew: opts.AcceptNewHostKeys}
 	var keyErr error
 	hostKeyCB := checker.callback(knownCB)
 	cfg := &ssh.ClientConfig{

@@ -72,6 +72,23 @@ func TestKeyAuthExec(t *testing.T) {
 	}
 }
 
+func TestExecUnreadStdin(t *testing.T) {
+	e := newEnv(t)
+	c, err := dial(t, e.host(), e.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.NewReader(strings.Repeat("x", 8<<20))
+	res, err := c.Exec(context.Background(), "exit 0", ExecOptions{Stdin: big})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("exit %d err %v", res.ExitCode, err)
+	}
+	res, err = c.Exec(context.Background(), "wc -c", ExecOptions{Stdin: strings.NewReader(strings.Repeat("y", 3<<20))})
+	if err != nil || strings.TrimSpace(string(res.Stdout)) != "3145728" {
+		t.Fatalf("wc: %q %v", res.Stdout, err)
+	}
+}
+
 func TestWrongKeyIsAuthError(t *testing.T) {
 	e := newEnv(t)
 	h := e.host()

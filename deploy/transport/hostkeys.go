@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -60,19 +61,34 @@ func lockFile(path string) func() {
 
 // hostKeyChecker verifies host keys of one endpoint against a known_hosts file.
 type hostKeyChecker struct {
-	file      string
+	file      string   // the user's known_hosts: read and appended to
+	extra     []string // read only
 	acceptNew bool
 }
 
-// loadKnownHosts returns a knownhosts callback, or nil if the file does not
-// exist (every host unknown).
-func loadKnownHosts(file string) (ssh.HostKeyCallback, error) {
-	cb, err := knownhosts.New(file)
-	if errors.Is(err, os.ErrNotExist) {
+func (c *hostKeyChecker) load() (ssh.HostKeyCallback, error) {
+	return loadKnownHosts(append([]string{c.file}, c.extra...)...)
+}
+
+// systemKnownHosts is read (never written) besides the user's file when
+// DialOptions.KnownHostsFile is left at its default, as OpenSSH does.
+var systemKnownHosts = "/etc/ssh/ssh_known_hosts"
+
+// loadKnownHosts returns a knownhosts callback over the files that exist, or
+// nil if none does (every host unknown).
+func loadKnownHosts(files ...string) (ssh.HostKeyCallback, error) {
+	var existing []string
+	for _, f := range files {
+		if _, err := os.Stat(f); err == nil {
+			existing = append(existing, f)
+		}
+	}
+	if len(existing) == 0 {
 		return nil, nil
 	}
+	cb, err := knownhosts.New(existing...)
 	if err != nil {
-		return nil, fmt.Errorf("known_hosts %s: %w", file, err)
+		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
 	return cb, nil
 }
@@ -181,7 +197,7 @@ func (c *hostKeyChecker) record(hostname string, remote net.Addr, key ssh.Public
 	unlock := lockFile(c.file)
 	defer unlock()
 	// Another connection may have recorded this host meanwhile.
-	cb, err := loadKnownHosts(c.file)
+	cb, err := c.load()
 	if err != nil {
 		return err
 	}
@@ -203,5 +219,9 @@ func (c *hostKeyChecker) record(hostname string, remote net.Addr, key ssh.Public
 		f.Close()
 		return fmt.Errorf("record host key in %s: %w", c.file, err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	slog.Info("permanently added host key to known_hosts", "host", knownhosts.Normalize(hostname), "key", ssh.FingerprintSHA256(key), "file", c.file)
+	return nil
 }

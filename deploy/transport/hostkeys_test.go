@@ -152,3 +152,35 @@ func TestHostKeyAlgorithmsOrder(t *testing.T) {
 		t.Fatal("want library defaults when nothing is known")
 	}
 }
+
+func TestDefaultKnownHostsFiles(t *testing.T) {
+	e := newEnv(t) // HOME is e.dir, with no ~/.ssh yet
+	sys := filepath.Join(t.TempDir(), "ssh_known_hosts")
+	old := systemKnownHosts
+	systemKnownHosts = sys
+	t.Cleanup(func() { systemKnownHosts = old })
+	opts := e.opts
+	opts.KnownHostsFile = ""
+	var unknown *HostKeyUnknownError
+	if _, err := dial(t, e.host(), opts); !errors.As(err, &unknown) || unknown.File != filepath.Join(e.dir, ".ssh", "known_hosts") {
+		t.Fatalf("err = %v", err)
+	}
+	// Known system-wide: accepted, the user's file untouched.
+	knownHostsFor(t, sys, e.srv.port(), e.srv.hostKeys[0].PublicKey())
+	if _, err := dial(t, e.host(), opts); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(sys)
+	// accept-new records into ~/.ssh/known_hosts, creating ~/.ssh.
+	opts.AcceptNewHostKeys = true
+	if _, err := dial(t, e.host(), opts); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(e.dir, ".ssh"))
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("~/.ssh: %v %v", fi, err)
+	}
+	if fi, err := os.Stat(filepath.Join(e.dir, ".ssh", "known_hosts")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("known_hosts: %v %v", fi, err)
+	}
+}

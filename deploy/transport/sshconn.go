@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -65,6 +66,8 @@ func newSSHConn(name, loginUser string, client *ssh.Client, jumps []*ssh.Client,
 	}()
 	return c
 }
+
+var _ Conn = (*SSH)(nil)
 
 // Host is the inventory name of the host.
 func (c *SSH) Host() string { return c.name }
@@ -196,9 +199,23 @@ func (c *SSH) Exec(ctx context.Context, cmd string, opts ExecOptions) (ExecResul
 	}
 	defer sess.Close()
 	var stdout, stderr bytes.Buffer
-	sess.Stdout, sess.Stderr, sess.Stdin = &stdout, &stderr, opts.Stdin
+	sess.Stdout, sess.Stderr = &stdout, &stderr
+	var stdin io.WriteCloser
+	if opts.Stdin != nil {
+		// Our own copier: a command that exits without reading all its
+		// input is not a transport failure (Session.Wait would say so).
+		if stdin, err = sess.StdinPipe(); err != nil {
+			return ExecResult{}, fmt.Errorf("%s: stdin: %w", c.name, err)
+		}
+	}
 	if err := sess.Start(line); err != nil {
 		return ExecResult{}, c.transportErr("start command", err)
+	}
+	if stdin != nil {
+		go func() {
+			_, _ = io.Copy(stdin, opts.Stdin)
+			stdin.Close()
+		}()
 	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Wait() }()
