@@ -121,14 +121,20 @@ func probeAddr(addr string) net.Addr {
 	return &net.TCPAddr{IP: net.IPv4zero, Port: 22}
 }
 
-// hostKeyAlgorithms returns the algorithms to offer for addr: those of the
-// keys already recorded first, so that a server with several host keys
-// presents the one we know (golang/go#29286), then the defaults. Nil when
-// nothing is recorded (library defaults).
+// openSSHHostKeyOrder is OpenSSH's preference among plain host key
+// algorithms (ed25519 first), used instead of x/crypto's (ECDSA first) so
+// that a new host gets recorded with the key type ssh would record.
+var openSSHHostKeyOrder = []string{
+	ssh.KeyAlgoED25519,
+	ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+	ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256,
+}
+
+// hostKeyAlgorithms returns the algorithms to offer: those of the keys
+// already recorded for the host first, so that a server with several host
+// keys presents the one we know (golang/go#29286), then OpenSSH's order,
+// then whatever else the library supports.
 func hostKeyAlgorithms(known []knownhosts.KnownKey) []string {
-	if len(known) == 0 {
-		return nil
-	}
 	var algos []string
 	add := func(a string) {
 		for _, x := range algos {
@@ -146,6 +152,9 @@ func hostKeyAlgorithms(known []knownhosts.KnownKey) []string {
 		default:
 			add(t)
 		}
+	}
+	for _, a := range openSSHHostKeyOrder {
+		add(a)
 	}
 	for _, a := range ssh.SupportedAlgorithms().HostKeys {
 		add(a)

@@ -148,8 +148,8 @@ func TestHostKeyAlgorithmsOrder(t *testing.T) {
 	if len(got) < 3 || got[0] != ssh.KeyAlgoECDSA256 || got[1] != ssh.KeyAlgoED25519 {
 		t.Fatalf("got %v", got)
 	}
-	if hostKeyAlgorithms(nil) != nil {
-		t.Fatal("want library defaults when nothing is known")
+	if got := hostKeyAlgorithms(nil); got[0] != ssh.KeyAlgoED25519 || got[1] != ssh.KeyAlgoECDSA256 {
+		t.Fatalf("want OpenSSH's order when nothing is known, got %v", got)
 	}
 }
 
@@ -182,5 +182,20 @@ func TestDefaultKnownHostsFiles(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(e.dir, ".ssh", "known_hosts")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("known_hosts: %v %v", fi, err)
+	}
+}
+
+func TestAcceptNewRecordsOpenSSHPreferredType(t *testing.T) {
+	e := newEnv(t)
+	ed, ec := newEd25519Signer(t), newECDSASigner(t)
+	srv := newTestServer(t, serverOpts{hostKeys: []ssh.Signer{ec, ed}, authorized: []ssh.PublicKey{e.signer.PublicKey()}})
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	h := &inventory.Host{Name: "n", Address: "127.0.0.1", Port: srv.port(), User: "tester", IdentityFile: e.key}
+	if _, err := dial(t, h, DialOptions{KnownHostsFile: kh, SSHConfigFile: "none", AcceptNewHostKeys: true}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(kh)
+	if !strings.Contains(string(data), " ssh-ed25519 ") {
+		t.Fatalf("recorded %s", data)
 	}
 }
