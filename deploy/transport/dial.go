@@ -60,16 +60,19 @@ func Dial(ctx context.Context, h *inventory.Host, opts DialOptions) (Conn, error
 	checker.file = expandTilde(checker.file)
 	var cfg *sshConfig
 	if opts.SSHConfigFile != "none" {
-		path := opts.SSHConfigFile
-		if path == "" {
-			path = "~/.ssh/config"
+		paths := []string{expandTilde(opts.SSHConfigFile)}
+		if opts.SSHConfigFile == "" {
+			paths = []string{expandTilde("~/.ssh/config"), systemSSHConfig}
 		}
 		var err error
-		if cfg, err = loadSSHConfig(expandTilde(path)); err != nil {
+		if cfg, err = loadSSHConfig(paths...); err != nil {
 			return nil, &UnreachableError{Host: h.Name, Err: err}
 		}
 	}
 	target := resolveEndpoint(cfg, h.Address, h.Port, h.User, h.IdentityFile)
+	if target.proxyCommand != "" && target.proxyJump == "" {
+		return nil, &UnreachableError{Host: h.Name, Err: fmt.Errorf("ssh config sets ProxyCommand for %s: not supported, use ProxyJump", h.Address)}
+	}
 	hops, err := jumpHosts(cfg, target.proxyJump)
 	if err != nil {
 		return nil, &UnreachableError{Host: h.Name, Err: err}
@@ -111,6 +114,8 @@ type endpoint struct {
 	identities       []string
 	explicitIdentity bool
 	proxyJump        string
+	proxyCommand     string
+	hashKnownHosts   bool
 }
 
 func (e endpoint) addr() string { return net.JoinHostPort(e.host, strconv.Itoa(e.port)) }
@@ -119,7 +124,11 @@ func (e endpoint) addr() string { return net.JoinHostPort(e.host, strconv.Itoa(e
 // (port 0 or 22, user "" and identity "" mean "not set").
 func resolveEndpoint(cfg *sshConfig, alias string, port int, userName, identity string) endpoint {
 	hc := cfg.lookup(alias)
-	ep := endpoint{display: alias, host: alias, port: port, user: userName, proxyJump: hc.ProxyJump}
+	ep := endpoint{display: alias, host: alias, port: port, user: userName, proxyJump: hc.ProxyJump,
+		hashKnownHosts: hc.HashKnownHosts}
+	if !strings.EqualFold(hc.ProxyCommand, "none") {
+		ep.proxyCommand = hc.ProxyCommand
+	}
 	if hc.HostName != "" {
 		ep.host = hc.HostName
 	}
@@ -226,7 +235,9 @@ func connectEndpoint(ctx context.Context, prev *ssh.Client, ep endpoint, auth *a
 		return nil, &hostKeyError{err}
 	}
 	var keyErr error
-	hostKeyCB := checker.callback(knownCB)
+	epChecker := *checker
+	epChecker.hash = ep.hashKnownHosts
+	hostKeyCB := epChecker.callback(knownCB)
 	cfg := &ssh.ClientConfig{
 		User: ep.user,
 		Auth: auth.methods(ep),

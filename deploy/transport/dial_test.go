@@ -326,3 +326,48 @@ func TestExecContextCancel(t *testing.T) {
 	}
 	mustRun(t, c, "true") // the connection survives
 }
+
+func TestSSHConfigUserThenSystem(t *testing.T) {
+	e := newEnv(t)
+	os.MkdirAll(filepath.Join(e.dir, ".ssh"), 0o700)
+	// The user's file ends inside a Host block; the system file starts with
+	// global options that must not join that block.
+	os.WriteFile(filepath.Join(e.dir, ".ssh", "config"), []byte("Host elsewhere\n  User x\nHost proxy-1\n  HostName 127.0.0.1\n"), 0o600)
+	sys := filepath.Join(e.dir, "ssh_config")
+	os.WriteFile(sys, []byte("Port "+strconv.Itoa(e.srv.port())+"\nUser sysuser\nHashKnownHosts yes\nHost proxy-1\n  HostName 10.255.255.1\n  IdentityFile "+e.key+"\n"), 0o600)
+	old := systemSSHConfig
+	systemSSHConfig = sys
+	t.Cleanup(func() { systemSSHConfig = old })
+	opts := e.opts
+	opts.SSHConfigFile = ""
+	opts.KnownHostsFile = filepath.Join(e.dir, "kh")
+	opts.AcceptNewHostKeys = true
+	c, err := dial(t, &inventory.Host{Name: "p1", Address: "proxy-1", Port: 22}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, c, "true")
+	if u := e.srv.lastUser(); u != "sysuser" {
+		t.Fatalf("user %q", u)
+	}
+	data, _ := os.ReadFile(opts.KnownHostsFile)
+	if !strings.HasPrefix(string(data), "|1|") {
+		t.Fatalf("HashKnownHosts yes: recorded %q", data)
+	}
+	opts.AcceptNewHostKeys = false
+	if _, err := dial(t, &inventory.Host{Name: "p1", Address: "proxy-1", Port: 22}, opts); err != nil {
+		t.Fatalf("hashed entry not matched: %v", err)
+	}
+}
+
+func TestProxyCommandRefused(t *testing.T) {
+	e := newEnv(t)
+	cfg := filepath.Join(e.dir, "config")
+	os.WriteFile(cfg, []byte("Host pc\n  ProxyCommand nc %h %p\n"), 0o600)
+	opts := e.opts
+	opts.SSHConfigFile = cfg
+	_, err := dial(t, &inventory.Host{Name: "pc", Address: "pc"}, opts)
+	if !IsUnreachable(err) || !strings.Contains(err.Error(), "ProxyCommand") {
+		t.Fatalf("err = %v", err)
+	}
+}

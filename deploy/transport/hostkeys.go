@@ -64,6 +64,7 @@ type hostKeyChecker struct {
 	file      string   // the user's known_hosts: read and appended to
 	extra     []string // read only
 	acceptNew bool
+	hash      bool // record hashed host names (HashKnownHosts yes)
 }
 
 func (c *hostKeyChecker) load() (ssh.HostKeyCallback, error) {
@@ -216,7 +217,11 @@ func (c *hostKeyChecker) record(hostname string, remote net.Addr, key ssh.Public
 	if err := os.MkdirAll(filepath.Dir(c.file), 0o700); err != nil {
 		return fmt.Errorf("record host key: %w", err)
 	}
-	line := knownhosts.Line([]string{knownhosts.Normalize(hostname)}, key) + "\n"
+	name := knownhosts.Normalize(hostname)
+	if c.hash {
+		name = knownhosts.HashHostname(name)
+	}
+	line := knownhosts.Line([]string{name}, key) + "\n"
 	if old, err := os.ReadFile(c.file); err == nil && len(old) > 0 && !bytes.HasSuffix(old, []byte("\n")) {
 		line = "\n" + line
 	}

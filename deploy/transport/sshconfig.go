@@ -26,18 +26,29 @@ type configEntry struct {
 
 // hostConfig is what the config says about one host alias.
 type hostConfig struct {
-	HostName      string
-	User          string
-	Port          int
-	IdentityFiles []string
-	ProxyJump     string
+	HostName       string
+	User           string
+	Port           int
+	IdentityFiles  []string
+	ProxyJump      string
+	ProxyCommand   string
+	HashKnownHosts bool
 }
 
-// loadSSHConfig reads path; a missing file is an empty config.
-func loadSSHConfig(path string) (*sshConfig, error) {
+// systemSSHConfig is read after the user's file when DialOptions leave
+// SSHConfigFile at its default, as ssh does.
+var systemSSHConfig = "/etc/ssh/ssh_config"
+
+// loadSSHConfig reads the files in order (earlier files win); missing files
+// are skipped.
+func loadSSHConfig(paths ...string) (*sshConfig, error) {
 	cfg := &sshConfig{}
-	if err := cfg.read(path, 0); err != nil {
-		return nil, err
+	for _, p := range paths {
+		// Each file starts outside any Host block.
+		cfg.entries = append(cfg.entries, configEntry{})
+		if err := cfg.read(p, 0); err != nil {
+			return nil, err
+		}
 	}
 	return cfg, nil
 }
@@ -55,9 +66,7 @@ func (c *sshConfig) read(path string, depth int) error {
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	lineNo := 0
 	for sc.Scan() {
-		lineNo++
 		key, args := splitConfigLine(sc.Text())
 		if key == "" {
 			continue
@@ -82,7 +91,7 @@ func (c *sshConfig) read(path string, depth int) error {
 			}
 		default:
 			if len(args) == 0 {
-				return fmt.Errorf("ssh config %s:%d: %s without a value", path, lineNo, key)
+				continue // ssh would refuse it; ignoring is kinder to a run
 			}
 			if len(c.entries) == 0 {
 				c.entries = append(c.entries, configEntry{})
@@ -165,6 +174,10 @@ func (c *sshConfig) lookup(host string) hostConfig {
 				}
 			case "proxyjump":
 				hc.ProxyJump = val
+			case "proxycommand":
+				hc.ProxyCommand = val
+			case "hashknownhosts":
+				hc.HashKnownHosts = strings.EqualFold(val, "yes")
 			}
 		}
 	}
