@@ -75,6 +75,7 @@ var sudoRefusals = []string{
 	"a password is required",
 	"a terminal is required",
 	"no tty present",
+	"you must have a tty",
 	"is not in the sudoers file",
 	"is not allowed to execute",
 	"may not run sudo",

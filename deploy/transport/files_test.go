@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -202,5 +203,30 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 	}
 	if strings.Join(got, ",") != strings.Join(names, ",") {
 		t.Fatalf("dir holds %v, want %v", got, names)
+	}
+}
+
+func TestWriteFileLargeSizedReader(t *testing.T) {
+	_, c := sshConn(t)
+	data := make([]byte, 5<<20+123)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	path := filepath.Join(t.TempDir(), "zdm-proxy")
+	if err := c.WriteFile(context.Background(), path, bytes.NewReader(data), FileOptions{Mode: 0o755}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	if !bytes.Equal(got, data) {
+		t.Fatalf("content differs (%d vs %d bytes)", len(got), len(data))
+	}
+	sum, _, err := c.Checksum(context.Background(), path, false)
+	want := sha256.Sum256(data)
+	if err != nil || sum != hex.EncodeToString(want[:]) {
+		t.Fatalf("checksum %s %v", sum, err)
+	}
+	back, err := c.ReadFile(context.Background(), path, false)
+	if err != nil || !bytes.Equal(back, data) {
+		t.Fatalf("read back %d bytes, %v", len(back), err)
 	}
 }

@@ -19,6 +19,10 @@ var sftpServerPaths = []string{
 	"/usr/lib/sftp-server",
 }
 
+// sftpOptions: concurrent writes make large uploads (the proxy binary) fast;
+// a failed upload only ever leaves a temporary file, which is removed.
+var sftpOptions = []sftp.ClientOption{sftp.UseConcurrentWrites(true)}
+
 // sftpFor returns the connection's SFTP client for become (root, via
 // `sudo -n sftp-server`) or for the login user, creating it on first use.
 func (c *SSH) sftpFor(ctx context.Context, become bool) (*sftp.Client, error) {
@@ -39,7 +43,7 @@ func (c *SSH) sftpFor(ctx context.Context, become bool) (*sftp.Client, error) {
 	if root {
 		sc, err = c.startRootSFTP(ctx)
 	} else {
-		sc, err = sftp.NewClient(c.client)
+		sc, err = sftp.NewClient(c.client, sftpOptions...)
 		if err != nil {
 			err = c.transportErr("start sftp", err)
 		}
@@ -100,7 +104,7 @@ func (c *SSH) startRootSFTP(ctx context.Context) (*sftp.Client, error) {
 		sess.Close()
 		return nil, c.transportErr("start sftp as root", err)
 	}
-	sc, err := sftp.NewClientPipe(stdout, stdin)
+	sc, err := sftp.NewClientPipe(stdout, stdin, sftpOptions...)
 	if err != nil {
 		sess.Close()
 		return nil, fmt.Errorf("%s: start sftp as root (%s): %w", c.name, server, err)

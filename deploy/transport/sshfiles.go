@@ -157,7 +157,9 @@ func (c *SSH) WriteFile(ctx context.Context, p string, r io.Reader, opts FileOpt
 	if err := sc.Chmod(tmp, 0o600); err != nil {
 		return c.fileErr("chmod", tmp, err)
 	}
-	if _, err := io.Copy(f, r); err != nil {
+	// ReadFrom (not io.Copy, which prefers r.WriteTo) pipelines the writes
+	// when r's size is known.
+	if _, err := f.ReadFrom(r); err != nil {
 		return c.fileErr("write", tmp, err)
 	}
 	if _, ok := sc.HasExtension("fsync@openssh.com"); ok {
