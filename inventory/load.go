@@ -139,29 +139,28 @@ func (p *parser) mapping(n *yaml.Node, field string, allowed []string, fn func(k
 }
 
 func (p *parser) top(n *yaml.Node) {
-	var groups, hosts *yaml.Node
-	var hostsField string
+	// Defaults first (a host's checks depend on them), then every section
+	// in file order, so hosts are listed in the order they first appear.
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "defaults" {
+				p.defaults = p.hostFields(n.Content[i+1], "defaults", defaultKeys)
+				break
+			}
+		}
+	}
 	p.mapping(n, "", topKeys, func(k, v *yaml.Node, field string) {
 		switch k.Value {
 		case "vars":
 			p.inv.Vars = p.vars(v, field)
 		case "secret_vars":
 			p.secretVars(v, field)
-		case "defaults":
-			p.defaults = p.hostFields(v, field, defaultKeys)
 		case "groups":
-			groups = v
+			p.groups(v)
 		case "hosts":
-			hosts, hostsField = v, field
+			p.hostList(v, field, nil)
 		}
 	})
-	// Defaults must be known before hosts are built, whatever the key order.
-	if hosts != nil {
-		p.hostList(hosts, hostsField, nil)
-	}
-	if groups != nil {
-		p.groups(groups)
-	}
 }
 
 func (p *parser) secretVars(n *yaml.Node, field string) {

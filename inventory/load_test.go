@@ -57,7 +57,7 @@ func TestLoadSample(t *testing.T) {
 	for _, h := range inv.Hosts {
 		names = append(names, h.Name)
 	}
-	if want := []string{"laptop", "proxy-1", "proxy-2", "mon-1"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"proxy-1", "proxy-2", "mon-1", "laptop"}; !reflect.DeepEqual(names, want) {
 		t.Fatalf("hosts %v, want %v", names, want)
 	}
 	p1 := inv.Host("proxy-1")

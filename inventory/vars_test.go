@@ -149,15 +149,15 @@ func TestSelect(t *testing.T) {
 		want    []string
 		err     string
 	}{
-		{"all", []string{"laptop", "proxy-1", "proxy-2", "mon-1"}, ""},
+		{"all", []string{"proxy-1", "proxy-2", "mon-1", "laptop"}, ""},
 		{"proxies", []string{"proxy-1", "proxy-2"}, ""},
 		{"monitoring", []string{"proxy-1", "mon-1"}, ""},
 		{"mon-1", []string{"mon-1"}, ""},
 		{"proxy-*", []string{"proxy-1", "proxy-2"}, ""},
 		{"mon*", []string{"proxy-1", "mon-1"}, ""}, // matches group monitoring and host mon-1
 		{"proxies, mon-1", []string{"proxy-1", "proxy-2", "mon-1"}, ""},
-		{"all,!monitoring", []string{"laptop", "proxy-2"}, ""},
-		{"!proxies", []string{"laptop", "mon-1"}, ""},
+		{"all,!monitoring", []string{"proxy-2", "laptop"}, ""},
+		{"!proxies", []string{"mon-1", "laptop"}, ""},
 		{"proxies,!proxy-1", []string{"proxy-2"}, ""},
 		{"proxy-?,!proxy-[12]", []string{}, ""},
 		{"proxies,nope", nil, `host pattern entry "nope" matches no host or group`},
