@@ -175,6 +175,9 @@ func (s *testServer) forward(nch ssh.NewChannel) {
 }
 
 func (s *testServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
+	// Closing the channel comes last, after the session stops counting as
+	// open: the client may open the next session as soon as it sees it.
+	defer ch.Close()
 	s.mu.Lock()
 	s.open++
 	if s.open > s.maxOpen {
@@ -186,7 +189,6 @@ func (s *testServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		s.open--
 		s.mu.Unlock()
 	}()
-	defer ch.Close()
 	var env []string
 	var cmd *exec.Cmd
 	for req := range reqs {
