@@ -69,9 +69,14 @@ func Dial(ctx context.Context, h *inventory.Host, opts DialOptions) (Conn, error
 			return nil, &UnreachableError{Host: h.Name, Err: err}
 		}
 	}
-	target := resolveEndpoint(cfg, h.Address, h.Port, h.User, h.IdentityFile)
+	alias := h.Address
+	if alias == "" {
+		alias = h.Name // like ssh: the name is the address unless HostName says otherwise
+	}
+	target := resolveEndpoint(cfg, alias, h.Port, h.User, h.IdentityFile)
+	target.display = h.Name // password prompts and logs use the inventory name
 	if target.proxyCommand != "" && target.proxyJump == "" {
-		return nil, &UnreachableError{Host: h.Name, Err: fmt.Errorf("ssh config sets ProxyCommand for %s: not supported, use ProxyJump", h.Address)}
+		return nil, &UnreachableError{Host: h.Name, Err: fmt.Errorf("ssh config sets ProxyCommand for %s: not supported, use ProxyJump", alias)}
 	}
 	hops, err := jumpHosts(cfg, target.proxyJump)
 	if err != nil {
@@ -107,7 +112,7 @@ func Dial(ctx context.Context, h *inventory.Host, opts DialOptions) (Conn, error
 
 // endpoint is one SSH server to authenticate to (the target or a jump host).
 type endpoint struct {
-	display          string // name as written (inventory address or jump spec)
+	display          string // inventory name for the target, host as written for a jump
 	host             string // after HostName
 	port             int
 	user             string

@@ -132,7 +132,7 @@ func TestPasswordAuth(t *testing.T) {
 	asked := 0
 	opts.PromptPassword = func(host string) (string, error) {
 		asked++
-		if host != "127.0.0.1" {
+		if host != "pw" {
 			t.Errorf("prompt for %q", host)
 		}
 		return "pa55", nil
@@ -225,6 +225,12 @@ func TestSSHConfig(t *testing.T) {
 	if _, err := dial(t, &inventory.Host{Name: "p9", Address: "proxy-9"}, opts); !IsUnreachable(err) {
 		t.Fatalf("proxy-9: %v", err)
 	}
+	// No address: the name is looked up in the config, as ssh does.
+	c, err = dial(t, &inventory.Host{Name: "proxy-2"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, c, "true")
 	// "none" disables the config.
 	opts.SSHConfigFile = "none"
 	if _, err := dial(t, &inventory.Host{Name: "p1", Address: "proxy-1", Port: 22}, opts); !IsUnreachable(err) {
