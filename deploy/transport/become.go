@@ -30,31 +30,40 @@ func sudoPrefix(becomeUser string) string {
 }
 
 // buildCommand returns the command line sent to the server for cmd: always
-// `sh -c 'cmd'` (whatever the login shell is), behind `sudo -n` for become,
-// with opts.Env exported first inside the script (visible in argv like the
-// command itself: Env is not for secrets, Stdin is).
-func buildCommand(loginUser, cmd string, opts ExecOptions) (string, error) {
+// `sh -c 'cmd'` (whatever the login shell is), behind `sudo -n` for become.
+// opts.Env never goes on the command line (values may be secret, and argv is
+// visible in ps): the script first reads one line per variable from stdin,
+// and the returned preamble holds those lines, to be sent ahead of the
+// command's own stdin.
+func buildCommand(loginUser, cmd string, opts ExecOptions) (line string, preamble []byte, err error) {
 	script := cmd
 	if len(opts.Env) > 0 {
 		keys := make([]string, 0, len(opts.Env))
-		for k := range opts.Env {
+		for k, v := range opts.Env {
 			if !validEnvName(k) {
-				return "", fmt.Errorf("invalid environment variable name %q", k)
+				return "", nil, fmt.Errorf("invalid environment variable name %q", k)
+			}
+			if strings.ContainsAny(v, "\n\x00") {
+				return "", nil, fmt.Errorf("environment variable %s: value holds a newline or NUL", k)
 			}
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		var b strings.Builder
 		for _, k := range keys {
-			fmt.Fprintf(&b, "export %s=%s; ", k, shellQuote(opts.Env[k]))
+			// The read builtin takes one byte at a time from a pipe, so the
+			// command still gets the rest of stdin untouched.
+			fmt.Fprintf(&b, "IFS= read -r %s || exit 125\n", k)
+			preamble = append(preamble, opts.Env[k]+"\n"...)
 		}
+		fmt.Fprintf(&b, "export %s\n", strings.Join(keys, " "))
 		script = b.String() + cmd
 	}
-	line := "sh -c " + shellQuote(script)
+	line = "sh -c " + shellQuote(script)
 	if needSudo(loginUser, opts.Become, opts.BecomeUser) {
 		line = sudoPrefix(opts.BecomeUser) + " " + line
 	}
-	return line, nil
+	return line, preamble, nil
 }
 
 func validEnvName(k string) bool {

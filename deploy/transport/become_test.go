@@ -25,15 +25,25 @@ func TestBuildCommand(t *testing.T) {
 		{"zdm", "id", ExecOptions{Become: true, BecomeUser: "zdm"}, `sh -c 'id'`},
 		{"ubuntu", "id", ExecOptions{BecomeUser: "zdm"}, `sh -c 'id'`},
 		{"ubuntu", "run", ExecOptions{Become: true, Env: map[string]string{"B": "x y", "A": "it's"}},
-			`sudo -n -- sh -c 'export A='\''it'\''\'\'''\''s'\''; export B='\''x y'\''; run'`},
+			`sudo -n -- sh -c 'IFS= read -r A || exit 125
+IFS= read -r B || exit 125
+export A B
+run'`},
 	}
 	for _, c := range cases {
-		got, err := buildCommand(c.login, c.cmd, c.opts)
+		got, _, err := buildCommand(c.login, c.cmd, c.opts)
 		if err != nil || got != c.want {
 			t.Errorf("%s %q %+v:\n got %s\nwant %s (%v)", c.login, c.cmd, c.opts, got, c.want, err)
 		}
 	}
-	if _, err := buildCommand("u", "x", ExecOptions{Env: map[string]string{"A;rm": "x"}}); err == nil {
+	_, pre, _ := buildCommand("u", "run", ExecOptions{Env: map[string]string{"B": "x y", "A": "it's"}})
+	if string(pre) != "it's\nx y\n" {
+		t.Errorf("preamble %q", pre)
+	}
+	if _, _, err := buildCommand("u", "x", ExecOptions{Env: map[string]string{"K": "two\nlines"}}); err == nil {
+		t.Error("newline in env value accepted")
+	}
+	if _, _, err := buildCommand("u", "x", ExecOptions{Env: map[string]string{"A;rm": "x"}}); err == nil {
 		t.Error("bad env name accepted")
 	}
 }

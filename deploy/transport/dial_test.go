@@ -63,9 +63,19 @@ func TestKeyAuthExec(t *testing.T) {
 	if got := mustRun(t, c, `printf '%s|%s' "$A" "$B"`); got != "|" {
 		t.Fatalf("env leaked: %q", got)
 	}
-	res, err = c.Exec(context.Background(), `printf '%s|%s' "$A" "$B"`, ExecOptions{Env: map[string]string{"A": "it's", "B": "x y"}})
-	if err != nil || string(res.Stdout) != "it's|x y" {
+	res, err = c.Exec(context.Background(), `printf '%s|%s|' "$A" "$B"; cat`, ExecOptions{Env: map[string]string{"A": "it's", "B": " x\\y "},
+		Stdin: strings.NewReader("rest of\nstdin")})
+	if err != nil || string(res.Stdout) != "it's| x\\y |rest of\nstdin" {
 		t.Fatalf("env: %q %v", res.Stdout, err)
+	}
+	res, err = c.Exec(context.Background(), `printf '%s' "$TOKEN"`, ExecOptions{Env: map[string]string{"TOKEN": "hunter2"}, Secret: true})
+	if err != nil || string(res.Stdout) != "hunter2" {
+		t.Fatalf("env: %q %v", res.Stdout, err)
+	}
+	for _, cmd := range e.srv.commands() {
+		if strings.Contains(cmd, "hunter2") || strings.Contains(cmd, "it's") {
+			t.Fatalf("env value on the command line: %s", cmd)
+		}
 	}
 	if u := e.srv.lastUser(); u != "tester" {
 		t.Fatalf("user %v", u)

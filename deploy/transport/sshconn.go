@@ -177,7 +177,7 @@ func (c *SSH) release() { <-c.sem }
 
 // Exec runs cmd through `sh -c` in its own session on the shared connection.
 func (c *SSH) Exec(ctx context.Context, cmd string, opts ExecOptions) (ExecResult, error) {
-	line, err := buildCommand(c.user, cmd, opts)
+	line, preamble, err := buildCommand(c.user, cmd, opts)
 	if err != nil {
 		return ExecResult{}, fmt.Errorf("%s: %w", c.name, err)
 	}
@@ -200,8 +200,16 @@ func (c *SSH) Exec(ctx context.Context, cmd string, opts ExecOptions) (ExecResul
 	defer sess.Close()
 	var stdout, stderr bytes.Buffer
 	sess.Stdout, sess.Stderr = &stdout, &stderr
+	input := opts.Stdin
+	if len(preamble) > 0 {
+		if input == nil {
+			input = bytes.NewReader(preamble)
+		} else {
+			input = io.MultiReader(bytes.NewReader(preamble), input)
+		}
+	}
 	var stdin io.WriteCloser
-	if opts.Stdin != nil {
+	if input != nil {
 		// Our own copier: a command that exits without reading all its
 		// input is not a transport failure (Session.Wait would say so).
 		if stdin, err = sess.StdinPipe(); err != nil {
@@ -213,7 +221,7 @@ func (c *SSH) Exec(ctx context.Context, cmd string, opts ExecOptions) (ExecResul
 	}
 	if stdin != nil {
 		go func() {
-			_, _ = io.Copy(stdin, opts.Stdin)
+			_, _ = io.Copy(stdin, input)
 			stdin.Close()
 		}()
 	}

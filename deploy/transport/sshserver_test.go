@@ -59,6 +59,7 @@ type testServer struct {
 	open      int
 	forwarded []string // direct-tcpip targets
 	users     []string
+	cmds      []string // exec command lines, as a ps listing would show them
 	conns     atomic.Int32
 }
 
@@ -207,6 +208,7 @@ func (s *testServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			req.Reply(true, nil)
 			cmd = exec.Command("sh", "-c", p.Cmd)
 			s.mu.Lock()
+			s.cmds = append(s.cmds, p.Cmd)
 			cmd.Env = append(append(os.Environ(), s.env...), env...)
 			s.mu.Unlock()
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = ch, ch, ch.Stderr()
@@ -386,4 +388,10 @@ func (s *testServer) addEnv(kv string) {
 	s.mu.Lock()
 	s.env = append(s.env, kv)
 	s.mu.Unlock()
+}
+
+func (s *testServer) commands() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.cmds...)
 }
