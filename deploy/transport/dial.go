@@ -137,6 +137,7 @@ func resolveEndpoint(cfg *sshConfig, alias string, port int, userName, identity 
 	if hc.HostName != "" {
 		ep.host = hc.HostName
 	}
+	ep.host = strings.ToLower(ep.host) // as ssh does, also for known_hosts
 	if (ep.port == 0 || ep.port == 22) && hc.Port != 0 {
 		ep.port = hc.Port
 	}

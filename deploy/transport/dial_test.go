@@ -280,6 +280,9 @@ Host *
 	if got := cfg.lookup("inc"); got.HostName != "included.example" {
 		t.Fatalf("inc = %+v", got)
 	}
+	if ep := resolveEndpoint(cfg, "INC", 0, "", ""); ep.host != "included.example" {
+		t.Fatalf("case-insensitive match and lowercased host: %+v", ep)
+	}
 	ep := resolveEndpoint(cfg, "a", 0, "", "")
 	if ep.host != "a.example" || ep.port != 2200 || ep.identities[0] != filepath.Join(home, "k 1") || !ep.explicitIdentity {
 		t.Fatalf("ep = %+v", ep)
