@@ -166,3 +166,20 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestExampleInventory(t *testing.T) {
+	inv, err := Load("testdata/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := inv.Select("all")
+	if err != nil || len(hosts) != 5 {
+		t.Fatalf("hosts %v %v", hosts, err)
+	}
+	if p3 := inv.Host("proxy-3"); p3.Port != 2222 || p3.User != "admin" || !p3.Become {
+		t.Fatalf("proxy-3 %+v", *p3)
+	}
+	if !inv.IsSecretKey("metrics_api_key") || !inv.IsSecretKey("target_password") {
+		t.Fatal("secret keys")
+	}
+}
