@@ -128,6 +128,11 @@ func stopContainers(f *Fleet) {
 	for pid := range pids {
 		_ = syscall.Kill(pid, syscall.SIGTERM)
 	}
+	defer func() {
+		for pid := range pids {
+			reap(pid)
+		}
+	}()
 	if waitGone(pids, 30*time.Second) {
 		return
 	}

@@ -38,6 +38,10 @@ type Fleet struct {
 	CgroupV2 string
 	// InotifyRaised is set when Up raised fs.inotify.max_user_instances.
 	InotifyRaised bool
+	// OwnerPID and OwnerStart identify the process that owns an ephemeral
+	// fleet (zero otherwise); see DownOrphans.
+	OwnerPID   int
+	OwnerStart uint64
 }
 
 // Host is one container.

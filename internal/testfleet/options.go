@@ -68,6 +68,9 @@ type Options struct {
 	BastionHost bool
 	// Group is the inventory group of the regular hosts (default proxies).
 	Group string
+	// Ephemeral ties the fleet to the calling process: once that process
+	// has exited, DownOrphans takes the fleet down. For test binaries.
+	Ephemeral bool
 	// BootTimeout bounds the wait for every host's SSH banner
 	// (default 60 s + 3 s per host).
 	BootTimeout time.Duration

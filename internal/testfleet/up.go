@@ -23,6 +23,7 @@ func Up(ctx context.Context, o Options) (*Fleet, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("testfleet needs root (containers, mounts, bridges)")
 	}
+	becomeSubreaper()
 	start := time.Now()
 	if err := EnsureBase(ctx, o.CacheDir, o.Mirror); err != nil {
 		return nil, fmt.Errorf("base rootfs: %w", err)
@@ -73,6 +74,9 @@ func claim(ctx context.Context, o *Options) (*Fleet, error) {
 		return nil, err
 	}
 	f := &Fleet{Name: o.Name, StateDir: dir, Group: o.Group}
+	if o.Ephemeral {
+		f.markOwner()
+	}
 	f.CgroupV1, f.CgroupV2 = fleetCgroups(o.Name)
 	fail := func(err error) (*Fleet, error) {
 		lock.unlock() // Down takes it
