@@ -279,8 +279,19 @@ func TestFleetCycles(t *testing.T) {
 		}
 		upTook := time.Since(start)
 		for _, h := range f.Hosts {
-			if out, err := f.Exec(ctx, h.Name, "systemctl is-active ssh"); err != nil || strings.TrimSpace(out) != "active" {
-				t.Errorf("cycle %d: %s: ssh %q, %v", i, h.Name, out, err)
+			state, err := f.Exec(ctx, h.Name, "systemctl is-system-running --wait")
+			var ee *testfleet.ExecError
+			if err != nil && !errors.As(err, &ee) {
+				t.Errorf("cycle %d: %s: %v", i, h.Name, err)
+				continue
+			}
+			if s := strings.TrimSpace(state); s != "running" {
+				failed, _ := f.Exec(ctx, h.Name, "systemctl --failed --no-legend --plain")
+				if s != "degraded" {
+					t.Errorf("cycle %d: %s: system %q; failed units: %s", i, h.Name, s, failed)
+				} else {
+					t.Logf("cycle %d: %s: degraded; failed units: %s", i, h.Name, failed)
+				}
 			}
 		}
 		start = time.Now()
