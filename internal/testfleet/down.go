@@ -133,23 +133,45 @@ func stopContainers(f *Fleet) {
 			reap(pid)
 		}
 	}()
-	if waitGone(pids, 30*time.Second) {
-		return
+	cg1, cg2 := f.CgroupV1, f.CgroupV2
+	if cg1 == "" && cg2 == "" {
+		cg1, cg2 = fleetCgroups(f.Name)
 	}
-	slog.Warn("containers did not power off in time; killing them", "fleet", f.Name)
-	cg1, _ := fleetCgroups(f.Name)
-	if f.CgroupV1 != "" {
-		cg1 = f.CgroupV1
-	}
-	for _, pid := range cgroupPIDs(cg1) {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
-	for pid, st := range pids {
-		if alive(pid, st) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+	// A container still starting its systemd loses the request (its init
+	// has no handler yet), so it is repeated a few times.
+	gone := false
+	for range 6 {
+		if gone = waitGone(pids, 3*time.Second); gone {
+			break
+		}
+		for pid, st := range pids {
+			if alive(pid, st) {
+				_ = syscall.Kill(pid, syscall.SIGTERM)
+			}
 		}
 	}
-	waitGone(pids, 10*time.Second)
+	if !gone {
+		slog.Warn("containers did not power off in time; killing them", "fleet", f.Name)
+	}
+	// Whatever is left in the hosts' cgroups now (a container whose
+	// systemd-nspawn was killed, a hung shutdown) gets SIGKILL: killing a
+	// container's init ends its whole PID namespace.
+	for range 100 {
+		left := append(cgroupPIDs(cg1), cgroupPIDs(cg2)...)
+		for pid, st := range pids {
+			if alive(pid, st) {
+				left = append(left, pid)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		for _, pid := range left {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	slog.Warn("processes survive SIGKILL", "fleet", f.Name, "pids", append(cgroupPIDs(cg1), cgroupPIDs(cg2)...))
 }
 
 func isNspawn(pid int) bool {

@@ -113,10 +113,13 @@ func claim(ctx context.Context, o *Options) (*Fleet, error) {
 		if err := createBridge(f.InternalBridge, ""); err != nil {
 			return fail(err)
 		}
-		if err := ip("route", "add", "unreachable", f.InternalSubnet); err != nil {
+		f.UnreachableRoute = f.InternalSubnet
+		if err := f.save(); err != nil { // recorded first: a crash must not leak it
 			return fail(err)
 		}
-		f.UnreachableRoute = f.InternalSubnet
+		if err := ip("route", "replace", "unreachable", f.InternalSubnet); err != nil {
+			return fail(err)
+		}
 	}
 	raised, err := raiseInotify(o.StateRoot, len(f.Hosts))
 	f.InotifyRaised = raised
