@@ -205,6 +205,16 @@ func TestFleet(t *testing.T) {
 		}
 	})
 
+	t.Run("a second up of a running fleet is refused", func(t *testing.T) {
+		_, err := testfleet.Up(ctx, testfleet.Options{Name: f.Name, N: 1})
+		if err == nil || !strings.Contains(err.Error(), "already up") {
+			t.Fatalf("want an 'already up' error, got %v", err)
+		}
+		if _, err := f.Exec(ctx, f.Hosts[0].Name, "true"); err != nil {
+			t.Fatalf("fleet broken by the refused up: %v", err)
+		}
+	})
+
 	t.Run("down removes everything and is idempotent", func(t *testing.T) {
 		// Client configs are built first: Down deletes the key files.
 		cfgs := map[string]*ssh.ClientConfig{}
