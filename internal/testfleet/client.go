@@ -36,7 +36,7 @@ func (f *Fleet) ClientConfig(h Host) (*ssh.ClientConfig, error) {
 		Auth:              []ssh.AuthMethod{ssh.PublicKeys(signer)},
 		HostKeyCallback:   cb,
 		HostKeyAlgorithms: []string{ssh.KeyAlgoED25519},
-		Timeout:           10 * time.Second,
+		Timeout:           20 * time.Second,
 	}, nil
 }
 

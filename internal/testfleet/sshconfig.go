@@ -23,7 +23,7 @@ func sshConfig(f *Fleet) string {
 		fmt.Fprintf(&b, "  GlobalKnownHostsFile /dev/null\n")
 		fmt.Fprintf(&b, "  StrictHostKeyChecking yes\n")
 		fmt.Fprintf(&b, "  BatchMode yes\n")
-		fmt.Fprintf(&b, "  ConnectTimeout 5\n")
+		fmt.Fprintf(&b, "  ConnectTimeout 20\n")
 		fmt.Fprintf(&b, "  LogLevel ERROR\n")
 		if h.Bastion != "" {
 			fmt.Fprintf(&b, "  ProxyJump %s\n", h.Bastion)
