@@ -1,16 +1,3 @@
-// Package testfleet boots a fleet of real Linux hosts on this machine for
-// end-to-end tests: systemd-nspawn containers running systemd and OpenSSH,
-// each on an overlayfs over one cached Debian bookworm rootfs, attached to a
-// Linux bridge in the root network namespace.
-//
-// A fleet has N regular hosts (root login by key; optionally one of them has
-// only a `deploy` user with passwordless sudo) and optionally one extra host
-// that sits on a second, internal bridge and is reachable only through the
-// first host (ProxyJump). Up writes an SSH key pair, a known_hosts file, an
-// ssh_config file and an inventory file into the fleet's state directory;
-// Down removes everything Up made and is safe to run twice or after a crash.
-//
-// Everything here needs root.
 package testfleet
 
 import (
