@@ -116,9 +116,9 @@ func TestSSHFiles(t *testing.T) {
 	}
 	s := string(cfg)
 	for _, want := range []string{
-		"\nHost t-priv\n  HostName 10.9.1.11\n  User root\n",
+		"\nHost t-priv 10.9.1.11\n  HostName 10.9.1.11\n  User root\n",
 		"  ProxyJump t-1\n",
-		"\nHost t-2\n  HostName 10.9.0.12\n  User deploy\n",
+		"\nHost t-2 10.9.0.12\n  HostName 10.9.0.12\n  User deploy\n",
 		"  UserKnownHostsFile " + f.KnownHostsFile + "\n",
 		"  IdentityFile " + filepath.Join(f.StateDir, "id_ed25519") + "\n",
 	} {

@@ -6,14 +6,17 @@ import (
 	"strings"
 )
 
-// sshConfig renders an OpenSSH client config with one Host entry per host.
+// sshConfig renders an OpenSSH client config with one Host entry per host,
+// matching its name and its address.
 // It stands alone: `ssh -F FILE NAME` needs no ~/.ssh/config, and the jump
 // through the bastion reads the same file.
 func sshConfig(f *Fleet) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# zdmctl test fleet %q; written by internal/testfleet, removed by its Down.\n", f.Name)
 	for _, h := range f.Hosts {
-		fmt.Fprintf(&b, "\nHost %s\n", h.Name)
+		// By name and by address: zdmctl looks a host up by its inventory
+		// address, OpenSSH by whatever is on its command line.
+		fmt.Fprintf(&b, "\nHost %s %s\n", h.Name, h.Address)
 		fmt.Fprintf(&b, "  HostName %s\n", h.Address)
 		fmt.Fprintf(&b, "  User %s\n", h.User)
 		fmt.Fprintf(&b, "  Port 22\n")
