@@ -104,14 +104,21 @@ func customizeFromRaw(ctx context.Context, raw, cacheDir string) error {
 		return fmt.Errorf("customize base %s: %w", partial, err)
 	}
 	if _, err := os.Stat(cacheDir); err == nil {
-		// An outdated base. A running fleet may still use it as its
-		// lower dir: move it aside and only delete it when unused.
+		// An outdated base: move it aside. A running fleet may still use
+		// it as its lower dir, and mountinfo names layers by the path they
+		// were mounted with, which a rename does not update: so old bases
+		// are only deleted while no overlay uses anything in the cache.
 		old := fmt.Sprintf("%s.old-%d", cacheDir, time.Now().UnixNano())
 		if err := os.Rename(cacheDir, old); err != nil {
 			return fmt.Errorf("move old base aside: %w", err)
 		}
-		if err := removeUnmounted(old); err != nil {
-			slog.Warn("old base kept (in use?)", "dir", old, "err", err)
+	}
+	if users, err := MountsUnder(filepath.Dir(cacheDir)); err == nil && len(users) == 0 {
+		olds, _ := filepath.Glob(cacheDir + ".old-*")
+		for _, old := range olds {
+			if err := removeUnmounted(old); err != nil {
+				slog.Warn("could not remove an old base", "dir", old, "err", err)
+			}
 		}
 	}
 	if err := os.Rename(partial, cacheDir); err != nil {
