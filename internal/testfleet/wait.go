@@ -46,15 +46,14 @@ func waitHost(ctx context.Context, f *Fleet, h Host) error {
 		if !alive(h.PID, h.StartTime) {
 			return fmt.Errorf("host %s: systemd-nspawn exited while booting%s", h.Name, tailOf(h.Log))
 		}
-		banner, err := probeSSH(ctx, f, h)
+		_, err := probeSSH(ctx, f, h)
 		if err == nil {
-			_ = banner
 			return nil
 		}
 		last = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("host %s (%s): no SSH banner: %w (last: %v)", h.Name, h.Address, ctx.Err(), last)
+			return fmt.Errorf("host %s (%s): no SSH banner: %w (last: %v)%s", h.Name, h.Address, ctx.Err(), last, tailOf(h.Log))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
