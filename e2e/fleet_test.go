@@ -320,3 +320,67 @@ func runOut(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
 }
+
+// TestFleetOrphans: a test binary that dies with its fleet up (a timeout
+// panic, kill -9) leaves an orphan that the next DownOrphans removes.
+func TestFleetOrphans(t *testing.T) {
+	requireRoot(t)
+	if os.Getenv("ZDMCTL_E2E_ORPHAN_CHILD") != "" {
+		t.Skip("child mode runs TestFleetOrphanChild only")
+	}
+	ready := filepath.Join(t.TempDir(), "fleet-name")
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestFleetOrphanChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "ZDMCTL_E2E_ORPHAN_CHILD="+ready)
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	deadline := time.Now().Add(5 * time.Minute)
+	for name == "" {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("child never brought its fleet up: %s", out)
+		}
+		name = strings.TrimSpace(readFile(ready))
+		time.Sleep(100 * time.Millisecond)
+	}
+	f, err := testfleet.Load("", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testfleet.DownOrphans(""); err != nil {
+		t.Fatalf("down orphans while the owner lives: %v", err)
+	}
+	if _, err := testfleet.Load("", name); err != nil {
+		t.Fatalf("fleet of a live owner was taken down: %v", err)
+	}
+	_ = cmd.Process.Kill() // SIGKILL: no cleanup runs in the child
+	_ = cmd.Wait()
+	if err := testfleet.DownOrphans(""); err != nil {
+		t.Fatalf("down orphans: %v", err)
+	}
+	if left := fleetLeftovers(f); len(left) > 0 {
+		t.Fatalf("left after DownOrphans: %v", left)
+	}
+}
+
+// TestFleetOrphanChild is TestFleetOrphans' child: it brings a fleet up,
+// reports its name and waits to be killed.
+func TestFleetOrphanChild(t *testing.T) {
+	ready := os.Getenv("ZDMCTL_E2E_ORPHAN_CHILD")
+	if ready == "" {
+		t.Skip("run by TestFleetOrphans")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	f, err := testfleet.Up(ctx, testfleet.Options{N: 1, BastionHost: true, Ephemeral: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ready, []byte(f.Name), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Minute)
+}
