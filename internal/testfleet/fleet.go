@@ -65,7 +65,7 @@ type Host struct {
 	// never signalled.
 	PID       int
 	StartTime uint64
-	// VethHost: host-side interfaces made for this host (nspawn's and, on
+	// Veths: host-side interfaces made for this host (nspawn's and, on
 	// the bastion, the extra one into the internal bridge).
 	Veths []string
 }
