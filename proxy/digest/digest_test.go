@@ -161,7 +161,7 @@ func TestErrors(t *testing.T) {
 func TestStripEnvelope(t *testing.T) {
 	body := encode(t, 4, md(t, true), message.RowSet{row(1, "x")})
 	var env []byte
-	env = append(env, make([]byte, 16)...)             // tracing id
+	env = append(env, make([]byte, 16)...)            // tracing id
 	env = append(env, 0, 1, 0, 4, 'w', 'a', 'r', 'n') // warnings: ["warn"]
 	env = append(env, 0, 1, 0, 1, 'k', 0, 0, 0, 1, 'v')
 	env = append(env, body...)
