@@ -54,6 +54,14 @@ func StripVariables(body []byte, v primitive.ProtocolVersion, positions []int) (
 		r.shortBytes()
 		globalSpec = body[start:r.off]
 	}
+	// A column spec takes at least 4 bytes (name and type id): reject
+	// impossible counts before allocating for them.
+	if r.err != nil {
+		return nil, nil, fmt.Errorf("PREPARED metadata: %w", r.err)
+	}
+	if count*4 > len(body)-r.off {
+		return nil, nil, fmt.Errorf("PREPARED: %d variables cannot fit in %d bytes", count, len(body)-r.off)
+	}
 	type span struct{ start, end int }
 	specs := make([]span, count)
 	names := make([]string, count)
