@@ -11,7 +11,8 @@ import (
 // children for which lookup (by prepared id) returns a Prepared get their
 // values inserted. Each rewritten child gets its own gen() timeuuid. Batch
 // values are positional (Cassandra ignores names in batches). changed is
-// false, and body returned as is, when nothing was rewritten.
+// false, and body returned as is, when nothing was rewritten. The child
+// layout is the same in v3 to v5; v is kept for symmetry with RewriteExecute.
 func RewriteBatch(body []byte, v primitive.ProtocolVersion, lookup func(id []byte) *Prepared, gen func() UUID) (out []byte, changed bool, err error) {
 	r := reader{b: body}
 	r.u8() // batch type
