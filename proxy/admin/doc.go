@@ -1,0 +1,26 @@
+// Package admin is the proxy's operations HTTP server, on
+// metrics_address:metrics_port (default 14001):
+//
+//	GET /metrics           Prometheus text for the proxy's registry
+//	GET /health/liveness   200 while the server serves, 503 once shutting down
+//	GET /health/readiness  200 + Readiness JSON when every cluster is reachable,
+//	                       503 + Readiness JSON naming the failing cluster(s) otherwise
+//	GET /api/v1/status     Status JSON (version, config, read mode, counters...)
+//
+// The JSON documents are the exported Readiness and Status structs, so
+// zdmctl decodes them with the same types (see GetStatus, GetReadiness).
+//
+// Wiring:
+//
+//	srv := admin.New(admin.Options{
+//		Addr:     admin.Address(cfg.MetricsAddress, cfg.MetricsPort),
+//		Gatherer: m.Registry(),             // proxy/metrics
+//		Health:   proxy,                    // implements admin.Health
+//		Status:   proxy.AdminStatus,        // func() admin.Status
+//		Logger:   logger,
+//	})
+//	if err := srv.Start(); err != nil { ... }   // listens now, serves in the background
+//	defer srv.Shutdown(ctx)
+//
+// Use Redact and ConfigSHA256 to fill Status.Config and Status.ConfigSHA256.
+package admin

@@ -1,0 +1,65 @@
+package admin
+
+import "time"
+
+// ClusterStatus is the health of one backend cluster as the proxy sees it.
+type ClusterStatus struct {
+	Name          string    `json:"name"` // "origin" or "target"
+	Reachable     bool      `json:"reachable"`
+	LastHeartbeat time.Time `json:"last_heartbeat,omitzero"`
+	Error         string    `json:"error,omitempty"` // why it is unreachable
+}
+
+// Health is implemented by the proxy: the current status of every cluster.
+// It is called once per readiness request and must be cheap and safe for
+// concurrent use.
+type Health interface {
+	ClusterStatus() []ClusterStatus
+}
+
+// HealthFunc adapts a function to Health.
+type HealthFunc func() []ClusterStatus
+
+// ClusterStatus calls f.
+func (f HealthFunc) ClusterStatus() []ClusterStatus { return f() }
+
+// Readiness is the JSON body of /health/readiness.
+type Readiness struct {
+	Ready           bool            `json:"ready"`
+	Reason          string          `json:"reason,omitempty"`
+	FailingClusters []string        `json:"failing_clusters,omitempty"`
+	Clusters        []ClusterStatus `json:"clusters"`
+}
+
+// BuildInfo describes the running binary.
+type BuildInfo struct {
+	Version     string `json:"version"`
+	GoVersion   string `json:"go_version"`
+	VCSRevision string `json:"vcs_revision,omitempty"`
+	VCSTime     string `json:"vcs_time,omitempty"`
+	VCSModified bool   `json:"vcs_modified,omitempty"`
+}
+
+// Status is the JSON body of /api/v1/status.
+type Status struct {
+	Version string    `json:"version"`
+	Build   BuildInfo `json:"build"`
+	// StartTime is when the proxy started; UptimeSeconds is filled by the
+	// server from it at request time.
+	StartTime     time.Time `json:"start_time"`
+	UptimeSeconds float64   `json:"uptime_seconds"`
+	// Config is the effective configuration with secrets redacted (Redact).
+	Config map[string]any `json:"config"`
+	// ConfigSHA256 is the hex SHA-256 of the effective configuration
+	// (ConfigSHA256), so a fleet can be checked for drift.
+	ConfigSHA256      string          `json:"config_sha256"`
+	ReadMode          string          `json:"read_mode"`
+	PrimaryCluster    string          `json:"primary_cluster"`
+	ClientConnections int64           `json:"client_connections"`
+	InflightRequests  int64           `json:"inflight_requests"`
+	Clusters          []ClusterStatus `json:"clusters,omitempty"`
+	// RestartPending is true when the config on disk changed keys that only
+	// take effect after a restart; ChangedImmutableKeys lists them.
+	RestartPending       bool     `json:"restart_pending"`
+	ChangedImmutableKeys []string `json:"changed_immutable_keys,omitempty"`
+}
