@@ -1,0 +1,159 @@
+// Package tmpl renders Go text/template text over a host's vars, with
+// missing keys as errors and a few helpers: default, get, required, quote,
+// join, toYaml, toJson, indent, lower, upper, trim, replace, contains.
+package tmpl
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"text/template"
+
+	"github.com/zdmctl/zdmctl/playbooks/expr"
+	"gopkg.in/yaml.v3"
+)
+
+// HasTemplate reports whether s contains template actions.
+func HasTemplate(s string) bool { return strings.Contains(s, "{{") }
+
+// Parse parses text as a template named name (checks syntax only).
+func Parse(name, text string) (*template.Template, error) {
+	return template.New(name).Option("missingkey=error").Funcs(funcs(nil)).Parse(text)
+}
+
+// Render executes text over vars.
+func Render(name, text string, vars map[string]any) (string, error) {
+	if !HasTemplate(text) {
+		return text, nil
+	}
+	t, err := template.New(name).Option("missingkey=error").Funcs(funcs(vars)).Parse(text)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, vars); err != nil {
+		return "", fmt.Errorf("render %s: %w", name, err)
+	}
+	return buf.String(), nil
+}
+
+// RenderValue renders every string inside v (maps and lists recursively).
+func RenderValue(name string, v any, vars map[string]any) (any, error) {
+	switch x := v.(type) {
+	case string:
+		return Render(name, x, vars)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			r, err := RenderValue(name, e, vars)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			r, err := RenderValue(name, e, vars)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// CheckValue parses every template string inside v.
+func CheckValue(name string, v any) error {
+	switch x := v.(type) {
+	case string:
+		if HasTemplate(x) {
+			_, err := Parse(name, x)
+			return err
+		}
+	case map[string]any:
+		for _, e := range x {
+			if err := CheckValue(name, e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if err := CheckValue(name, e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func funcs(vars map[string]any) template.FuncMap {
+	return template.FuncMap{
+		// default returns def when v is empty: {{ .port | default 9042 }}
+		"default": func(def any, v ...any) any {
+			if len(v) == 0 || !expr.Truthy(v[0]) {
+				return def
+			}
+			return v[0]
+		},
+		// get reads a var by dotted path, nil when missing:
+		// {{ get "tls.enabled" | default false }}
+		"get": func(path string) any {
+			v, _ := expr.Lookup(vars, path)
+			return v
+		},
+		"has": func(path string) bool {
+			_, ok := expr.Lookup(vars, path)
+			return ok
+		},
+		"required": func(msg string, v any) (any, error) {
+			if v == nil || (reflect.ValueOf(v).Kind() == reflect.String && v.(string) == "") {
+				return nil, errors.New(msg)
+			}
+			return v, nil
+		},
+		"quote": func(v any) string { return shellQuote(fmt.Sprint(v)) },
+		"join": func(sep string, v any) (string, error) {
+			rv := reflect.ValueOf(v)
+			if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+				return "", fmt.Errorf("join: want a list, got %T", v)
+			}
+			parts := make([]string, rv.Len())
+			for i := range parts {
+				parts[i] = fmt.Sprint(rv.Index(i).Interface())
+			}
+			return strings.Join(parts, sep), nil
+		},
+		"toYaml": func(v any) (string, error) {
+			b, err := yaml.Marshal(v)
+			return strings.TrimSuffix(string(b), "\n"), err
+		},
+		"toJson": func(v any) (string, error) {
+			b, err := json.Marshal(v)
+			return string(b), err
+		},
+		"indent": func(n int, s string) string {
+			pad := strings.Repeat(" ", n)
+			return pad + strings.ReplaceAll(s, "\n", "\n"+pad)
+		},
+		"nindent": func(n int, s string) string {
+			pad := strings.Repeat(" ", n)
+			return "\n" + pad + strings.ReplaceAll(s, "\n", "\n"+pad)
+		},
+		"lower":    strings.ToLower,
+		"upper":    strings.ToUpper,
+		"trim":     strings.TrimSpace,
+		"replace":  func(old, new, s string) string { return strings.ReplaceAll(s, old, new) },
+		"contains": func(sub, s string) bool { return strings.Contains(s, sub) },
+	}
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
