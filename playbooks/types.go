@@ -41,9 +41,9 @@ func (p *Playbook) ReadFile(path string) ([]byte, error) {
 
 // Play runs tasks on the hosts matching Hosts, in batches of Serial.
 type Play struct {
-	Name     string
-	Hosts    string
-	Serial   []SerialStep // empty: all hosts in one batch
+	Name   string
+	Hosts  string
+	Serial []SerialStep // empty: all hosts in one batch
 	// MaxFailPercentage stops the rollout when a batch's failed share
 	// exceeds it. -1 when unset: 0 with serial, no limit without.
 	MaxFailPercentage float64
