@@ -1,0 +1,253 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zdmctl/zdmctl/deploy/modules"
+	"github.com/zdmctl/zdmctl/deploy/transport"
+	"github.com/zdmctl/zdmctl/playbooks"
+	"github.com/zdmctl/zdmctl/playbooks/tmpl"
+)
+
+// runTask runs one task on one host and records it. It returns false when
+// the host must not go on (failed or unreachable).
+func (r *run) runTask(ctx context.Context, hs *hostState, play *playbooks.Play, t *playbooks.Task, br *BatchResult, handler bool) bool {
+	start := time.Now()
+	tr := &TaskResult{Play: play.Name, Task: t.Name, Where: t.Where(), Module: t.Module, Host: hs.host.Name, Handler: handler}
+	reg, res := r.execTask(ctx, hs, play, t, tr)
+	tr.Duration = Seconds(time.Since(start))
+	tr.Msg = modules.RedactText(res.Msg, hs.secrets)
+	tr.Stdout = modules.RedactText(res.Stdout, hs.secrets)
+	tr.Stderr = modules.RedactText(res.Stderr, hs.secrets)
+	tr.Diff = res.Diff
+	tr.err = res.Err
+	if t.Module == "command" || t.Module == "shell" || t.Module == "wait_for" {
+		if !res.Skipped && res.Err == nil && res.Msg != "skipped: creates/removes condition met" {
+			rc := res.Rc
+			tr.Rc = &rc
+		}
+	}
+	tr.Status = res.Status()
+	unreachable := res.Failed && transport.IsUnreachable(res.Err)
+	var auth *transport.AuthError
+	if res.Failed && errors.As(res.Err, &auth) {
+		unreachable = true
+	}
+	if unreachable {
+		tr.Status = "unreachable"
+	} else if res.Failed && t.IgnoreErrors {
+		tr.Status = "ignored"
+	}
+	if t.Register != "" && reg != nil {
+		hs.registered[t.Register] = reg
+		hs.vars[t.Register] = reg
+	}
+	r.count(hs, tr.Status)
+	r.record(br, tr)
+	switch tr.Status {
+	case "unreachable":
+		r.markUnreachable(hs, res.Err)
+		return false
+	case "failed":
+		r.hostFailed(ctx, hs, play, t, br, tr)
+		return false
+	case "changed":
+		for _, n := range t.Notify {
+			hs.notified[n] = true
+		}
+	}
+	return true
+}
+
+func (r *run) count(hs *hostState, status string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := hs.summary
+	switch status {
+	case "ok":
+		s.OK++
+	case "changed":
+		s.Changed++
+	case "skipped":
+		s.Skipped++
+	case "ignored":
+		s.Ignored++
+	case "failed":
+		s.Failed++
+	}
+	if s.Status == "not_run" {
+		s.Status = "ok"
+	}
+}
+
+func (r *run) hostFailed(ctx context.Context, hs *hostState, play *playbooks.Play, t *playbooks.Task, br *BatchResult, tr *TaskResult) {
+	r.mu.Lock()
+	hs.failed = true
+	hs.summary.Status = "failed"
+	hs.summary.Error = fmt.Sprintf("%s: %s", tr.Task, tr.Msg)
+	if t == nil {
+		hs.summary.Failed++
+	}
+	r.mu.Unlock()
+	if t == nil {
+		r.record(br, tr)
+	}
+	if h := r.opts.Hooks.OnHostFailed; h != nil {
+		h(r.taskCtx, &HostFailure{Play: play, Task: t, Host: hs.host.Name, Result: tr, Conn: hs.conn, Vars: hs.vars})
+	}
+}
+
+// execTask evaluates when, renders args, runs the module with retries and
+// applies changed_when / failed_when. It returns the registered value.
+func (r *run) execTask(ctx context.Context, hs *hostState, play *playbooks.Play, t *playbooks.Task, tr *TaskResult) (map[string]any, modules.Result) {
+	for _, w := range t.When {
+		ok, err := w.Bool(hs.vars)
+		if err != nil {
+			return nil, modules.Fail(fmt.Errorf("%s: when: %w", t.Where(), err))
+		}
+		if !ok {
+			res := modules.Result{Skipped: true, Msg: "condition false: " + w.String()}
+			return registered(res, 0), res
+		}
+	}
+	m, ok := modules.Lookup(t.Module)
+	if !ok {
+		return nil, modules.Failf("unknown module %s", t.Module)
+	}
+	rendered, err := tmpl.RenderValue(t.Name, map[string]any(t.Args), hs.vars)
+	if err != nil {
+		return nil, modules.Fail(fmt.Errorf("%s: %w", t.Where(), err))
+	}
+	env := &modules.Env{
+		Conn:    hs.conn,
+		Host:    hs.host,
+		Vars:    hs.vars,
+		Check:   r.opts.Check,
+		Diff:    r.opts.Diff,
+		Secret:  t.Secret,
+		Secrets: hs.secrets,
+		Files:   r.opts.Playbook.ReadFile,
+	}
+	env.Become, env.BecomeUser = become(hs, play, t)
+	args := modules.Args(rendered.(map[string]any))
+	var res modules.Result
+	var reg map[string]any
+	attempts := 0
+	for {
+		attempts++
+		res = m.Run(r.taskCtx, env, args)
+		reg = registered(res, attempts)
+		if t.Until == nil || res.Skipped || transport.IsUnreachable(res.Err) {
+			break
+		}
+		done, err := t.Until.Bool(withResult(hs.vars, t.Register, reg))
+		if err != nil {
+			res = modules.Fail(fmt.Errorf("%s: until: %w", t.Where(), err))
+			break
+		}
+		if done {
+			res.Failed = false
+			break
+		}
+		if attempts > t.Retries || ctx.Err() != nil {
+			res.Failed = true
+			if res.Msg == "" || !strings.Contains(res.Msg, "until") {
+				res.Msg = strings.TrimSpace(fmt.Sprintf("until %q still false after %d attempts. %s", t.Until.String(), attempts, res.Msg))
+			}
+			break
+		}
+		select {
+		case <-time.After(t.Delay):
+		case <-ctx.Done():
+		case <-r.taskCtx.Done():
+		}
+	}
+	tr.Attempts = attempts
+	if res.Skipped || transport.IsUnreachable(res.Err) {
+		return reg, res
+	}
+	scope := withResult(hs.vars, t.Register, reg)
+	if t.ChangedWhen != nil {
+		c, err := t.ChangedWhen.Bool(scope)
+		if err != nil {
+			res = modules.Fail(fmt.Errorf("%s: changed_when: %w", t.Where(), err))
+			return registered(res, attempts), res
+		}
+		res.Changed = c
+	}
+	if t.FailedWhen != nil {
+		f, err := t.FailedWhen.Bool(scope)
+		if err != nil {
+			res = modules.Fail(fmt.Errorf("%s: failed_when: %w", t.Where(), err))
+			return registered(res, attempts), res
+		}
+		res.Failed = f
+		if f && res.Msg == "" {
+			res.Msg = "failed_when: " + t.FailedWhen.String()
+		}
+		if !f && res.Err != nil {
+			res.Err = nil
+		}
+	}
+	return registered(res, attempts), res
+}
+
+// withResult is vars plus the task's own result, under its register name
+// and as `result`.
+func withResult(vars map[string]any, name string, reg map[string]any) map[string]any {
+	scope := make(map[string]any, len(vars)+2)
+	for k, v := range vars {
+		scope[k] = v
+	}
+	scope["result"] = reg
+	if name != "" {
+		scope[name] = reg
+	}
+	return scope
+}
+
+func become(hs *hostState, play *playbooks.Play, t *playbooks.Task) (bool, string) {
+	b := hs.host.Become
+	if play.Become != nil {
+		b = *play.Become
+	}
+	if t.Become != nil {
+		b = *t.Become
+	}
+	user := play.BecomeUser
+	if t.BecomeUser != "" {
+		user = t.BecomeUser
+	}
+	return b, user
+}
+
+// registered is the value `register` stores.
+func registered(res modules.Result, attempts int) map[string]any {
+	lines := []any{}
+	if res.Stdout != "" {
+		for _, l := range strings.Split(res.Stdout, "\n") {
+			lines = append(lines, l)
+		}
+	}
+	m := map[string]any{
+		"changed":      res.Changed,
+		"failed":       res.Failed,
+		"skipped":      res.Skipped,
+		"rc":           res.Rc,
+		"stdout":       res.Stdout,
+		"stderr":       res.Stderr,
+		"stdout_lines": lines,
+		"msg":          res.Msg,
+		"attempts":     attempts,
+	}
+	for k, v := range res.Data {
+		if _, taken := m[k]; !taken {
+			m[k] = v
+		}
+	}
+	return m
+}

@@ -1,0 +1,77 @@
+package runner
+
+import (
+	"fmt"
+	"maps"
+	"sort"
+
+	"github.com/zdmctl/zdmctl/inventory"
+	"github.com/zdmctl/zdmctl/playbooks/tmpl"
+)
+
+// hostVars builds a host's vars for a play: inventory vars (with --set
+// overrides applied), then the play's vars (rendered over them) unless
+// --set overrides them too, then the registered results, then magic vars.
+func hostVars(base map[string]any, h *inventory.Host, playVars, overrides, registered map[string]any) (map[string]any, error) {
+	vars := maps.Clone(base)
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	vars["inventory_hostname"] = h.Name
+	vars["host_address"] = h.Address
+	groups := make([]any, len(h.Groups))
+	for i, g := range h.Groups {
+		groups[i] = g
+	}
+	vars["group_names"] = groups
+	keys := make([]string, 0, len(playVars))
+	for k := range playVars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, set := overrides[k]; set {
+			continue
+		}
+		v, err := tmpl.RenderValue("vars."+k, playVars[k], vars)
+		if err != nil {
+			return nil, fmt.Errorf("play var %s: %w", k, err)
+		}
+		vars[k] = v
+	}
+	for k, v := range registered {
+		vars[k] = v
+	}
+	return vars, nil
+}
+
+// secretValues collects the values of secret keys, recursively.
+func secretValues(inv Inventory, vars map[string]any) []string {
+	var out []string
+	var walk func(key string, v any)
+	walk = func(key string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				walk(k, e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(key, e)
+			}
+		case nil:
+		default:
+			if key != "" && inv.IsSecretKey(key) {
+				if s := fmt.Sprint(x); s != "" {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	for k, v := range vars {
+		walk(k, v)
+	}
+	// longest first so a secret containing another is replaced whole
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
