@@ -91,10 +91,16 @@ func (m commandModule) Run(ctx context.Context, env *Env, a Args) Result {
 		script = strings.Join(pre, "\n") + "\n" + line
 	}
 	opts := transport.ExecOptions{Become: env.Become, BecomeUser: env.BecomeUser}
-	if a.Has("stdin") {
+	run := script
+	switch {
+	case HoldsSecret([]byte(script), env.Secrets) && !a.Has("stdin"):
+		// Keep secrets out of argv (ps): the script travels on stdin.
+		run, opts.Stdin, opts.Secret = "sh -s", strings.NewReader(script), true
+	case a.Has("stdin"):
 		opts.Stdin = strings.NewReader(a.Str("stdin"))
+		opts.Secret = HoldsSecret([]byte(script), env.Secrets)
 	}
-	res, err := env.Conn.Exec(ctx, script, opts)
+	res, err := env.Conn.Exec(ctx, run, opts)
 	if err != nil {
 		return Fail(err)
 	}

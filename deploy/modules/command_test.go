@@ -65,3 +65,19 @@ func TestCommandValidation(t *testing.T) {
 		t.Fatal("missing cmd accepted")
 	}
 }
+
+func TestSecretCommandTravelsOnStdin(t *testing.T) {
+	f := &fakeConn{}
+	env := &Env{Conn: f, Secrets: []string{"hunter2"}}
+	run(t, env, "shell", Args{"cmd": "login --password hunter2"})
+	if len(f.cmds) != 1 || f.cmds[0] != "sh -s" {
+		t.Fatalf("secret on the command line: %q", f.cmds)
+	}
+	// and it still runs for real
+	env = localEnv(t)
+	env.Secrets = []string{"hunter2"}
+	r := run(t, env, "shell", Args{"cmd": "echo hunter2 | wc -c"})
+	if r.Stdout != "8" {
+		t.Fatalf("stdout %q", r.Stdout)
+	}
+}

@@ -24,6 +24,14 @@ func (r *run) runTask(ctx context.Context, hs *hostState, play *playbooks.Play, 
 	tr.Stdout = modules.RedactText(res.Stdout, hs.secrets)
 	tr.Stderr = modules.RedactText(res.Stderr, hs.secrets)
 	tr.Diff = res.Diff
+	if t.Secret {
+		if tr.Stdout != "" {
+			tr.Stdout = "(hidden: secret task)"
+		}
+		if tr.Stderr != "" {
+			tr.Stderr = "(hidden: secret task)"
+		}
+	}
 	tr.err = res.Err
 	if t.Module == "command" || t.Module == "shell" || t.Module == "wait_for" {
 		if !res.Skipped && res.Err == nil && res.Msg != "skipped: creates/removes condition met" {
