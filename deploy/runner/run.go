@@ -139,6 +139,9 @@ func (r *run) finish(ctx context.Context) {
 }
 
 func (r *run) runPlay(ctx context.Context, play *playbooks.Play, selected []string) error {
+	if ctx.Err() != nil {
+		return nil
+	}
 	pr := &PlayResult{Name: play.Name}
 	r.res.Plays = append(r.res.Plays, pr)
 	var hosts []string
@@ -229,6 +232,7 @@ func (r *run) runBatch(ctx context.Context, play *playbooks.Play, br *BatchResul
 		}
 		hs.vars = vars
 		hs.notified = map[string]bool{}
+		hs.done = false
 		for _, t := range play.Tasks {
 			if ctx.Err() != nil || abort.isSet() {
 				return
@@ -246,27 +250,31 @@ func (r *run) runBatch(ctx context.Context, play *playbooks.Play, br *BatchResul
 				return
 			}
 		}
+		hs.done = true
 	})
 	// Handlers: only hosts still healthy, only handlers notified, in the
 	// order they are declared.
 	r.parallel(br.Hosts, func(hs *hostState) {
-		if hs.failed || hs.unreachable || len(hs.notified) == 0 || abort.isSet() {
+		if !hs.done || hs.failed || hs.unreachable || len(hs.notified) == 0 {
+			return
+		}
+		if abort.isSet() {
+			hs.done = false // its handlers will not run
 			return
 		}
 		for _, h := range play.Handlers {
-			if ctx.Err() != nil {
-				return
+			if !hs.notified[h.Name] {
+				continue
 			}
-			if hs.notified[h.Name] {
-				if !r.runTask(ctx, hs, play, h, br, true) {
-					return
-				}
+			if ctx.Err() != nil || !r.runTask(ctx, hs, play, h, br, true) {
+				hs.done = false // a notified handler did not run or failed
+				return
 			}
 		}
 	})
 	for _, name := range br.Hosts {
 		hs := r.hosts[name]
-		if !hs.failed && !hs.unreachable && hs.vars != nil && ctx.Err() == nil && !abort.isSet() && r.opts.Hooks.OnHostDone != nil {
+		if hs.done && !hs.failed && !hs.unreachable && r.opts.Hooks.OnHostDone != nil {
 			r.opts.Hooks.OnHostDone(play, name)
 		}
 		if hs.failed && !slices.Contains(br.Failed, name) {
@@ -379,6 +387,7 @@ type hostState struct {
 	secrets     []string
 	registered  map[string]any
 	notified    map[string]bool
+	done        bool // finished the current batch's tasks and handlers
 	failed      bool
 	unreachable bool
 	busy        time.Duration

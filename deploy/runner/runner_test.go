@@ -435,3 +435,29 @@ func TestLimitTagsAndWhenErrors(t *testing.T) {
 		t.Fatal("a limit matching nothing is an error")
 	}
 }
+
+func TestInterruptJournalsOnlyFinishedHosts(t *testing.T) {
+	inv := newInv("a", "b", "c")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := &fleet{answer: func(host, cmd string) (transport.ExecResult, error) {
+		if host == "b" && cmd == "step1" {
+			cancel()
+		}
+		return transport.ExecResult{}, nil
+	}}
+	pb := mustPlaybook(t, fmt.Sprintf(rolling, "3", ""))
+	var done []string
+	res, _ := Run(ctx, RunOptions{Inventory: inv, Playbook: pb, Dial: f.Dial, Forks: 1,
+		Hooks: Hooks{OnHostDone: func(_ *playbooks.Play, h string) { done = append(done, h) }}})
+	// forks 1: a finishes both steps, b is interrupted after step1, c never starts
+	if !reflect.DeepEqual(done, []string{"a"}) || res.ExitCode() != ExitInterrupted {
+		t.Fatalf("done %v exit %d", done, res.ExitCode())
+	}
+	if got := f.ran("b"); !reflect.DeepEqual(got, []string{"step1"}) {
+		t.Fatalf("b ran %q", got)
+	}
+	if len(res.Plays) != 1 {
+		t.Fatalf("plays %d", len(res.Plays))
+	}
+}
