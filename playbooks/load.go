@@ -33,7 +33,7 @@ func LoadFile(path string) (*Playbook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read playbook: %w", err)
 	}
-	pb, err := Parse(path, data, os.DirFS(filepath.Dir(path)))
+	pb, err := parse(path, data, os.DirFS(filepath.Dir(path)), filepath.Dir(path))
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,7 @@ func keySet(keys ...string) map[string]bool {
 type parser struct {
 	file  string
 	files fs.FS
+	dir   string
 }
 
 func (p *parser) errf(n *yaml.Node, format string, a ...any) error {
@@ -48,7 +49,11 @@ func (p *parser) errf(n *yaml.Node, format string, a ...any) error {
 // Parse parses and validates playbook data. file names it in errors;
 // files resolves relative copy/template sources (may be nil).
 func Parse(file string, data []byte, files fs.FS) (*Playbook, error) {
-	p := &parser{file: file, files: files}
+	return parse(file, data, files, "")
+}
+
+func parse(file string, data []byte, files fs.FS, dir string) (*Playbook, error) {
+	p := &parser{file: file, files: files, dir: dir}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
@@ -60,7 +65,7 @@ func Parse(file string, data []byte, files fs.FS) (*Playbook, error) {
 	if root.Kind != yaml.SequenceNode {
 		return nil, p.errf(root, "a playbook is a list of plays")
 	}
-	pb := &Playbook{Path: file, Description: description(data), files: files}
+	pb := &Playbook{Path: file, Description: description(data), files: files, dir: dir}
 	for _, pn := range root.Content {
 		play, err := p.play(resolve(pn))
 		if err != nil {
@@ -394,7 +399,7 @@ func (p *parser) checkTemplateFile(args modules.Args) error {
 	if tmpl.HasTemplate(src) {
 		return nil
 	}
-	pb := &Playbook{files: p.files}
+	pb := &Playbook{files: p.files, dir: p.dir}
 	text, err := pb.ReadFile(src)
 	if err != nil {
 		return fmt.Errorf("template src: %w", err)

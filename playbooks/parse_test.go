@@ -163,3 +163,18 @@ func TestOverrideDir(t *testing.T) {
 		t.Fatalf("by path: %v", err)
 	}
 }
+
+func TestDiskPlaybookReadsParentDir(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "pb"), 0o755)
+	os.MkdirAll(filepath.Join(root, "shared"), 0o755)
+	os.WriteFile(filepath.Join(root, "shared", "x.tmpl"), []byte("{{ .a }}"), 0o644)
+	os.WriteFile(filepath.Join(root, "pb", "p.yaml"), []byte("- hosts: all\n  tasks:\n    - template: {src: ../shared/x.tmpl, dest: /x}\n"), 0o644)
+	pb, err := LoadFile(filepath.Join(root, "pb", "p.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := pb.ReadFile("../shared/x.tmpl"); err != nil || string(b) != "{{ .a }}" {
+		t.Fatalf("%q %v", b, err)
+	}
+}

@@ -25,6 +25,7 @@ type Playbook struct {
 	// files holds the files relative paths (copy/template src) resolve in:
 	// the playbook's directory, or the embedded tree.
 	files fs.FS
+	dir   string // set for playbooks on disk: relative paths may use ../
 }
 
 // ReadFile reads a file a task refers to: absolute paths from the local
@@ -32,6 +33,9 @@ type Playbook struct {
 func (p *Playbook) ReadFile(path string) ([]byte, error) {
 	if filepath.IsAbs(path) {
 		return os.ReadFile(path)
+	}
+	if p.dir != "" {
+		return os.ReadFile(filepath.Join(p.dir, path))
 	}
 	if p.files == nil {
 		return nil, fmt.Errorf("read %s: playbook has no base directory", path)
