@@ -6,15 +6,17 @@ import (
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/playbook/list"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/playbook/run"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/playbook/validate"
 )
 
 // NewCmdPlaybook builds `zdmctl playbook`.
 func NewCmdPlaybook(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "playbook <command>",
-		Short: "Run or list playbooks",
+		Short: "Run, validate or list playbooks",
 	}
 	cmd.AddCommand(run.NewCmdRun(f, nil))
 	cmd.AddCommand(list.NewCmdList(f, nil))
+	cmd.AddCommand(validate.NewCmdValidate(f, nil))
 	return cmd
 }
