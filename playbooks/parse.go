@@ -20,7 +20,7 @@ var (
 	playKeys = keySet("name", "hosts", "serial", "max_fail_percentage", "any_errors_fatal",
 		"vars", "become", "become_user", "tasks", "handlers")
 	taskKeys = keySet("name", "when", "register", "notify", "tags", "retries", "delay", "until",
-		"become", "become_user", "changed_when", "failed_when", "ignore_errors", "secret", "run_once")
+		"become", "become_user", "changed_when", "failed_when", "ignore_errors", "secret", "run_once", "timeout", "loop")
 	identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
@@ -336,6 +336,21 @@ func (p *parser) task(n *yaml.Node) (*Task, error) {
 			t.Secret, err = scalarBool(v)
 		case "run_once":
 			t.RunOnce, err = scalarBool(v)
+		case "timeout":
+			var d any
+			if d, err = value(v); err == nil {
+				t.Timeout, err = modules.Args{"timeout": d}.Duration("timeout", 0)
+			}
+		case "loop":
+			if v.Kind == yaml.SequenceNode {
+				var items any
+				if items, err = value(v); err == nil {
+					t.LoopItems = items.([]any)
+					err = tmpl.CheckValue("loop", t.LoopItems)
+				}
+			} else {
+				t.LoopExpr, err = p.expr(v)
+			}
 		}
 		if err != nil {
 			return nil, p.errf(v, "task %q: %s: %v", t.Name, k.Value, err)

@@ -93,8 +93,14 @@ type Task struct {
 	IgnoreErrors bool
 	Secret       bool
 	RunOnce      bool
-	File         string
-	Line         int
+	// Timeout bounds the task's run (all retries); 0: none.
+	Timeout time.Duration
+	// LoopItems (a literal list, templates allowed) or LoopExpr (an
+	// expression yielding a list) run the task once per item, as `item`.
+	LoopItems []any
+	LoopExpr  *expr.Expr
+	File      string
+	Line      int
 }
 
 // Where is "file:line" of the task.

@@ -40,6 +40,8 @@ type Spec struct {
 	OneOf [][]string
 	// Check runs extra static checks.
 	Check func(args Args) error
+	// AnyArgs accepts any argument name (set_fact).
+	AnyArgs bool
 }
 
 // Normalize turns a task's raw module value into Args: a map, or a bare
@@ -64,7 +66,7 @@ func (s Spec) Normalize(raw any) (Args, error) {
 func (s Spec) Validate(args Args) error {
 	var unknown []string
 	for k := range args {
-		if _, ok := s.Params[k]; !ok {
+		if _, ok := s.Params[k]; !ok && !s.AnyArgs {
 			unknown = append(unknown, k)
 		}
 	}

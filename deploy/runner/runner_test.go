@@ -461,3 +461,73 @@ func TestInterruptJournalsOnlyFinishedHosts(t *testing.T) {
 		t.Fatalf("plays %d", len(res.Plays))
 	}
 }
+
+func TestLoopSetFactAssertTimeout(t *testing.T) {
+	inv := newInv("a")
+	f := &fleet{answer: func(host, cmd string) (transport.ExecResult, error) {
+		if cmd == "echo c" {
+			return transport.ExecResult{ExitCode: 2}, nil
+		}
+		return transport.ExecResult{Stdout: []byte(strings.TrimPrefix(cmd, "echo "))}, nil
+	}}
+	pb := mustPlaybook(t, `
+- hosts: all
+  vars:
+    names: [x, y]
+  tasks:
+    - set_fact: {prefix: "p-{{ .inventory_hostname }}", count: 2}
+    - name: literal loop
+      shell: "echo {{ .prefix }}-{{ .item }}"
+      loop: [1, 2, 3]
+      when: item != 2
+      register: lit
+    - name: var loop
+      shell: "echo {{ .item }}"
+      loop: names
+      register: vl
+    - assert:
+        that: ["lit.results.0.stdout == 'p-a-1'", "lit.results.1.skipped", "vl.results.1.stdout == 'y'", "count == 2"]
+    - name: failing item
+      shell: "echo {{ .item }}"
+      loop: [b, c, d]
+      ignore_errors: true
+    - fail: "stop here"
+      when: count == 3
+    - assert: {that: "prefix == 'nope'", fail_msg: "prefix is {{ .prefix }}"}
+`)
+	res, _ := Run(context.Background(), RunOptions{Inventory: inv, Playbook: pb, Dial: f.Dial})
+	tasks := res.Plays[0].Batches[0].Tasks
+	byName := map[string]*TaskResult{}
+	for _, tr := range tasks {
+		byName[tr.Task] = tr
+	}
+	if byName["literal loop"].Status != "changed" || byName["var loop"].Status != "changed" {
+		t.Fatalf("loops: %+v %+v", byName["literal loop"], byName["var loop"])
+	}
+	if tr := tasks[3]; tr.Module != "assert" || tr.Status != "ok" {
+		t.Fatalf("assert: %+v", tr)
+	}
+	if tr := byName["failing item"]; tr.Status != "ignored" || !strings.Contains(tr.Msg, "item 1") {
+		t.Fatalf("failing item: %+v", tr)
+	}
+	if tr := byName["fail"]; tr.Status != "skipped" {
+		t.Fatalf("fail: %+v", tr)
+	}
+	last := tasks[len(tasks)-1]
+	if last.Status != "failed" || last.Msg != "prefix is p-a" {
+		t.Fatalf("last: %+v", last)
+	}
+	if got := f.ran("a"); !reflect.DeepEqual(got, []string{"echo p-a-1", "echo p-a-3", "echo x", "echo y", "echo b", "echo c", "echo d"}) {
+		t.Fatalf("ran %q", got)
+	}
+}
+
+func TestTaskTimeout(t *testing.T) {
+	inv := newInv("a")
+	pb := mustPlaybook(t, "- hosts: all\n  tasks:\n    - shell: \"exec sleep 30\"\n      timeout: 0.2\n")
+	res, _ := Run(context.Background(), RunOptions{Inventory: inv, Playbook: pb, Dial: localDial})
+	tr := res.Plays[0].Batches[0].Tasks[0]
+	if tr.Status != "failed" || !strings.Contains(tr.Msg, "timed out after 200ms") {
+		t.Fatalf("%+v", tr)
+	}
+}

@@ -50,6 +50,12 @@ func (r *run) runTask(ctx context.Context, hs *hostState, play *playbooks.Play, 
 	} else if res.Failed && t.IgnoreErrors {
 		tr.Status = "ignored"
 	}
+	if facts, ok := res.Data["facts"].(map[string]any); ok && t.Module == "set_fact" && !res.Failed {
+		for k, v := range facts {
+			hs.registered[k] = v
+			hs.vars[k] = v
+		}
+	}
 	if t.Register != "" && reg != nil {
 		hs.registered[t.Register] = reg
 		hs.vars[t.Register] = reg
@@ -112,8 +118,102 @@ func (r *run) hostFailed(ctx context.Context, hs *hostState, play *playbooks.Pla
 // execTask evaluates when, renders args, runs the module with retries and
 // applies changed_when / failed_when. It returns the registered value.
 func (r *run) execTask(ctx context.Context, hs *hostState, play *playbooks.Play, t *playbooks.Task, tr *TaskResult) (map[string]any, modules.Result) {
+	if t.LoopItems == nil && t.LoopExpr == nil {
+		return r.execOnce(ctx, hs, play, t, tr, hs.vars)
+	}
+	items, err := loopItems(t, hs.vars)
+	if err != nil {
+		return nil, modules.Fail(fmt.Errorf("%s: loop: %w", t.Where(), err))
+	}
+	// Each item runs like its own task (when, retries, changed_when per
+	// item); the task is changed if any item changed, failed if any failed.
+	agg := modules.Result{Skipped: len(items) > 0}
+	var results []any
+	var msgs, outs, errs, diffs []string
+	attempts := 0
+	for i, item := range items {
+		if i > 0 && ctx.Err() != nil {
+			break
+		}
+		vars := make(map[string]any, len(hs.vars)+2)
+		for k, v := range hs.vars {
+			vars[k] = v
+		}
+		vars["item"] = item
+		vars["loop_index"] = i
+		one := &TaskResult{}
+		reg, res := r.execOnce(ctx, hs, play, t, one, vars)
+		attempts += one.Attempts
+		if reg == nil {
+			reg = registered(res, one.Attempts)
+		}
+		reg["item"] = item
+		results = append(results, reg)
+		agg.Changed = agg.Changed || res.Changed
+		agg.Skipped = agg.Skipped && res.Skipped
+		if res.Failed {
+			agg.Failed = true
+			if agg.Err == nil || transport.IsUnreachable(res.Err) {
+				agg.Err = res.Err
+			}
+			msgs = append(msgs, fmt.Sprintf("item %d: %s", i, res.Msg))
+		}
+		if res.Stdout != "" {
+			outs = append(outs, res.Stdout)
+		}
+		if res.Stderr != "" {
+			errs = append(errs, res.Stderr)
+		}
+		if res.Diff != "" {
+			diffs = append(diffs, res.Diff)
+		}
+		if transport.IsUnreachable(res.Err) {
+			break
+		}
+	}
+	agg.Msg = strings.Join(msgs, "; ")
+	if !agg.Failed {
+		agg.Msg = fmt.Sprintf("%d items", len(results))
+	}
+	agg.Stdout, agg.Stderr, agg.Diff = strings.Join(outs, "\n"), strings.Join(errs, "\n"), strings.Join(diffs, "")
+	tr.Attempts = attempts
+	reg := registered(agg, attempts)
+	reg["results"] = results
+	return reg, agg
+}
+
+// loopItems resolves a task's loop: a literal list (templates rendered)
+// or an expression yielding a list.
+func loopItems(t *playbooks.Task, vars map[string]any) ([]any, error) {
+	if t.LoopExpr != nil {
+		v, err := t.LoopExpr.Eval(vars)
+		if err != nil {
+			return nil, err
+		}
+		switch x := v.(type) {
+		case []any:
+			return x, nil
+		case []string:
+			out := make([]any, len(x))
+			for i, s := range x {
+				out[i] = s
+			}
+			return out, nil
+		case nil:
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%q is a %T, not a list", t.LoopExpr.String(), v)
+	}
+	v, err := tmpl.RenderValue(t.Name+" loop", t.LoopItems, vars)
+	if err != nil {
+		return nil, err
+	}
+	return v.([]any), nil
+}
+
+func (r *run) execOnce(ctx context.Context, hs *hostState, play *playbooks.Play, t *playbooks.Task, tr *TaskResult, vars map[string]any) (map[string]any, modules.Result) {
 	for _, w := range t.When {
-		ok, err := w.Bool(hs.vars)
+		ok, err := w.Bool(vars)
 		if err != nil {
 			return nil, modules.Fail(fmt.Errorf("%s: when: %w", t.Where(), err))
 		}
@@ -126,14 +226,14 @@ func (r *run) execTask(ctx context.Context, hs *hostState, play *playbooks.Play,
 	if !ok {
 		return nil, modules.Failf("unknown module %s", t.Module)
 	}
-	rendered, err := tmpl.RenderValue(t.Name, map[string]any(t.Args), hs.vars)
+	rendered, err := tmpl.RenderValue(t.Name, map[string]any(t.Args), vars)
 	if err != nil {
 		return nil, modules.Fail(fmt.Errorf("%s: %w", t.Where(), err))
 	}
 	env := &modules.Env{
 		Conn:    hs.conn,
 		Host:    hs.host,
-		Vars:    hs.vars,
+		Vars:    vars,
 		Check:   r.opts.Check,
 		Diff:    r.opts.Diff,
 		Secret:  t.Secret,
@@ -145,14 +245,24 @@ func (r *run) execTask(ctx context.Context, hs *hostState, play *playbooks.Play,
 	var res modules.Result
 	var reg map[string]any
 	attempts := 0
+	mctx := r.taskCtx
+	if t.Timeout > 0 {
+		var cancel context.CancelFunc
+		mctx, cancel = context.WithTimeout(mctx, t.Timeout)
+		defer cancel()
+	}
 	for {
 		attempts++
-		res = m.Run(r.taskCtx, env, args)
+		res = m.Run(mctx, env, args)
+		if res.Failed && t.Timeout > 0 && errors.Is(mctx.Err(), context.DeadlineExceeded) {
+			res.Msg = fmt.Sprintf("timed out after %s: %s", t.Timeout, res.Msg)
+			break
+		}
 		reg = registered(res, attempts)
 		if t.Until == nil || res.Skipped || transport.IsUnreachable(res.Err) {
 			break
 		}
-		done, err := t.Until.Bool(withResult(hs.vars, t.Register, reg))
+		done, err := t.Until.Bool(withResult(vars, t.Register, reg))
 		if err != nil {
 			res = modules.Fail(fmt.Errorf("%s: until: %w", t.Where(), err))
 			break
@@ -171,14 +281,14 @@ func (r *run) execTask(ctx context.Context, hs *hostState, play *playbooks.Play,
 		select {
 		case <-time.After(t.Delay):
 		case <-ctx.Done():
-		case <-r.taskCtx.Done():
+		case <-mctx.Done():
 		}
 	}
 	tr.Attempts = attempts
 	if res.Skipped || transport.IsUnreachable(res.Err) {
 		return reg, res
 	}
-	scope := withResult(hs.vars, t.Register, reg)
+	scope := withResult(vars, t.Register, reg)
 	if t.ChangedWhen != nil {
 		c, err := t.ChangedWhen.Bool(scope)
 		if err != nil {

@@ -15,6 +15,7 @@ func TestEval(t *testing.T) {
 		"names": []any{"a", "b"},
 		"res": map[string]any{
 			"rc": 0, "changed": true, "stdout": "active\n", "nested": map[string]any{"x": "y"},
+			"list": []any{map[string]any{"name": "n0"}, map[string]any{"name": "n1"}},
 		},
 		"ports": map[string]any{"cql": 9042},
 	}
@@ -54,6 +55,8 @@ func TestEval(t *testing.T) {
 		{`empty`, false},
 		{`names`, true},
 		{`names.1 == "b"`, true},
+		{`res.list.0.name == "n0"`, true},
+		{`res.list.1.name == "n1" and ratio == 0.5`, true},
 		{`res.rc == -1`, false},
 		{`count == "3"`, true},
 		{`true`, true},

@@ -51,8 +51,11 @@ func lex(src string) ([]token, error) {
 			toks = append(toks, token{tString, sb.String(), i})
 			i = j + 1
 		case c >= '0' && c <= '9' || (c == '-' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9' && prevAllowsSign(toks)):
+			// After a '.', a number is a path element (list.0.name): no
+			// decimal point then.
+			afterDot := len(toks) > 0 && toks[len(toks)-1].kind == tOp && toks[len(toks)-1].text == "."
 			j := i + 1
-			for j < len(src) && (src[j] >= '0' && src[j] <= '9' || src[j] == '.') {
+			for j < len(src) && (src[j] >= '0' && src[j] <= '9' || !afterDot && src[j] == '.' && j+1 < len(src) && src[j+1] >= '0' && src[j+1] <= '9') {
 				j++
 			}
 			toks = append(toks, token{tNumber, src[i:j], i})
