@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -124,9 +123,12 @@ func (waitForModule) Run(ctx context.Context, env *Env, a Args) Result {
 }
 
 // waitScript is bash: positional args are
-// mode host port path status body timeout interval healthy_for want_state.
+// mode host port path status body timeout_ms interval_s healthy_ms want_state.
+// Time is kept in milliseconds (EPOCHREALTIME, or date +%s%3N on old bash)
+// so healthy_for is honoured to the millisecond, not to the second.
 const waitScript = `mode=$1 host=$2 port=$3 path=$4 want=$5 body=$6 tmo=$7 interval=$8 healthy=$9 state=${10}
-ct=5; [ "$tmo" -lt "$ct" ] && ct=$tmo; [ "$ct" -lt 1 ] && ct=1
+now_ms() { if [ -n "$EPOCHREALTIME" ]; then local r=${EPOCHREALTIME//[.,]/}; echo $((10#$r / 1000)); else date +%s%3N; fi; }
+ct=$(( (tmo + 999) / 1000 )); [ "$ct" -gt 5 ] && ct=5; [ "$ct" -lt 1 ] && ct=1
 last="not checked"
 check() {
   if [ "$mode" = tcp ]; then
@@ -141,22 +143,20 @@ cat <&3' "$host" "$port" "$path" 2>/dev/null) || { last="cannot connect to $host
   if [ -n "$body" ]; then case "$resp" in *"$body"*) ;; *) last="response does not contain the expected text"; return 1;; esac; fi
   return 0
 }
-start=$SECONDS; since=-1
+start=$(now_ms); since=-1
 while :; do
   if check; then ok=1; else ok=0; fi
   if [ "$state" = stopped ]; then ok=$((1 - ok)); last="$host:$port still answers"; fi
-  now=$SECONDS
+  now=$(now_ms)
   if [ "$ok" = 1 ]; then
     [ "$since" -lt 0 ] && since=$now
-    if [ $((now - since)) -ge "$healthy" ]; then echo "ready after $((now - start))s"; exit 0; fi
+    if [ $((now - since)) -ge "$healthy" ]; then echo "ready after $(( (now - start) / 1000 )).$(( (now - start) % 1000 / 100 ))s"; exit 0; fi
   else
     since=-1
   fi
-  if [ $((now - start)) -ge "$tmo" ]; then echo "timed out after ${tmo}s: $last" >&2; exit 1; fi
+  if [ $((now - start)) -ge "$tmo" ]; then echo "timed out after $((tmo / 1000))s: $last" >&2; exit 1; fi
   sleep "$interval"
 done`
-
-func ceilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
 
 func waitOnHost(ctx context.Context, env *Env, w waitSpec) Result {
 	mode := "tcp"
@@ -168,8 +168,8 @@ func waitOnHost(ctx context.Context, env *Env, w waitSpec) Result {
 		state = "stopped"
 	}
 	args := []string{mode, w.host, w.port, w.path, strconv.Itoa(w.status), w.body,
-		strconv.Itoa(ceilSeconds(w.timeout)), strconv.FormatFloat(w.interval.Seconds(), 'f', -1, 64),
-		strconv.Itoa(ceilSeconds(w.healthyFor)), state}
+		strconv.FormatInt(w.timeout.Milliseconds(), 10), strconv.FormatFloat(w.interval.Seconds(), 'f', -1, 64),
+		strconv.FormatInt(w.healthyFor.Milliseconds(), 10), state}
 	for i, s := range args {
 		args[i] = transport.ShellQuote(s)
 	}

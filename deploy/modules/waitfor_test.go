@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -69,5 +70,30 @@ func TestWaitForHTTP(t *testing.T) {
 	mustStatus(t, r, "failed")
 	if !strings.Contains(r.Msg, "controller") {
 		t.Fatalf("https on host: %q", r.Msg)
+	}
+}
+
+func TestWaitForHealthyForNeedsContinuousHealth(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		up := n%2 == 1
+		mu.Unlock()
+		if !up {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, "UP")
+	}))
+	defer srv.Close()
+	env := localEnv(t)
+	for _, from := range []string{"host", "controller"} {
+		r := run(t, env, "wait_for", Args{"url": srv.URL + "/", "timeout": 2, "interval": "0.1", "healthy_for": 1, "from": from})
+		mustStatus(t, r, "failed")
+		if !strings.Contains(r.Msg, "timed out") {
+			t.Errorf("from %s: %q", from, r.Msg)
+		}
 	}
 }
