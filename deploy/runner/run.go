@@ -219,6 +219,7 @@ func (r *run) stop(br *BatchResult, reason string) error {
 func (r *run) runBatch(ctx context.Context, play *playbooks.Play, br *BatchResult) bool {
 	var abort abortFlag
 	r.parallel(br.Hosts, func(hs *hostState) {
+		hs.done = false
 		if !r.connect(ctx, hs, play, br) {
 			if play.AnyErrorsFatal {
 				abort.set()
@@ -232,7 +233,6 @@ func (r *run) runBatch(ctx context.Context, play *playbooks.Play, br *BatchResul
 		}
 		hs.vars = vars
 		hs.notified = map[string]bool{}
-		hs.done = false
 		for _, t := range play.Tasks {
 			if ctx.Err() != nil || abort.isSet() {
 				return

@@ -531,3 +531,29 @@ func TestTaskTimeout(t *testing.T) {
 		t.Fatalf("%+v", tr)
 	}
 }
+
+func TestPlayVarsReferToEachOther(t *testing.T) {
+	inv := newInv("a")
+	f := &fleet{}
+	pb := mustPlaybook(t, `
+- hosts: all
+  vars:
+    a_path: "{{ .z_base }}/conf"
+    z_base: "/opt/{{ .inventory_hostname }}"
+    cycle1: "{{ .cycle2 }}"
+    cycle2: "x"
+  tasks:
+    - shell: "echo {{ .a_path }} {{ .cycle1 }}"
+`)
+	if _, err := Run(context.Background(), RunOptions{Inventory: inv, Playbook: pb, Dial: f.Dial}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.ran("a"); !reflect.DeepEqual(got, []string{"echo /opt/a/conf x"}) {
+		t.Fatalf("ran %q", got)
+	}
+	pb = mustPlaybook(t, "- hosts: all\n  vars:\n    x: \"{{ .nope }}\"\n  tasks:\n    - shell: y\n")
+	res, _ := Run(context.Background(), RunOptions{Inventory: inv, Playbook: pb, Dial: f.Dial})
+	if h := res.Host("a"); h.Status != "failed" || !strings.Contains(h.Error, "play var x") {
+		t.Fatalf("%+v", h)
+	}
+}

@@ -24,20 +24,33 @@ func hostVars(base map[string]any, h *inventory.Host, playVars, overrides, regis
 		groups[i] = g
 	}
 	vars["group_names"] = groups
-	keys := make([]string, 0, len(playVars))
+	// Play vars may refer to each other: render in passes until all are
+	// done or a pass makes no progress (then the first error is real).
+	var pending []string
 	for k := range playVars {
-		keys = append(keys, k)
+		if _, set := overrides[k]; !set {
+			pending = append(pending, k)
+		}
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if _, set := overrides[k]; set {
-			continue
+	sort.Strings(pending)
+	for len(pending) > 0 {
+		var next []string
+		var firstErr error
+		for _, k := range pending {
+			v, err := tmpl.RenderValue("vars."+k, playVars[k], vars)
+			if err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("play var %s: %w", k, err)
+				}
+				next = append(next, k)
+				continue
+			}
+			vars[k] = v
 		}
-		v, err := tmpl.RenderValue("vars."+k, playVars[k], vars)
-		if err != nil {
-			return nil, fmt.Errorf("play var %s: %w", k, err)
+		if len(next) == len(pending) {
+			return nil, firstErr
 		}
-		vars[k] = v
+		pending = next
 	}
 	for k, v := range registered {
 		vars[k] = v
