@@ -232,6 +232,7 @@ func (r *run) runBatch(ctx context.Context, play *playbooks.Play, br *BatchResul
 			return
 		}
 		hs.vars = vars
+		hs.secrets = secretValues(r.opts.Inventory, vars) // play vars may add secrets
 		hs.notified = map[string]bool{}
 		for _, t := range play.Tasks {
 			if ctx.Err() != nil || abort.isSet() {

@@ -557,3 +557,26 @@ func TestPlayVarsReferToEachOther(t *testing.T) {
 		t.Fatalf("%+v", h)
 	}
 }
+
+func TestSecretsFromPlayVarsAndFactsAreRedacted(t *testing.T) {
+	inv := newInv("a")
+	f := &fleet{answer: func(host, cmd string) (transport.ExecResult, error) {
+		return transport.ExecResult{Stdout: []byte("pv-secret-1 fact-secret-2")}, nil
+	}}
+	pb := mustPlaybook(t, `
+- hosts: all
+  vars:
+    admin_password: pv-secret-1
+  tasks:
+    - set_fact: {api_token: "fact-secret-2"}
+    - shell: "echo {{ .admin_password }} {{ .api_token }}"
+`)
+	res, _ := Run(context.Background(), RunOptions{Inventory: inv, Playbook: pb, Dial: f.Dial})
+	tr := res.Plays[0].Batches[0].Tasks[1]
+	if tr.Stdout != "******** ********" {
+		t.Fatalf("stdout %q", tr.Stdout)
+	}
+	if got := f.ran("a"); len(got) != 1 || got[0] != "sh -s" {
+		t.Fatalf("secret command line not sent on stdin: %q", got)
+	}
+}

@@ -55,6 +55,7 @@ func (r *run) runTask(ctx context.Context, hs *hostState, play *playbooks.Play, 
 			hs.registered[k] = v
 			hs.vars[k] = v
 		}
+		hs.secrets = secretValues(r.opts.Inventory, hs.vars)
 	}
 	if t.Register != "" && reg != nil {
 		hs.registered[t.Register] = reg
