@@ -174,3 +174,7 @@ func (r *recorder) BatchDone(_ *playbooks.Play, b *BatchResult) {
 	r.add(fmt.Sprintf("done %d/%d failed=%v", b.Index, b.Of, b.Failed))
 }
 func (r *recorder) RunDone(*Result) { r.add("end") }
+
+func parseForBench(src string) (*playbooks.Playbook, error) {
+	return playbooks.Parse("bench.yaml", []byte(src), nil)
+}
