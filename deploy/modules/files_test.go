@@ -179,3 +179,14 @@ func TestUnifiedDiff(t *testing.T) {
 		t.Fatalf("diff from empty:\n%s", d)
 	}
 }
+
+func TestBinaryDiffIsSummarised(t *testing.T) {
+	env := localEnv(t)
+	env.Diff = true
+	dest := filepath.Join(t.TempDir(), "bin")
+	r := run(t, env, "copy", Args{"content": "ELF\x00\x01", "dest": dest})
+	mustStatus(t, r, "changed")
+	if !strings.Contains(r.Diff, "binary or large file: 0 bytes before, 5 after") {
+		t.Fatalf("diff %q", r.Diff)
+	}
+}

@@ -20,17 +20,18 @@ type fileState struct {
 	Mode   os.FileMode
 	Owner  string
 	Group  string
+	Size   int64
 	Sum    string // sha256 of a regular file
 	Target string // symlink target
 }
 
-// probeScript prints: kind, then "mode owner group", then the checksum or
+// probeScript prints: kind, then "mode owner group size", then the checksum or
 // link target. Symlinks are not followed.
 const probeScript = `p=%s
-if [ -L "$p" ]; then echo link; stat -c '%%a %%U %%G' -- "$p"; readlink -- "$p"
-elif [ -d "$p" ]; then echo dir; stat -c '%%a %%U %%G' -- "$p"
-elif [ -f "$p" ]; then echo file; stat -c '%%a %%U %%G' -- "$p"; sha256sum -- "$p" | cut -d' ' -f1
-elif [ -e "$p" ]; then echo other; stat -c '%%a %%U %%G' -- "$p"
+if [ -L "$p" ]; then echo link; stat -c '%%a %%U %%G %%s' -- "$p"; readlink -- "$p"
+elif [ -d "$p" ]; then echo dir; stat -c '%%a %%U %%G %%s' -- "$p"
+elif [ -f "$p" ]; then echo file; stat -c '%%a %%U %%G %%s' -- "$p"; sha256sum -- "$p" | cut -d' ' -f1
+elif [ -e "$p" ]; then echo other; stat -c '%%a %%U %%G %%s' -- "$p"
 else echo absent; fi`
 
 // probe learns a path's kind, mode, owner, group and checksum in one Exec.
@@ -51,9 +52,10 @@ func (e *Env) probe(ctx context.Context, path string) (fileState, error) {
 		return st, fmt.Errorf("inspect %s: unexpected output %q", path, res.Stdout)
 	}
 	f := strings.Fields(lines[1])
-	if len(f) == 3 {
+	if len(f) == 4 {
 		m, _ := strconv.ParseUint(f[0], 8, 32)
 		st.Mode, st.Owner, st.Group = os.FileMode(m), f[1], f[2]
+		st.Size, _ = strconv.ParseInt(f[3], 10, 64)
 	}
 	if len(lines) > 2 {
 		if st.Kind == "link" {
@@ -154,7 +156,9 @@ func (e *Env) putFile(ctx context.Context, dest string, content []byte, want fil
 		attrCmds = nil
 	}
 	res := Result{Changed: needWrite || len(attrCmds) > 0, Data: map[string]any{"dest": dest, "checksum": sum}}
-	if needWrite && e.Diff {
+	if needWrite && e.Diff && (!diffable(content) || st.Size > maxDiffBytes) {
+		res.Diff = fmt.Sprintf("--- %s (before)\n+++ %s (after)\n@@ binary or large file: %d bytes before, %d after @@\n", dest, dest, st.Size, len(content))
+	} else if needWrite && e.Diff {
 		var old []byte
 		if st.Kind == "file" {
 			old, err = e.Conn.ReadFile(ctx, dest, e.Become)
@@ -196,4 +200,12 @@ func (e *Env) readLocal(path string) ([]byte, error) {
 		path = e.BaseDir + "/" + path
 	}
 	return os.ReadFile(path)
+}
+
+// maxDiffBytes is the largest file diffed; bigger ones get a summary.
+const maxDiffBytes = 1 << 20
+
+// diffable reports whether content is small text.
+func diffable(b []byte) bool {
+	return len(b) <= maxDiffBytes && !bytes.ContainsRune(b, 0)
 }

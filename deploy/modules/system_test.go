@@ -85,7 +85,7 @@ func TestSystemdInstallsReloadsAndStarts(t *testing.T) {
 	f2 := &fakeConn{answer: func(cmd string) transport.ExecResult {
 		switch {
 		case strings.HasPrefix(cmd, "p="):
-			return transport.ExecResult{Stdout: []byte("file\n644 root root\n" + sum + "\n")}
+			return transport.ExecResult{Stdout: []byte("file\n644 root root 31\n" + sum + "\n")}
 		case strings.Contains(cmd, "is-enabled"):
 			return transport.ExecResult{Stdout: []byte(state)}
 		}

@@ -67,6 +67,11 @@ type RunOptions struct {
 	// passed to Run stops new tasks from starting but lets running ones
 	// finish; cancelling TaskContext aborts those too. Nil: never aborted.
 	TaskContext context.Context
+	// ReadFile, when set, reads the controller-side files tasks refer to
+	// (copy/template src) instead of Playbook.ReadFile; a command can serve
+	// embedded artifacts (the zdm-proxy binary) this way and fall back to
+	// Playbook.ReadFile for the rest.
+	ReadFile func(path string) ([]byte, error)
 	// Log receives debug lines (nil: discarded).
 	Log io.Writer
 }

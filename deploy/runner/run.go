@@ -43,6 +43,9 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
+	if opts.ReadFile == nil {
+		opts.ReadFile = opts.Playbook.ReadFile
+	}
 	r := &run{
 		opts:    opts,
 		taskCtx: opts.TaskContext,

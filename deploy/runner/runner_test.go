@@ -580,3 +580,22 @@ func TestSecretsFromPlayVarsAndFactsAreRedacted(t *testing.T) {
 		t.Fatalf("secret command line not sent on stdin: %q", got)
 	}
 }
+
+func TestReadFileOverride(t *testing.T) {
+	inv := newInv("a")
+	dest := filepath.Join(t.TempDir(), "proxy")
+	pb := mustPlaybook(t, fmt.Sprintf("- hosts: all\n  tasks:\n    - copy: {src: embedded/zdm-proxy, dest: %q, mode: \"0755\"}\n", dest))
+	read := func(p string) ([]byte, error) {
+		if p == "embedded/zdm-proxy" {
+			return []byte("#!/bin/sh\n"), nil
+		}
+		return pb.ReadFile(p)
+	}
+	res, err := Run(context.Background(), RunOptions{Inventory: inv, Playbook: pb, Dial: localDial, ReadFile: read})
+	if err != nil || res.ExitCode() != 0 {
+		t.Fatalf("%v %+v", err, res.Hosts[0])
+	}
+	if b, _ := os.ReadFile(dest); string(b) != "#!/bin/sh\n" {
+		t.Fatalf("%q", b)
+	}
+}

@@ -239,7 +239,7 @@ func (r *run) execOnce(ctx context.Context, hs *hostState, play *playbooks.Play,
 		Diff:    r.opts.Diff,
 		Secret:  t.Secret,
 		Secrets: hs.secrets,
-		Files:   r.opts.Playbook.ReadFile,
+		Files:   r.opts.ReadFile,
 	}
 	env.Become, env.BecomeUser = become(hs, play, t)
 	args := modules.Args(rendered.(map[string]any))
