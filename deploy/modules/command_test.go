@@ -1,6 +1,7 @@
 package modules
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,5 +80,18 @@ func TestSecretCommandTravelsOnStdin(t *testing.T) {
 	r := run(t, env, "shell", Args{"cmd": "echo hunter2 | wc -c"})
 	if r.Stdout != "8" {
 		t.Fatalf("stdout %q", r.Stdout)
+	}
+}
+
+func TestCall(t *testing.T) {
+	env := localEnv(t)
+	if r := Call(context.Background(), env, "shell", Args{"cmd": "echo hi"}); r.Stdout != "hi" {
+		t.Fatalf("%+v", r)
+	}
+	if r := Call(context.Background(), env, "shell", Args{"cmd": "x", "nope": 1}); !r.Failed {
+		t.Fatal("invalid args ran")
+	}
+	if r := Call(context.Background(), env, "nope", nil); !r.Failed {
+		t.Fatal("unknown module ran")
 	}
 }

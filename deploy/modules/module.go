@@ -117,3 +117,17 @@ func Names() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Call validates args against the named module and runs it: for commands
+// that need one module outside a playbook (a health gate calling wait_for
+// on a batch's connections, for example).
+func Call(ctx context.Context, env *Env, name string, args Args) Result {
+	m, ok := Lookup(name)
+	if !ok {
+		return Failf("unknown module %s", name)
+	}
+	if err := m.Spec().Validate(args); err != nil {
+		return Fail(err)
+	}
+	return m.Run(ctx, env, args)
+}

@@ -165,14 +165,14 @@ func failOn(bad ...string) func(host, cmd string) (transport.ExecResult, error) 
 func TestSerialStopsOnFirstFailure(t *testing.T) {
 	inv := newInv("a", "b", "c", "d", "e")
 	f := &fleet{answer: failOn("c")}
-	rec := &recorder{}
+	rec, rec2 := &recorder{}, &recorder{}
 	pb := mustPlaybook(t, fmt.Sprintf(rolling, `[1, 2]`, ""))
-	res, err := Run(context.Background(), RunOptions{Inventory: inv, Playbook: pb, Dial: f.Dial, Observer: rec, Forks: 1})
+	res, err := Run(context.Background(), RunOptions{Inventory: inv, Playbook: pb, Dial: f.Dial, Observer: Observers(rec, rec2), Forks: 1})
 	if !errors.Is(err, ErrStopped) {
 		t.Fatalf("err = %v, want ErrStopped", err)
 	}
 	want := []string{"play roll a,b,c,d,e", "batch 1/3 a", "done 1/3 failed=[]", "batch 2/3 b,c", "done 2/3 failed=[c]", "end"}
-	if !reflect.DeepEqual(rec.events, want) {
+	if !reflect.DeepEqual(rec.events, want) || !reflect.DeepEqual(rec2.events, want) {
 		t.Fatalf("events\n%q\nwant\n%q", rec.events, want)
 	}
 	if !strings.Contains(res.Stopped, "1 of 2 hosts failed (50%), over max_fail_percentage 0%") {
