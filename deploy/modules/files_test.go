@@ -190,3 +190,19 @@ func TestBinaryDiffIsSummarised(t *testing.T) {
 		t.Fatalf("diff %q", r.Diff)
 	}
 }
+
+func TestStat(t *testing.T) {
+	env := localEnv(t)
+	p := filepath.Join(t.TempDir(), "f")
+	r := run(t, env, "stat", Args{"path": p})
+	mustStatus(t, r, "ok")
+	if r.Data["stat"].(map[string]any)["exists"] != false {
+		t.Fatalf("%v", r.Data)
+	}
+	os.WriteFile(p, []byte("abc"), 0o640)
+	st := run(t, env, "stat", Args{"path": p}).Data["stat"].(map[string]any)
+	if st["exists"] != true || st["isreg"] != true || st["mode"] != "0640" || st["size"] != int64(3) ||
+		st["checksum"] != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Fatalf("%v", st)
+	}
+}
