@@ -82,13 +82,17 @@ type fakeConn struct {
 	name   string
 	mu     sync.Mutex
 	cmds   []string
+	become []string
 	answer func(host, cmd string) (transport.ExecResult, error)
 }
 
 func (c *fakeConn) Host() string { return c.name }
-func (c *fakeConn) Exec(_ context.Context, cmd string, _ transport.ExecOptions) (transport.ExecResult, error) {
+func (c *fakeConn) Exec(_ context.Context, cmd string, o transport.ExecOptions) (transport.ExecResult, error) {
 	c.mu.Lock()
 	c.cmds = append(c.cmds, cmd)
+	if o.Become {
+		c.become = append(c.become, cmd+" as "+o.BecomeUser)
+	}
 	c.mu.Unlock()
 	if c.answer != nil {
 		return c.answer(c.name, cmd)

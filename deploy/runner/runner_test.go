@@ -599,3 +599,41 @@ func TestReadFileOverride(t *testing.T) {
 		t.Fatalf("%q", b)
 	}
 }
+
+func TestHandlersOncePerBatchAndBecome(t *testing.T) {
+	inv := newInv("a", "b")
+	inv.inv.Host("b").Become = true
+	f := &fleet{}
+	pb := mustPlaybook(t, `
+- hosts: all
+  serial: 1
+  become: true
+  become_user: zdm
+  tasks:
+    - shell: one
+      notify: restart
+    - shell: two
+      notify: restart
+      become: false
+    - shell: three
+      notify: [restart, other]
+      changed_when: false
+  handlers:
+    - name: other
+      shell: other
+    - name: restart
+      shell: restart
+`)
+	if _, err := Run(context.Background(), RunOptions{Inventory: inv, Playbook: pb, Dial: f.Dial}); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"a", "b"} {
+		if got := f.ran(h); !reflect.DeepEqual(got, []string{"one", "two", "three", "restart"}) {
+			t.Fatalf("%s ran %q", h, got)
+		}
+	}
+	c := f.conns["a"]
+	if !reflect.DeepEqual(c.become, []string{"one as zdm", "three as zdm", "restart as zdm"}) {
+		t.Fatalf("become %q", c.become)
+	}
+}
