@@ -36,20 +36,47 @@ else echo absent; fi`
 
 // probe learns a path's kind, mode, owner, group and checksum in one Exec.
 func (e *Env) probe(ctx context.Context, path string) (fileState, error) {
-	res, err := e.exec(ctx, fmt.Sprintf(probeScript, transport.ShellQuote(path)))
+	st, _, err := e.probeWith(ctx, path, "")
+	return st, err
+}
+
+// probeSep separates the probe's output from an extra command's.
+const probeSep = "---zdmctl-probe-end---"
+
+// probeWith probes path and, in the same round trip, runs extra (a shell
+// snippet) whose stdout it returns.
+func (e *Env) probeWith(ctx context.Context, path, extra string) (fileState, string, error) {
+	cmd := fmt.Sprintf(probeScript, transport.ShellQuote(path))
+	if extra != "" {
+		cmd += "\necho " + probeSep + "\n" + extra
+	}
+	res, err := e.exec(ctx, cmd)
 	if err != nil {
-		return fileState{}, fmt.Errorf("inspect %s: %w", path, err)
+		return fileState{}, "", fmt.Errorf("inspect %s: %w", path, err)
 	}
 	if res.ExitCode != 0 {
-		return fileState{}, fmt.Errorf("inspect %s: exit %d: %s", path, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+		return fileState{}, "", fmt.Errorf("inspect %s: exit %d: %s", path, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
-	lines := strings.Split(strings.TrimRight(string(res.Stdout), "\n"), "\n")
+	out, rest := string(res.Stdout), ""
+	if extra != "" {
+		var ok bool
+		out, rest, ok = strings.Cut(out, probeSep+"\n")
+		if !ok {
+			return fileState{}, "", fmt.Errorf("inspect %s: unexpected output %q", path, res.Stdout)
+		}
+	}
+	st, err := parseProbe(path, out)
+	return st, rest, err
+}
+
+func parseProbe(path, out string) (fileState, error) {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	st := fileState{Kind: lines[0]}
 	if st.Kind == "absent" {
 		return st, nil
 	}
 	if len(lines) < 2 {
-		return st, fmt.Errorf("inspect %s: unexpected output %q", path, res.Stdout)
+		return st, fmt.Errorf("inspect %s: unexpected output %q", path, out)
 	}
 	f := strings.Fields(lines[1])
 	if len(f) == 4 {
@@ -144,6 +171,12 @@ func (e *Env) putFile(ctx context.Context, dest string, content []byte, want fil
 	if err != nil {
 		return Fail(err)
 	}
+	return e.putFileState(ctx, dest, st, content, want)
+}
+
+// putFileState is putFile with the probe already done.
+func (e *Env) putFileState(ctx context.Context, dest string, st fileState, content []byte, want fileAttrs) Result {
+	var err error
 	switch st.Kind {
 	case "absent", "file":
 	default:

@@ -1,6 +1,7 @@
 package modules
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -63,7 +64,7 @@ func TestSystemdInstallsReloadsAndStarts(t *testing.T) {
 	f := &fakeConn{answer: func(cmd string) transport.ExecResult {
 		switch {
 		case strings.HasPrefix(cmd, "p="):
-			return transport.ExecResult{Stdout: []byte("absent\n")}
+			return transport.ExecResult{Stdout: []byte("absent\n" + probeSep + "\n" + state)}
 		case strings.Contains(cmd, "is-enabled"):
 			return transport.ExecResult{Stdout: []byte(state)}
 		}
@@ -85,7 +86,7 @@ func TestSystemdInstallsReloadsAndStarts(t *testing.T) {
 	f2 := &fakeConn{answer: func(cmd string) transport.ExecResult {
 		switch {
 		case strings.HasPrefix(cmd, "p="):
-			return transport.ExecResult{Stdout: []byte("file\n644 root root 31\n" + sum + "\n")}
+			return transport.ExecResult{Stdout: []byte("file\n644 root root 31\n" + sum + "\n" + probeSep + "\n" + state)}
 		case strings.Contains(cmd, "is-enabled"):
 			return transport.ExecResult{Stdout: []byte(state)}
 		}
@@ -93,8 +94,8 @@ func TestSystemdInstallsReloadsAndStarts(t *testing.T) {
 	}}
 	env.Conn = f2
 	mustStatus(t, run(t, env, "systemd", args), "ok")
-	if len(f2.cmds) != 2 {
-		t.Fatalf("want 2 round trips (probe, state), got %q", f2.cmds)
+	if len(f2.cmds) != 1 {
+		t.Fatalf("want 1 round trip (probe and state together), got %q", f2.cmds)
 	}
 	mustStatus(t, run(t, env, "systemd", Args{"name": "zdm-proxy", "state": "restarted"}), "changed")
 	if !f2.ran("systemctl restart 'zdm-proxy.service' && systemctl is-active") {
@@ -130,4 +131,20 @@ func TestPackage(t *testing.T) {
 	f3 := &fakeConn{answer: func(cmd string) transport.ExecResult { return transport.ExecResult{Stdout: []byte("none\n")} }}
 	env.Conn = f3
 	mustStatus(t, run(t, env, "package", Args{"name": "chrony"}), "failed")
+}
+
+// The composed probe + systemctl query is valid sh (systemctl may be
+// missing here: the query tolerates it).
+func TestSystemdScriptRunsUnderRealShell(t *testing.T) {
+	env := localEnv(t)
+	env.Check, env.Diff = true, true
+	dir := t.TempDir()
+	r := run(t, env, "systemd", Args{"name": "demo", "content": "[Service]\nExecStart=/bin/true\n", "unit_dir": dir, "state": "started"})
+	mustStatus(t, r, "changed")
+	if !strings.Contains(r.Diff, "+ExecStart=/bin/true") {
+		t.Fatalf("diff %q", r.Diff)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatal("check mode wrote the unit")
+	}
 }

@@ -45,12 +45,22 @@ func (systemdModule) Run(ctx context.Context, env *Env, a Args) Result {
 	if err != nil {
 		return Fail(err)
 	}
+	// One round trip learns the unit file's state (when installing one) and
+	// the unit's enabled/active states.
+	query := fmt.Sprintf("systemctl is-enabled %s 2>/dev/null; echo; systemctl is-active %s 2>/dev/null; exit 0", q, q)
+	var stateOut string
 	if a.Has("content") {
 		dir := a.Str("unit_dir")
 		if dir == "" {
 			dir = "/etc/systemd/system"
 		}
-		fr := env.putFile(ctx, path.Join(dir, unit), []byte(a.Str("content")), fileAttrs{Mode: 0o644, ModeSet: true})
+		unitPath := path.Join(dir, unit)
+		st, out, err := env.probeWith(ctx, unitPath, query)
+		if err != nil {
+			return Fail(err)
+		}
+		stateOut = out
+		fr := env.putFileState(ctx, unitPath, st, []byte(a.Str("content")), fileAttrs{Mode: 0o644, ModeSet: true})
 		if fr.Failed {
 			return fr
 		}
@@ -58,16 +68,16 @@ func (systemdModule) Run(ctx context.Context, env *Env, a Args) Result {
 		if fr.Changed {
 			r.Changed, reload = true, true
 		}
+	} else {
+		st, err := env.exec(ctx, query)
+		if err != nil {
+			return Fail(err)
+		}
+		stateOut = string(st.Stdout)
 	}
-	// One round trip learns both states.
-	st, err := env.exec(ctx, fmt.Sprintf("systemctl is-enabled %s 2>/dev/null; echo; systemctl is-active %s 2>/dev/null; exit 0", q, q))
-	if err != nil {
-		return Fail(err)
-	}
-	lines := strings.Split(string(st.Stdout), "\n")
 	enabledNow, activeNow := "", ""
 	var nonEmpty []string
-	for _, l := range lines {
+	for _, l := range strings.Split(stateOut, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			nonEmpty = append(nonEmpty, l)
 		}
