@@ -23,6 +23,7 @@ type run struct {
 	hosts   map[string]*hostState
 	order   []string // hosts in first-seen order
 	forks   chan struct{}
+	topo    topology
 	mu      sync.Mutex // guards res task lists and summaries
 }
 
@@ -80,6 +81,11 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 // a bad pattern or var fails before any host is touched.
 func (r *run) prepare() ([][]string, error) {
 	inv := r.opts.Inventory
+	all, err := inv.Select("all")
+	if err != nil {
+		return nil, fmt.Errorf("inventory: %w", err)
+	}
+	r.topo = newTopology(all)
 	var limit map[string]bool
 	if r.opts.Limit != "" {
 		hs, err := inv.Select(r.opts.Limit)
@@ -229,7 +235,7 @@ func (r *run) runBatch(ctx context.Context, play *playbooks.Play, br *BatchResul
 			}
 			return
 		}
-		vars, err := hostVars(hs.base, hs.host, play.Vars, r.opts.Vars, hs.registered)
+		vars, err := hostVars(hs.base, hs.host, r.topo, play.Vars, r.opts.Vars, hs.registered)
 		if err != nil {
 			r.hostFailed(ctx, hs, play, nil, br, &TaskResult{Play: play.Name, Task: "vars", Host: hs.host.Name, Status: "failed", Msg: err.Error(), err: err})
 			return

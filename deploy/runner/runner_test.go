@@ -637,3 +637,20 @@ func TestHandlersOncePerBatchAndBecome(t *testing.T) {
 		t.Fatalf("become %q", c.become)
 	}
 }
+
+func TestTopologyVars(t *testing.T) {
+	inv := newInv("p1", "p2", "p3")
+	inv.inv.Host("p2").Address = "10.0.0.2"
+	f := &fleet{}
+	pb := mustPlaybook(t, `
+- hosts: all
+  tasks:
+    - shell: "echo {{ join \",\" (index .group_addresses \"proxies\") }} {{ indexOf (index .groups \"proxies\") .inventory_hostname }}"
+`)
+	if _, err := Run(context.Background(), RunOptions{Inventory: inv, Playbook: pb, Dial: f.Dial, Limit: "p3"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.ran("p3"); !reflect.DeepEqual(got, []string{"echo 127.0.0.1,10.0.0.2,127.0.0.1 2"}) {
+		t.Fatalf("ran %q", got)
+	}
+}

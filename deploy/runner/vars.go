@@ -12,11 +12,13 @@ import (
 // hostVars builds a host's vars for a play: inventory vars (with --set
 // overrides applied), then the play's vars (rendered over them) unless
 // --set overrides them too, then the registered results, then magic vars.
-func hostVars(base map[string]any, h *inventory.Host, playVars, overrides, registered map[string]any) (map[string]any, error) {
+func hostVars(base map[string]any, h *inventory.Host, topo topology, playVars, overrides, registered map[string]any) (map[string]any, error) {
 	vars := maps.Clone(base)
 	if vars == nil {
 		vars = map[string]any{}
 	}
+	vars["groups"] = topo.groups
+	vars["group_addresses"] = topo.addresses
 	vars["inventory_hostname"] = h.Name
 	vars["host_address"] = h.Address
 	groups := make([]any, len(h.Groups))
@@ -56,6 +58,34 @@ func hostVars(base map[string]any, h *inventory.Host, playVars, overrides, regis
 		vars[k] = v
 	}
 	return vars, nil
+}
+
+// topology is the whole inventory's layout, for templates that need every
+// peer (a proxy's list of all proxy addresses and its own index in it).
+type topology struct {
+	groups    map[string]any // group name -> []any of host names, inventory order
+	addresses map[string]any // group name -> []any of host addresses
+}
+
+func newTopology(hosts []*inventory.Host) topology {
+	t := topology{groups: map[string]any{}, addresses: map[string]any{}}
+	add := func(g string, h *inventory.Host) {
+		names, _ := t.groups[g].([]any)
+		addrs, _ := t.addresses[g].([]any)
+		addr := h.Address
+		if addr == "" {
+			addr = h.Name
+		}
+		t.groups[g] = append(names, h.Name)
+		t.addresses[g] = append(addrs, addr)
+	}
+	for _, h := range hosts {
+		add("all", h)
+		for _, g := range h.Groups {
+			add(g, h)
+		}
+	}
+	return t
 }
 
 // secretValues collects the values of secret keys, recursively.

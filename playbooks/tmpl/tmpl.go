@@ -146,6 +146,20 @@ func funcs(vars map[string]any) template.FuncMap {
 			pad := strings.Repeat(" ", n)
 			return "\n" + pad + strings.ReplaceAll(s, "\n", "\n"+pad)
 		},
+		// indexOf returns the position of item in list, -1 when absent:
+		// {{ indexOf (index .groups "proxies") .inventory_hostname }}
+		"indexOf": func(list any, item any) (int, error) {
+			rv := reflect.ValueOf(list)
+			if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+				return 0, fmt.Errorf("indexOf: want a list, got %T", list)
+			}
+			for i := 0; i < rv.Len(); i++ {
+				if fmt.Sprint(rv.Index(i).Interface()) == fmt.Sprint(item) {
+					return i, nil
+				}
+			}
+			return -1, nil
+		},
 		"lower":    strings.ToLower,
 		"upper":    strings.ToUpper,
 		"trim":     strings.TrimSpace,
