@@ -116,6 +116,9 @@ func (m commandModule) Run(ctx context.Context, env *Env, a Args) Result {
 	if res.ExitCode != 0 {
 		out.Failed = true
 		out.Msg = fmt.Sprintf("non-zero exit code %d", res.ExitCode)
+		if first, _, _ := strings.Cut(strings.TrimSpace(out.Stderr), "\n"); first != "" {
+			out.Msg += ": " + first
+		}
 	}
 	return out
 }

@@ -19,9 +19,9 @@ func TestShellAndCommand(t *testing.T) {
 	if r.Stdout != "$HOME a b ; x" {
 		t.Fatalf("command stdout %q", r.Stdout)
 	}
-	r = run(t, env, "shell", Args{"cmd": "exit 3"})
+	r = run(t, env, "shell", Args{"cmd": "echo 'cannot bind' >&2; echo more >&2; exit 3"})
 	mustStatus(t, r, "failed")
-	if r.Rc != 3 {
+	if r.Rc != 3 || r.Msg != "non-zero exit code 3: cannot bind" {
 		t.Fatalf("rc %d", r.Rc)
 	}
 	r = run(t, env, "shell", Args{"cmd": "cat", "stdin": "fed"})
