@@ -2,6 +2,9 @@ package cmdutil
 
 import (
 	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
 
 	"github.com/zdmctl/zdmctl/deploy/runner"
 )
@@ -64,4 +67,17 @@ func itoa(n int) string {
 		b = append([]byte{'-'}, b...)
 	}
 	return string(b)
+}
+
+// Group makes a command that only holds subcommands reject unknown ones
+// (a usage error) instead of printing help and exiting 0.
+func Group(cmd *cobra.Command) *cobra.Command {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		return UsageError(fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath()))
+	}
+	return cmd
 }

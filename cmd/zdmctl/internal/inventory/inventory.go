@@ -10,10 +10,10 @@ import (
 
 // NewCmdInventory builds `zdmctl inventory`.
 func NewCmdInventory(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := cmdutil.Group(&cobra.Command{
 		Use:   "inventory <command>",
 		Short: "Check and inspect the inventory",
-	}
+	})
 	cmd.AddCommand(validate.NewCmdValidate(f, nil))
 	cmd.AddCommand(show.NewCmdShow(f, nil))
 	return cmd

@@ -11,10 +11,10 @@ import (
 
 // NewCmdPlaybook builds `zdmctl playbook`.
 func NewCmdPlaybook(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := cmdutil.Group(&cobra.Command{
 		Use:   "playbook <command>",
 		Short: "Run, validate or list playbooks",
-	}
+	})
 	cmd.AddCommand(run.NewCmdRun(f, nil))
 	cmd.AddCommand(list.NewCmdList(f, nil))
 	cmd.AddCommand(validate.NewCmdValidate(f, nil))

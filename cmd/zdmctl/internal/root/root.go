@@ -22,7 +22,7 @@ ZDMCTL_PLAYBOOK_DIR) > config file ~/.config/zdmctl/config.yaml > default.`
 
 // NewCmdRoot builds the command tree on f.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := cmdutil.Group(&cobra.Command{
 		Use:           "zdmctl <command>",
 		Short:         "Deploy and operate a ZDM proxy fleet over SSH",
 		Long:          "zdmctl deploys and operates a fleet of ZDM proxies over SSH from a YAML inventory and declarative playbooks.\n\n" + exitCodes,
@@ -34,7 +34,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 			}
 			return nil
 		},
-	}
+	})
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.UsageError(err) })
 	cmdutil.AddGlobalFlags(cmd)
 	cmd.AddCommand(pbcmd.NewCmdPlaybook(f))

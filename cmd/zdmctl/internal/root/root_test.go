@@ -17,6 +17,8 @@ func TestMainUsageErrorsAreJSONWhenAsked(t *testing.T) {
 		{"playbook", "run", "--bogus", "-o", "json"},
 		{"playbook", "run", "--output=json"},
 		{"--output", "json", "nosuchcommand"},
+		{"--output", "json", "playbook", "nope"},
+		{"-o", "json", "inventory", "nope"},
 		{"--output", "json", "--forks", "0", "version"},
 		{"--output", "json", "--config", "/nonexistent/config.yaml", "version"},
 	} {
