@@ -31,10 +31,24 @@ func (fileModule) Spec() Spec {
 			if p, ok := a["path"].(string); ok && isDangerousPath(p) {
 				return fmt.Errorf("refusing to manage %q", p)
 			}
+			if p, ok := a["path"].(string); ok && (st == "absent" || a.Has("recurse")) && isSystemDir(p) {
+				return fmt.Errorf("refusing to remove or recurse into system directory %q", p)
+			}
 			return nil
 		},
 	}
 }
+
+// systemDirs are never removed or changed recursively.
+var systemDirs = map[string]bool{
+	"/bin": true, "/boot": true, "/dev": true, "/etc": true, "/home": true, "/lib": true,
+	"/lib64": true, "/opt": true, "/proc": true, "/root": true, "/run": true, "/sbin": true,
+	"/srv": true, "/sys": true, "/tmp": true, "/usr": true, "/var": true, "/usr/bin": true,
+	"/usr/lib": true, "/usr/local": true, "/usr/sbin": true, "/var/lib": true, "/var/log": true,
+	"/etc/systemd": true, "/etc/systemd/system": true,
+}
+
+func isSystemDir(p string) bool { return systemDirs[path.Clean(p)] }
 
 func isDangerousPath(p string) bool {
 	c := path.Clean(p)
@@ -49,6 +63,9 @@ func (fileModule) Run(ctx context.Context, env *Env, a Args) Result {
 	state := a.Str("state")
 	if state == "" {
 		state = "file"
+	}
+	if recurse, _ := a.Bool("recurse", false); (state == "absent" || recurse) && isSystemDir(p) {
+		return Failf("refusing to remove or recurse into system directory %q", p)
 	}
 	attrs, err := attrsFrom(a)
 	if err != nil {

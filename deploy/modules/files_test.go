@@ -1,6 +1,7 @@
 package modules
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,6 +146,18 @@ func TestFileRefusesRoot(t *testing.T) {
 	m, _ := Lookup("file")
 	if err := m.Spec().Validate(Args{"path": "/", "state": "absent"}); err == nil {
 		t.Fatal("path / accepted")
+	}
+	if err := m.Spec().Validate(Args{"path": "/etc/", "state": "absent"}); err == nil {
+		t.Fatal("removing /etc accepted")
+	}
+	if err := m.Spec().Validate(Args{"path": "/opt", "state": "directory"}); err != nil {
+		t.Fatalf("ensuring /opt exists refused: %v", err)
+	}
+	// a templated path is checked again when rendered; the fake conn
+	// records any command that would have run
+	f := &fakeConn{}
+	if res := m.Run(context.Background(), &Env{Conn: f}, Args{"path": "/var/lib", "state": "absent"}); !res.Failed || len(f.cmds) != 0 {
+		t.Fatalf("rendered system dir not refused: %+v %q", res, f.cmds)
 	}
 }
 
