@@ -1,0 +1,73 @@
+// Package validate is `zdmctl inventory validate`.
+package validate
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+)
+
+// Options of `inventory validate`.
+type Options struct {
+	F *cmdutil.Factory
+}
+
+// NewCmdValidate builds the command; runF replaces Run in tests.
+func NewCmdValidate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{F: f}
+	return &cobra.Command{
+		Use:   "validate",
+		Short: "Load the inventory and report errors (file, line, field)",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(opts)
+		},
+	}
+}
+
+// Summary is what validate reports.
+type Summary struct {
+	Path   string   `json:"path"`
+	Hosts  []string `json:"hosts"`
+	Groups []string `json:"groups"`
+}
+
+// Run validates the inventory: it loads, every host's vars resolve, and
+// the --set overrides parse.
+func Run(opts *Options) error {
+	f := opts.F
+	inv, err := f.LoadInventory(f.Settings.Inventory)
+	if err != nil {
+		return cmdutil.UsageError(fmt.Errorf("inventory: %w", err))
+	}
+	vars, err := f.Vars()
+	if err != nil {
+		return cmdutil.UsageError(fmt.Errorf("--set: %w", err))
+	}
+	hosts, err := inv.Select("all")
+	if err != nil {
+		return cmdutil.UsageError(fmt.Errorf("inventory: %w", err))
+	}
+	sum := Summary{Path: f.Settings.Inventory, Hosts: []string{}, Groups: []string{}}
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if _, err := inv.EffectiveVars(h.Name, vars); err != nil {
+			return cmdutil.UsageError(fmt.Errorf("inventory: host %s: %w", h.Name, err))
+		}
+		sum.Hosts = append(sum.Hosts, h.Name)
+		for _, g := range h.Groups {
+			if !seen[g] {
+				seen[g] = true
+				sum.Groups = append(sum.Groups, g)
+			}
+		}
+	}
+	return f.ReportData(sum, func() error {
+		_, err := fmt.Fprintf(f.IO.Out, "%s: valid (%d hosts, %d groups)\n", sum.Path, len(sum.Hosts), len(sum.Groups))
+		return err
+	})
+}

@@ -1,0 +1,56 @@
+// Package root assembles the zdmctl command tree and runs it.
+package root
+
+import (
+	"github.com/spf13/cobra"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	invcmd "github.com/zdmctl/zdmctl/cmd/zdmctl/internal/inventory"
+	pbcmd "github.com/zdmctl/zdmctl/cmd/zdmctl/internal/playbook"
+	versioncmd "github.com/zdmctl/zdmctl/cmd/zdmctl/internal/version"
+)
+
+const exitCodes = `Exit codes:
+  0    success
+  1    a task failed, a host was unreachable, or a rollout stopped
+  2    usage or configuration error (flags, inventory, playbook)
+  4    SSH authentication or host-key verification failed
+  130  interrupted (Ctrl-C: running tasks finish, nothing new starts;
+       a second Ctrl-C aborts running tasks)
+
+Settings resolve: flag > environment ZDMCTL_<FLAG> (e.g. ZDMCTL_INVENTORY,
+ZDMCTL_PLAYBOOK_DIR) > config file ~/.config/zdmctl/config.yaml > default.`
+
+// NewCmdRoot builds the command tree on f.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := cmdutil.Group(&cobra.Command{
+		Use:           "zdmctl <command>",
+		Short:         "Deploy and operate a ZDM proxy fleet over SSH",
+		Long:          "zdmctl deploys and operates a fleet of ZDM proxies over SSH from a YAML inventory and declarative playbooks.\n\n" + exitCodes,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cmdutil.Resolve(cmd, f.Settings); err != nil {
+				return cmdutil.UsageError(err)
+			}
+			return nil
+		},
+	})
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.UsageError(err) })
+	cmdutil.AddGlobalFlags(cmd)
+	cmd.AddCommand(pbcmd.NewCmdPlaybook(f))
+	cmd.AddCommand(invcmd.NewCmdInventory(f))
+	cmd.AddCommand(versioncmd.NewCmdVersion(f))
+	return cmd
+}
+
+// Main runs zdmctl with args and returns the exit code.
+func Main(f *cmdutil.Factory, args []string) int {
+	cmd := NewCmdRoot(f)
+	cmd.SetArgs(args)
+	cmd.SetIn(f.IO.In)
+	cmd.SetOut(f.IO.Out)
+	cmd.SetErr(f.IO.ErrOut)
+	err := cmd.Execute()
+	jsonMode := f.Settings.JSON() || (f.Settings.Output == "" && cmdutil.WantsJSON(args))
+	return cmdutil.ReportError(f.IO, jsonMode, err)
+}
