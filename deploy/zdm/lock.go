@@ -1,0 +1,111 @@
+package zdm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zdmctl/zdmctl/deploy/transport"
+)
+
+// LockDir is the fleet lock on the first proxy host: a directory created
+// atomically with mkdir, holding a file that names the holder.
+const LockDir = StateDir + "/zdmctl.lock"
+
+// ErrLocked is returned when another operator holds the fleet lock.
+var ErrLocked = errors.New("fleet locked")
+
+// LockHolder describes who holds the lock.
+type LockHolder struct {
+	Holder string // user@host
+	PID    int
+	Since  time.Time
+}
+
+// LockedError names the holder of a lock that could not be taken.
+type LockedError struct {
+	Host   string
+	Holder LockHolder
+	Age    time.Duration
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("fleet lock on %s (%s) held by %s pid %d for %s; if that run is gone, remove it with: ssh %s sudo rm -rf %s",
+		e.Host, LockDir, e.Holder.Holder, e.Holder.PID, e.Age.Round(time.Second), e.Host, LockDir)
+}
+
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// Lock is a held fleet lock.
+type Lock struct {
+	conn  transport.Conn
+	token string
+}
+
+// AcquireLock takes the fleet lock on conn's host, retrying until timeout
+// (0: one attempt). holder is "user@host"; the pid and time are recorded.
+func AcquireLock(ctx context.Context, conn transport.Conn, holder string, pid int, timeout time.Duration) (*Lock, error) {
+	token := fmt.Sprintf("%s %d %d", holder, pid, time.Now().Unix())
+	script := fmt.Sprintf(`mkdir -p %s && if mkdir %s 2>/dev/null; then printf '%%s\n' %s > %s/holder; echo acquired; else cat %s/holder 2>/dev/null || echo '? 0 0'; fi`,
+		StateDir, LockDir, shellQuote(token), LockDir, LockDir)
+	deadline := time.Now().Add(timeout)
+	for {
+		res, err := conn.Exec(ctx, script, transport.ExecOptions{Become: true})
+		if err != nil {
+			return nil, fmt.Errorf("fleet lock on %s: %w", conn.Host(), err)
+		}
+		if res.ExitCode != 0 {
+			return nil, fmt.Errorf("fleet lock on %s: %s", conn.Host(), firstLine(string(res.Stderr)))
+		}
+		out := strings.TrimSpace(string(res.Stdout))
+		if out == "acquired" {
+			return &Lock{conn: conn, token: token}, nil
+		}
+		h := parseHolder(out)
+		if time.Now().After(deadline) {
+			return nil, &LockedError{Host: conn.Host(), Holder: h, Age: time.Since(h.Since)}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// Release removes the lock if it is still ours.
+func (l *Lock) Release(ctx context.Context) error {
+	script := fmt.Sprintf(`[ "$(cat %s/holder 2>/dev/null)" = %s ] && rm -rf %s; true`, LockDir, shellQuote(l.token), LockDir)
+	_, err := l.conn.Exec(ctx, script, transport.ExecOptions{Become: true})
+	return err
+}
+
+func parseHolder(s string) LockHolder {
+	f := strings.Fields(s)
+	var h LockHolder
+	if len(f) > 0 {
+		h.Holder = f[0]
+	}
+	if len(f) > 1 {
+		h.PID, _ = strconv.Atoi(f[1])
+	}
+	if len(f) > 2 {
+		if sec, err := strconv.ParseInt(f[2], 10, 64); err == nil {
+			h.Since = time.Unix(sec, 0)
+		}
+	}
+	return h
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

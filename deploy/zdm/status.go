@@ -1,0 +1,200 @@
+package zdm
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zdmctl/zdmctl/deploy/transport"
+	"github.com/zdmctl/zdmctl/proxy/admin"
+)
+
+// HostStatus is one proxy host as seen live. The proxy's admin API listens
+// on localhost by default (metrics_address), so it is read over SSH on the
+// host itself: one Exec per host, bash /dev/tcp, no curl needed.
+type HostStatus struct {
+	Host              string  `json:"host"`
+	Address           string  `json:"address"`
+	Reachable         bool    `json:"reachable"`
+	Error             string  `json:"error,omitempty"`
+	Service           string  `json:"service"` // systemd ActiveState: active, inactive, failed, ... ("" not installed)
+	Installed         bool    `json:"installed"`
+	Version           string  `json:"version,omitempty"`
+	ReadMode          string  `json:"read_mode,omitempty"`
+	PrimaryCluster    string  `json:"primary_cluster,omitempty"`
+	Ready             bool    `json:"ready"`
+	NotReadyReason    string  `json:"not_ready_reason,omitempty"`
+	OriginUp          *bool   `json:"origin_up,omitempty"`
+	TargetUp          *bool   `json:"target_up,omitempty"`
+	ClientConnections int64   `json:"client_connections"`
+	UptimeSeconds     float64 `json:"uptime_seconds"`
+	// RunningSHA256 is the config_sha256 the proxy reports (the file it
+	// last loaded), DiskSHA256 the file's hash now, WantSHA256 the hash of
+	// what the inventory renders for this host now.
+	RunningSHA256  string   `json:"running_config_sha256,omitempty"`
+	DiskSHA256     string   `json:"disk_config_sha256,omitempty"`
+	WantSHA256     string   `json:"want_config_sha256"`
+	Drift          bool     `json:"drift"`
+	DriftWhy       string   `json:"drift_why,omitempty"`
+	RestartPending bool     `json:"restart_pending"`
+	ChangedKeys    []string `json:"changed_immutable_keys,omitempty"`
+	Binary         string   `json:"binary,omitempty"`
+}
+
+// probeScript prints key=value lines; HTTP responses are base64 encoded.
+const probeScript = `cfg=/etc/zdm-proxy/zdm-proxy.yaml
+if systemctl cat zdm-proxy >/dev/null 2>&1; then echo installed=yes; else echo installed=no; fi
+echo "service=$(systemctl is-active zdm-proxy 2>/dev/null)"
+echo "disk_sha=$( [ -f $cfg ] && sha256sum < $cfg | cut -d' ' -f1)"
+echo "binary=$(readlink /opt/zdm-proxy/current 2>/dev/null)"
+get() { timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'$PORT' || exit 1; printf "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$0" >&3; cat <&3' "$1" 2>/dev/null | base64 -w0; }
+echo "readiness=$(get /health/readiness)"
+echo "status=$(get /api/v1/status)"
+`
+
+// Probe reads host's live state over conn.
+func Probe(ctx context.Context, conn transport.Conn, port int, want string) HostStatus {
+	hs := HostStatus{Host: conn.Host(), WantSHA256: want, Reachable: true}
+	res, err := conn.Exec(ctx, "bash -s", transport.ExecOptions{Become: true, Stdin: strings.NewReader(fmt.Sprintf("PORT=%d\n%s", port, probeScript))})
+	if err != nil {
+		hs.Reachable = false
+		hs.Error = err.Error()
+		return hs
+	}
+	kv := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(res.Stdout))
+	sc.Buffer(make([]byte, 0, 64*1024), 4<<20)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			kv[k] = v
+		}
+	}
+	hs.Installed = kv["installed"] == "yes"
+	hs.Service = kv["service"]
+	hs.DiskSHA256 = kv["disk_sha"]
+	hs.Binary = kv["binary"]
+	if code, body := httpResponse(kv["readiness"]); code != 0 {
+		var rd admin.Readiness
+		_ = json.Unmarshal(body, &rd)
+		hs.Ready = code == 200
+		if !hs.Ready {
+			hs.NotReadyReason = rd.Reason
+			if hs.NotReadyReason == "" {
+				hs.NotReadyReason = fmt.Sprintf("readiness HTTP %d", code)
+			}
+		}
+		for _, c := range rd.Clusters {
+			up := c.Reachable
+			switch strings.ToLower(c.Name) {
+			case "origin":
+				hs.OriginUp = &up
+			case "target":
+				hs.TargetUp = &up
+			}
+		}
+	} else if hs.Service == "active" {
+		hs.NotReadyReason = fmt.Sprintf("admin API on 127.0.0.1:%d does not answer", port)
+	} else if hs.Installed {
+		hs.NotReadyReason = "service " + orDash(hs.Service)
+	} else {
+		hs.NotReadyReason = "not deployed"
+	}
+	if code, body := httpResponse(kv["status"]); code == 200 {
+		var st admin.Status
+		if err := json.Unmarshal(body, &st); err == nil {
+			hs.Version = st.Version
+			hs.ReadMode = st.ReadMode
+			hs.PrimaryCluster = st.PrimaryCluster
+			hs.ClientConnections = st.ClientConnections
+			hs.UptimeSeconds = st.UptimeSeconds
+			hs.RunningSHA256 = st.ConfigSHA256
+			hs.RestartPending = st.RestartPending
+			hs.ChangedKeys = st.ChangedImmutableKeys
+		}
+	}
+	hs.judgeDrift()
+	return hs
+}
+
+func (hs *HostStatus) judgeDrift() {
+	if !hs.Installed {
+		return
+	}
+	switch {
+	case hs.RunningSHA256 != "" && hs.RunningSHA256 != hs.WantSHA256:
+		hs.Drift, hs.DriftWhy = true, "running config differs from the inventory"
+	case hs.DiskSHA256 != hs.WantSHA256:
+		hs.Drift, hs.DriftWhy = true, "config file on the host differs from the inventory"
+	}
+	if hs.RunningSHA256 != "" && hs.DiskSHA256 != "" && hs.RunningSHA256 != hs.DiskSHA256 {
+		hs.RestartPending = true
+	}
+}
+
+// httpResponse decodes a base64 raw HTTP response: status code and body
+// (0 when there is none).
+func httpResponse(b64 string) (int, []byte) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+	if err != nil || len(raw) == 0 {
+		return 0, nil
+	}
+	head, body, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+	line, _, _ := bytes.Cut(head, []byte("\r\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 2 {
+		return 0, nil
+	}
+	code, err := strconv.Atoi(f[1])
+	if err != nil {
+		return 0, nil
+	}
+	return code, body
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// MonitorStatus is one monitoring host.
+type MonitorStatus struct {
+	Host       string `json:"host"`
+	Reachable  bool   `json:"reachable"`
+	Error      string `json:"error,omitempty"`
+	Prometheus bool   `json:"prometheus_up"`
+	Grafana    bool   `json:"grafana_up"`
+}
+
+// ProbeMonitor checks Prometheus and Grafana answer HTTP on the host.
+func ProbeMonitor(ctx context.Context, conn transport.Conn, promPort, grafanaPort int) MonitorStatus {
+	ms := MonitorStatus{Host: conn.Host(), Reachable: true}
+	script := fmt.Sprintf(`up() { timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'$1' || exit 1; printf "GET %%s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$0" >&3; head -1 <&3' "$2" 2>/dev/null | grep -q ' [23]0[0-9]' && echo yes || echo no; }
+echo "prometheus=$(up %d /-/healthy)"
+echo "grafana=$(up %d /api/health)"
+`, promPort, grafanaPort)
+	res, err := conn.Exec(ctx, "bash -s", transport.ExecOptions{Stdin: strings.NewReader(script)})
+	if err != nil {
+		ms.Reachable, ms.Error = false, err.Error()
+		return ms
+	}
+	out := string(res.Stdout)
+	ms.Prometheus = strings.Contains(out, "prometheus=yes")
+	ms.Grafana = strings.Contains(out, "grafana=yes")
+	return ms
+}
+
+// Uptime formats seconds for a table.
+func Uptime(s float64) string {
+	if s <= 0 {
+		return "-"
+	}
+	return (time.Duration(s) * time.Second).Round(time.Second).String()
+}
