@@ -7,6 +7,14 @@ import (
 	invcmd "github.com/zdmctl/zdmctl/cmd/zdmctl/internal/inventory"
 	pbcmd "github.com/zdmctl/zdmctl/cmd/zdmctl/internal/playbook"
 	versioncmd "github.com/zdmctl/zdmctl/cmd/zdmctl/internal/version"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/deploy"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/initcmd"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/logs"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/phase"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/rollingrestart"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/rollingupdate"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/status"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/teardown"
 )
 
 const exitCodes = `Exit codes:
@@ -40,6 +48,14 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(pbcmd.NewCmdPlaybook(f))
 	cmd.AddCommand(invcmd.NewCmdInventory(f))
 	cmd.AddCommand(versioncmd.NewCmdVersion(f))
+	cmd.AddCommand(initcmd.NewCmdInit(f, nil))
+	cmd.AddCommand(deploy.NewCmdDeploy(f, nil))
+	cmd.AddCommand(rollingupdate.NewCmdRollingUpdate(f, nil))
+	cmd.AddCommand(rollingrestart.NewCmdRollingRestart(f, nil))
+	cmd.AddCommand(status.NewCmdStatus(f, nil))
+	cmd.AddCommand(phase.NewCmdPhase(f, nil))
+	cmd.AddCommand(teardown.NewCmdTeardown(f, nil))
+	cmd.AddCommand(logs.NewCmdLogs(f, nil))
 	return cmd
 }
 

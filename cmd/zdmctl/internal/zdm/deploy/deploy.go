@@ -1,0 +1,97 @@
+// Package deploy is `zdmctl deploy`: preflight, then install or update the
+// proxy fleet host by host (health-gated).
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+)
+
+// Options of `deploy`.
+type Options struct {
+	F           *cmdutil.Factory
+	ProxyBinary string
+	Gate        zdmcmd.Gate
+	SkipClock   bool
+}
+
+// NewCmdDeploy builds the command; runF replaces Run in tests.
+func NewCmdDeploy(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{F: f}
+	cmd := &cobra.Command{
+		Use:   "deploy",
+		Short: "Preflight, then install or update the ZDM proxies host by host",
+		Long: `Deploy the ZDM proxy fleet of the inventory's "proxies" group.
+
+Preflight on every proxy first: SSH and sudo, systemd, ports 9042 and 14001
+free (or held by the zdm-proxy unit), TCP to every Origin and Target contact
+point from the host, clock within 500ms of this machine's, disk space.
+
+Then host by host (serial 1): the zdm user, /opt/zdm-proxy with the binary as
+zdm-proxy-<sha256[:12]> and a "current" symlink, /etc/zdm-proxy/zdm-proxy.yaml
+(0600, owner zdm) rendered from the inventory, a hardened systemd unit; start
+(or reload/restart when something changed) and wait until /health/readiness
+answers 200 and stays so for --healthy-for. A host that fails is rolled back
+to its previous binary and config and the rollout stops. Running it again with
+nothing changed changes nothing.
+
+The proxy binary (linux/amd64) is zdm-proxy beside zdmctl, or --proxy-binary.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.ProxyBinary, "proxy-binary", "", "zdm-proxy executable to install (default: zdm-proxy beside zdmctl)")
+	cmd.Flags().BoolVar(&opts.SkipClock, "skip-clock-check", false, "do not compare the hosts' clocks with this machine's")
+	zdmcmd.AddGateFlags(cmd, &opts.Gate)
+	return cmd
+}
+
+// Run deploys.
+func Run(opts *Options) error {
+	f := opts.F
+	vars, err := f.Vars()
+	if err != nil {
+		return cmdutil.UsageError(fmt.Errorf("--set: %w", err))
+	}
+	env, err := zdmcmd.Load(f, vars)
+	if err != nil {
+		return err
+	}
+	bin, err := zdmcmd.FindBinary(opts.ProxyBinary)
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	ro := &zdmcmd.Rollout{
+		Env:      env,
+		Command:  "deploy",
+		Playbook: "zdm-deploy",
+		Gate:     opts.Gate,
+		Binary:   bin,
+		Rollback: true,
+	}
+	if !opts.SkipClock {
+		ro.Before = func(ctx context.Context) error {
+			var hosts = env.Fleet.Proxies[:0:0]
+			for _, h := range env.Fleet.Proxies {
+				if zdmcmd.Contains(env.Targets, h.Name) {
+					hosts = append(hosts, h)
+				}
+			}
+			if probs := env.CheckClocks(ctx, hosts); len(probs) > 0 {
+				return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: errors.New("preflight: " + strings.Join(probs, "; "))}
+			}
+			return nil
+		}
+	}
+	return ro.Run()
+}

@@ -1,0 +1,183 @@
+// Package rollingupdate is `zdmctl rolling-update`: change proxy settings
+// (saved into the inventory) and roll them out host by host, reloading when
+// only live-reloadable settings changed.
+package rollingupdate
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
+	"github.com/zdmctl/zdmctl/inventory"
+)
+
+// Options of `rolling-update`.
+type Options struct {
+	F              *cmdutil.Factory
+	ReadMode       string
+	PrimaryCluster string
+	LogLevel       string
+	ProxyBinary    string
+	NoSave         bool
+	Resume         bool
+	Gate           zdmcmd.Gate
+	// SaveVars writes vars into the inventory file (inventory.SetVars).
+	SaveVars func(path string, vars map[string]any) error
+}
+
+// NewCmdRollingUpdate builds the command; runF replaces Run in tests.
+func NewCmdRollingUpdate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{F: f, SaveVars: inventory.SetVars}
+	cmd := &cobra.Command{
+		Use:   "rolling-update",
+		Short: "Change proxy settings and roll them out host by host",
+		Long: `Change proxy settings and roll them out one host at a time.
+
+The change (--read-mode, --primary-cluster, --log-level, --set key=value) is
+saved into the inventory file's global vars first (a backup is kept;
+--no-save skips this), so the file stays the truth. Then, host by host: the
+config is rendered; when only live-reloadable settings changed (read_mode,
+primary_cluster, log_level, proxy_request_timeout_ms, heartbeat_interval_ms,
+proxy_max_client_connections) the proxy is reloaded (no connection dropped),
+otherwise restarted; the host must be ready for --healthy-for and run the new
+config hash before the next one starts.
+
+A host that fails is rolled back to its previous binary and config and the
+rollout stops, leaving the other hosts untouched; --resume continues from the
+journal the failed run left. --check --diff shows each host's change.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.ReadMode, "read-mode", "", "PRIMARY_ONLY or DUAL_ASYNC_ON_SECONDARY")
+	fl.StringVar(&opts.PrimaryCluster, "primary-cluster", "", "ORIGIN or TARGET")
+	fl.StringVar(&opts.LogLevel, "log-level", "", "DEBUG, INFO, WARN or ERROR")
+	fl.StringVar(&opts.ProxyBinary, "proxy-binary", "", "also install this zdm-proxy executable (restart)")
+	fl.BoolVar(&opts.NoSave, "no-save", false, "do not save the change into the inventory file")
+	fl.BoolVar(&opts.Resume, "resume", false, "continue the rollout a failed run left (its journal)")
+	zdmcmd.AddGateFlags(cmd, &opts.Gate)
+	return cmd
+}
+
+// Changes are the settings the flags ask for.
+func (opts *Options) Changes() (map[string]any, error) {
+	ch, err := opts.F.Vars()
+	if err != nil {
+		return nil, fmt.Errorf("--set: %w", err)
+	}
+	if ch == nil {
+		ch = map[string]any{}
+	}
+	for k, v := range map[string]string{"read_mode": opts.ReadMode, "primary_cluster": opts.PrimaryCluster, "log_level": opts.LogLevel} {
+		if v != "" {
+			ch[k] = strings.ToUpper(v)
+		}
+	}
+	for k := range ch {
+		if !zdm.IsProxyKey(k) {
+			return nil, fmt.Errorf("--set %s: not a proxy setting zdmctl renders", k)
+		}
+	}
+	return ch, nil
+}
+
+// Run rolls the change out.
+func Run(opts *Options) error {
+	f := opts.F
+	s := f.Settings
+	changes, err := opts.Changes()
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	// Validate everything with the change applied before touching anything.
+	env, err := zdmcmd.Load(f, changes)
+	if err != nil {
+		return err
+	}
+	var bin *zdmcmd.Binary
+	if opts.ProxyBinary != "" {
+		if bin, err = zdmcmd.FindBinary(opts.ProxyBinary); err != nil {
+			return cmdutil.UsageError(err)
+		}
+	}
+	jpath := zdm.JournalPath(env.Path)
+	var journal *zdm.Journal
+	if opts.Resume {
+		journal, err = zdm.LoadJournal(jpath)
+		if errors.Is(err, fs.ErrNotExist) {
+			return cmdutil.UsageError(fmt.Errorf("--resume: no journal at %s (nothing to resume)", jpath))
+		}
+		if err != nil {
+			return cmdutil.UsageError(err)
+		}
+		fmt.Fprintf(f.IO.ErrOut, "resuming: done %s; failed before: %s\n", orNone(journal.Done), orNone([]string{journal.Failed}))
+	}
+	if len(changes) > 0 && !opts.NoSave && !s.Check {
+		if err := opts.SaveVars(env.Path, changes); err != nil {
+			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("save the change into %s: %w", env.Path, err)}
+		}
+		fmt.Fprintf(f.IO.ErrOut, "saved %s into %s\n", describe(changes, env), env.Path)
+		// The file now holds the change: render from it alone.
+		if env, err = zdmcmd.Load(f, nil); err != nil {
+			return err
+		}
+	}
+	if journal == nil {
+		target := map[string]string{}
+		for name, c := range env.Fleet.Configs {
+			target[name] = c.SHA256()
+		}
+		journal = zdm.NewJournal(jpath, "rolling-update", "", target)
+	}
+	ro := &zdmcmd.Rollout{
+		Env:      env,
+		Command:  "rolling-update",
+		Playbook: "zdm-deploy",
+		Gate:     opts.Gate,
+		Binary:   bin,
+		SkipTags: []string{"preflight"},
+		Journal:  journal,
+		Resume:   opts.Resume,
+		Rollback: true,
+	}
+	return ro.Run()
+}
+
+func describe(ch map[string]any, env *zdmcmd.Env) string {
+	keys := make([]string, 0, len(ch))
+	for k := range ch {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	red := env.Inv.Redact(maps.Clone(ch))
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, red[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orNone(l []string) string {
+	var out []string
+	for _, s := range l {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,145 @@
+// Package status is `zdmctl status`: the live state of every proxy and
+// monitoring host, read in parallel over SSH.
+package status
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
+)
+
+// Options of `status`.
+type Options struct {
+	F *cmdutil.Factory
+}
+
+// NewCmdStatus builds the command; runF replaces Run in tests.
+func NewCmdStatus(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{F: f}
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show every proxy's live state and drift from the inventory",
+		Long: `Show, per proxy host (all in parallel): SSH reachability, systemd state,
+version, running read_mode and primary_cluster, readiness of Origin and
+Target, client connections, uptime, and drift: the config hash the proxy
+runs (config_sha256 of /api/v1/status) against the hash of what the
+inventory renders now; and whether a restart is pending. Per monitoring
+host: Prometheus (9090) and Grafana (3000) answering.
+
+The proxy's admin API listens on localhost, so it is read over SSH on each
+host (bash /dev/tcp to 127.0.0.1:14001), never exposed.
+
+Exit 0 only when every proxy is ready with no drift.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(opts)
+		},
+	}
+}
+
+// Run prints the status.
+func Run(opts *Options) error {
+	f := opts.F
+	vars, err := f.Vars()
+	if err != nil {
+		return cmdutil.UsageError(fmt.Errorf("--set: %w", err))
+	}
+	env, err := zdmcmd.Load(f, vars)
+	if err != nil {
+		return err
+	}
+	ctx, _, stop := f.Contexts()
+	defer stop()
+	fs := env.Probe(ctx)
+	if f.Settings.JSON() {
+		if err := zdmcmd.WriteJSON(f.IO.Out, fs); err != nil {
+			return err
+		}
+	} else {
+		Print(f.IO.Out, fs)
+	}
+	if !fs.OK {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: errors.New("fleet not healthy: " + fs.Summary), Reported: f.Settings.JSON()}
+	}
+	return nil
+}
+
+// Print writes the status table and the summary line.
+func Print(w io.Writer, fs *zdmcmd.FleetStatus) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tSSH\tSERVICE\tREADY\tORIGIN\tTARGET\tREAD_MODE\tPRIMARY\tCLIENTS\tUPTIME\tVERSION\tDRIFT")
+	for _, p := range fs.Proxies {
+		ssh := "ok"
+		if !p.Reachable {
+			ssh = "DOWN"
+		}
+		ready := "yes"
+		if !p.Ready {
+			ready = "NO"
+			if p.NotReadyReason != "" {
+				ready += " (" + p.NotReadyReason + ")"
+			}
+		}
+		drift := "no"
+		if p.Drift {
+			drift = "YES: " + p.DriftWhy
+		}
+		if p.RestartPending {
+			drift += ", restart pending"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", p.Host, ssh, dash(p.Service), ready, up(p.OriginUp), up(p.TargetUp),
+			dash(p.ReadMode), dash(p.PrimaryCluster), p.ClientConnections, zdm.Uptime(p.UptimeSeconds), dash(p.Version), drift)
+	}
+	tw.Flush()
+	for _, p := range fs.Proxies {
+		if p.Error != "" {
+			fmt.Fprintf(w, "%s: %s\n", p.Host, p.Error)
+		}
+	}
+	if len(fs.Monitors) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "MONITORING\tSSH\tPROMETHEUS\tGRAFANA")
+		for _, m := range fs.Monitors {
+			ssh := "ok"
+			if !m.Reachable {
+				ssh = "DOWN"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Host, ssh, yes(m.Prometheus), yes(m.Grafana))
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, fs.Summary)
+}
+
+func dash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "-"
+	}
+	return s
+}
+
+func up(b *bool) string {
+	if b == nil {
+		return "-"
+	}
+	return yes(*b)
+}
+
+func yes(b bool) string {
+	if b {
+		return "up"
+	}
+	return "DOWN"
+}

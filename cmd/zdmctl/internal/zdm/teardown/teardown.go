@@ -1,0 +1,76 @@
+// Package teardown is `zdmctl teardown`: stop and remove the proxies.
+package teardown
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+)
+
+// Options of `teardown`.
+type Options struct {
+	F          *cmdutil.Factory
+	Yes        bool
+	Monitoring bool
+}
+
+// NewCmdTeardown builds the command; runF replaces Run in tests.
+func NewCmdTeardown(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{F: f}
+	cmd := &cobra.Command{
+		Use:   "teardown",
+		Short: "Stop and remove the proxies (unit, binaries, config, user)",
+		Long: `Stop and remove the ZDM proxies: the systemd unit, /opt/zdm-proxy,
+/etc/zdm-proxy, /var/lib/zdm-proxy and the zdm user. --monitoring also stops
+Prometheus and Grafana on the monitoring hosts. Asks for confirmation unless
+--yes.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(opts)
+		},
+	}
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&opts.Monitoring, "monitoring", false, "also stop the monitoring services")
+	return cmd
+}
+
+// Run tears down.
+func Run(opts *Options) error {
+	f := opts.F
+	env, err := zdmcmd.Load(f, nil)
+	if err != nil {
+		return err
+	}
+	if !opts.Yes && !f.Settings.Check {
+		fmt.Fprintf(f.IO.ErrOut, "This stops client traffic through and removes the proxies on %s. Continue? [y/N] ", strings.Join(env.Targets, ", "))
+		line, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("teardown cancelled: nothing changed")}
+		}
+	}
+	ro := &zdmcmd.Rollout{
+		Env:      env,
+		Command:  "teardown",
+		Playbook: "zdm-teardown",
+	}
+	if err := ro.Run(); err != nil || !opts.Monitoring {
+		return err
+	}
+	var mons []string
+	for _, h := range env.Fleet.Monitors {
+		mons = append(mons, h.Name)
+	}
+	if len(mons) == 0 {
+		fmt.Fprintln(f.IO.ErrOut, "--monitoring: the inventory has no monitoring hosts")
+		return nil
+	}
+	mro := &zdmcmd.Rollout{Env: env, Command: "teardown --monitoring", Playbook: "zdm-teardown-monitoring", Hosts: mons, NoLock: true}
+	return mro.Run()
+}

@@ -1,0 +1,70 @@
+package zdmcmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/zdmctl/zdmctl/deploy/transport"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
+	"github.com/zdmctl/zdmctl/inventory"
+)
+
+// FleetStatus is the live fleet.
+type FleetStatus struct {
+	Proxies  []zdm.HostStatus    `json:"proxies"`
+	Monitors []zdm.MonitorStatus `json:"monitoring,omitempty"`
+	Summary  string              `json:"summary"`
+	OK       bool                `json:"ok"`
+	Phase    zdm.Phase           `json:"phase"`
+}
+
+// Probe reads every proxy (and monitoring host) in parallel, over SSH.
+func (e *Env) Probe(ctx context.Context) *FleetStatus {
+	fs := &FleetStatus{Proxies: make([]zdm.HostStatus, len(e.Fleet.Proxies)), Monitors: make([]zdm.MonitorStatus, len(e.Fleet.Monitors))}
+	e.Each(ctx, e.Fleet.Proxies, func(i int, h *inventory.Host, conn transport.Conn, err error) {
+		want := e.Fleet.Configs[h.Name].SHA256()
+		if err != nil {
+			fs.Proxies[i] = zdm.HostStatus{Host: h.Name, Address: h.Address, WantSHA256: want, Error: err.Error(), NotReadyReason: "unreachable"}
+			return
+		}
+		st := zdm.Probe(ctx, conn, e.AdminPort(h.Name), want)
+		st.Address = h.Address
+		fs.Proxies[i] = st
+	})
+	e.Each(ctx, e.Fleet.Monitors, func(i int, h *inventory.Host, conn transport.Conn, err error) {
+		if err != nil {
+			fs.Monitors[i] = zdm.MonitorStatus{Host: h.Name, Error: err.Error()}
+			return
+		}
+		vars := e.monitorVars(h.Name)
+		fs.Monitors[i] = zdm.ProbeMonitor(ctx, conn, intVar(vars, "prometheus_port", 9090), intVar(vars, "grafana_port", 3000))
+	})
+	fs.Summary, fs.OK = zdm.Summary(fs.Proxies)
+	for _, m := range fs.Monitors {
+		if !m.Prometheus || !m.Grafana {
+			fs.Summary += " · monitoring down on " + m.Host
+		}
+	}
+	fs.Phase = zdm.DetectPhase(fs.Proxies)
+	return fs
+}
+
+func (e *Env) monitorVars(host string) map[string]any {
+	v, err := e.Inv.EffectiveVars(host, e.Overrides)
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
+func intVar(vars map[string]any, key string, def int) int {
+	v, ok := vars[key]
+	if !ok {
+		return def
+	}
+	var n int
+	if _, err := fmt.Sscan(fmt.Sprint(v), &n); err != nil || n <= 0 {
+		return def
+	}
+	return n
+}

@@ -1,0 +1,300 @@
+package zdmcmd
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/user"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	"github.com/zdmctl/zdmctl/deploy/output"
+	"github.com/zdmctl/zdmctl/deploy/runner"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
+	"github.com/zdmctl/zdmctl/playbooks"
+)
+
+// Gate is the health gate of a rollout.
+type Gate struct {
+	HealthyFor   time.Duration
+	Pause        time.Duration
+	ReadyTimeout time.Duration
+	LockTimeout  time.Duration
+}
+
+// AddGateFlags declares the gate flags.
+func AddGateFlags(cmd *cobra.Command, g *Gate) {
+	cmd.Flags().DurationVar(&g.HealthyFor, "healthy-for", 10*time.Second, "a host must stay ready this long before the next one starts")
+	cmd.Flags().DurationVar(&g.Pause, "pause", 5*time.Second, "pause between hosts (none after the last)")
+	cmd.Flags().DurationVar(&g.ReadyTimeout, "ready-timeout", 120*time.Second, "how long a host may take to become ready")
+	cmd.Flags().DurationVar(&g.LockTimeout, "lock-timeout", 0, "wait this long for another operator's fleet lock (0: fail at once)")
+}
+
+// Rollout runs one of the zdm playbooks host by host.
+type Rollout struct {
+	Env      *Env
+	Command  string // for messages and the journal: "deploy", "rolling-update", ...
+	Playbook string // built-in name
+	Gate     Gate
+	Binary   *Binary // nil: keep the installed binary
+	SkipTags []string
+	Extra    map[string]any
+	// Journal, when set, records progress; Resume skips its done hosts.
+	Journal *zdm.Journal
+	Resume  bool
+	// Rollback restores a failed host's previous binary and config.
+	Rollback bool
+	// Hosts overrides the hosts worked on (default: the selected proxies).
+	Hosts []string
+	// NoLock skips the fleet lock.
+	NoLock bool
+	// Before runs after the lock is taken, before the playbook (preflight).
+	Before func(ctx context.Context) error
+}
+
+type failure struct {
+	host, task, msg, rollback string
+}
+
+// Run takes the fleet lock, runs the playbook with the gate, journal and
+// rollback hooks, prints the recap and returns the exit error.
+func (r *Rollout) Run() error {
+	e := r.Env
+	f := e.F
+	s := f.Settings
+	pb, err := playbooks.Find(r.Playbook, s.PlaybookDir)
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	runCtx, taskCtx, stop := f.Contexts()
+	defer stop()
+
+	if !s.Check && !r.NoLock {
+		lock, err := r.lock(runCtx)
+		if err != nil {
+			return err
+		}
+		defer lock.Release(context.WithoutCancel(runCtx))
+	}
+	if r.Before != nil {
+		if err := r.Before(runCtx); err != nil {
+			return err
+		}
+	}
+	runID := newRunID()
+	vars := e.Fleet.PlaybookVars()
+	vars["zdm_run_id"] = runID
+	vars["zdm_binary"] = ""
+	if r.Binary != nil {
+		vars["zdm_binary"] = r.Binary.Name
+	}
+	vars["zdm_healthy_for"] = fmt.Sprintf("%gs", r.Gate.HealthyFor.Seconds())
+	vars["zdm_ready_timeout"] = fmt.Sprintf("%gs", r.Gate.ReadyTimeout.Seconds())
+	maps.Copy(vars, r.Extra)
+	maps.Copy(vars, e.Overrides)
+
+	var (
+		mu   sync.Mutex
+		fail *failure
+	)
+	hooks := runner.Hooks{
+		AfterBatch: func(ctx context.Context, b *runner.Batch) error {
+			if len(b.Play.Serial) == 0 || b.Index >= b.Of || r.Gate.Pause <= 0 {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(r.Gate.Pause):
+				return nil
+			}
+		},
+		OnHostDone: func(play *playbooks.Play, host string) {
+			if r.Journal != nil && len(play.Serial) > 0 && !s.Check {
+				if err := r.Journal.MarkDone(host); err != nil {
+					fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", err)
+				}
+			}
+		},
+		OnHostFailed: func(ctx context.Context, hf *runner.HostFailure) {
+			fl := &failure{host: hf.Host, task: hf.Task.Name, msg: hf.Result.Msg}
+			if r.Rollback && len(hf.Play.Serial) > 0 && !s.Check && hf.Conn != nil {
+				fmt.Fprintf(f.IO.ErrOut, "rolling back %s ...\n", hf.Host)
+				what, err := zdm.Rollback(context.WithoutCancel(ctx), hf.Conn, runID, e.AdminPort(hf.Host))
+				if err != nil {
+					fl.rollback = "rollback FAILED: " + err.Error()
+				} else {
+					fl.rollback = "rolled back (restored " + what + ", proxy ready again)"
+				}
+			}
+			mu.Lock()
+			if fail == nil {
+				fail = fl
+			}
+			mu.Unlock()
+		},
+	}
+	if r.Resume && r.Journal != nil {
+		hooks.SkipHost = func(play *playbooks.Play, host string) bool {
+			return len(play.Serial) > 0 && r.Journal.IsDone(host)
+		}
+	}
+	if r.Journal != nil && !s.Check {
+		r.Journal.RunID = runID
+		if err := r.Journal.Save(); err != nil {
+			return err
+		}
+	}
+	prog := &output.Progress{Err: f.IO.ErrOut, Verbose: s.Verbose}
+	if !s.JSON() {
+		prog.Diff = f.IO.Out
+	}
+	readFile := pb.ReadFile
+	if r.Binary != nil {
+		readFile = func(p string) ([]byte, error) {
+			if p == "zdm-proxy" {
+				return r.Binary.Data, nil
+			}
+			return pb.ReadFile(p)
+		}
+	}
+	hosts := e.Targets
+	if r.Hosts != nil {
+		hosts = r.Hosts
+	}
+	limit := strings.Join(hosts, ",")
+	res, err := runner.Run(runCtx, runner.RunOptions{
+		Inventory:   e.Inv,
+		Playbook:    pb,
+		Vars:        vars,
+		Limit:       limit,
+		SkipTags:    r.SkipTags,
+		Check:       s.Check,
+		Diff:        s.Diff,
+		Forks:       s.Forks,
+		Dial:        f.Dial(f.DialOptions()),
+		Observer:    prog,
+		Hooks:       hooks,
+		TaskContext: taskCtx,
+		ReadFile:    readFile,
+	})
+	if res == nil {
+		return cmdutil.UsageError(err)
+	}
+	code := res.ExitCode()
+	if code == 0 {
+		if r.Journal != nil && !s.Check {
+			_ = r.Journal.Remove()
+		}
+		return report(f, res, err)
+	}
+	msg := r.failureMessage(res, fail)
+	if r.Journal != nil && !s.Check && fail != nil {
+		_ = r.Journal.MarkFailed(fail.host, fail.task+": "+fail.msg)
+	}
+	_ = report(f, res, err)
+	return &cmdutil.ExitError{Code: code, Err: errors.New(msg)}
+}
+
+func (r *Rollout) failureMessage(res *runner.Result, fl *failure) string {
+	e := r.Env
+	if fl == nil {
+		why := res.Stopped
+		if why == "" {
+			why = "a host was unreachable"
+		}
+		return fmt.Sprintf("%s stopped: %s", r.Command, why)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s stopped at %s: task %q failed: %s", r.Command, fl.host, fl.task, oneLine(fl.msg))
+	if fl.rollback != "" {
+		fmt.Fprintf(&b, "; %s: %s", fl.host, fl.rollback)
+	}
+	var untouched []string
+	for _, h := range e.Targets {
+		if h == fl.host || (r.Journal != nil && r.Journal.IsDone(h)) {
+			continue
+		}
+		untouched = append(untouched, h)
+	}
+	if len(untouched) > 0 {
+		fmt.Fprintf(&b, "; untouched: %s", strings.Join(untouched, ", "))
+	}
+	if r.Journal != nil {
+		fmt.Fprintf(&b, "; fix the cause, then resume with: zdmctl -i %s %s --resume", e.Path, r.Command)
+	} else {
+		fmt.Fprintf(&b, "; fix the cause, then run zdmctl -i %s %s again", e.Path, r.Command)
+	}
+	return b.String()
+}
+
+func (r *Rollout) lock(ctx context.Context) (*zdm.Lock, error) {
+	e := r.Env
+	first := e.Fleet.Proxies[0]
+	conn, err := e.Dial(ctx, first)
+	if err != nil {
+		return nil, &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("fleet lock: %w", err)}
+	}
+	lock, err := zdm.AcquireLock(ctx, conn, holder(), os.Getpid(), r.Gate.LockTimeout)
+	if err != nil {
+		conn.Close()
+		return nil, &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: err}
+	}
+	return lock, nil
+}
+
+func holder() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	h, _ := os.Hostname()
+	return name + "@" + h
+}
+
+func newRunID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// report prints the recap (or JSON) like `playbook run`.
+func report(f *cmdutil.Factory, res *runner.Result, runErr error) error {
+	code := res.ExitCode()
+	if f.Settings.JSON() {
+		doc := output.Document{OK: code == 0, ExitCode: code, Result: res}
+		if runErr != nil && !errors.Is(runErr, runner.ErrStopped) {
+			doc.Error = runErr.Error()
+		} else if res.Stopped != "" {
+			doc.Error = res.Stopped
+		}
+		if err := output.WriteJSON(f.IO.Out, doc); err != nil {
+			return err
+		}
+	} else {
+		output.Recap(f.IO.Out, res)
+	}
+	if code == 0 {
+		return nil
+	}
+	return &cmdutil.ExitError{Code: code, Reported: true}
+}
+
+// Contains reports whether list holds s.
+func Contains(list []string, s string) bool { return slices.Contains(list, s) }
