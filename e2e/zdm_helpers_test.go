@@ -1,0 +1,297 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zdmctl/zdmctl/internal/testfleet"
+)
+
+// Helpers for the zdm command tests (zdm_test.go).
+//
+// The proxy binary: ./cmd/zdm-proxy when it serves the admin API (its
+// main.go mentions the admin package), else the stand-in
+// e2e/testdata/fakeproxy (same config file, readiness and status API, SIGHUP
+// reload; no CQL). ZDMCTL_E2E_PROXY=real|fake forces one. Origin and Target
+// are TCP listeners on the fleet's bridge address in this process (the
+// in-memory CQL servers of internal/cqltest once merged).
+
+var (
+	zdmBuildOnce sync.Once
+	zdmBuildDir  string
+	zdmBuildErr  error
+	zdmRealProxy bool
+)
+
+func repoRoot(t testing.TB) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// zdmBinaries builds zdmctl and the proxy (linux/amd64) once.
+func zdmBinaries(t testing.TB) (zdmctl, proxy string) {
+	t.Helper()
+	root := repoRoot(t)
+	zdmBuildOnce.Do(func() {
+		zdmBuildDir, zdmBuildErr = os.MkdirTemp("", "zdm-e2e-bin-")
+		if zdmBuildErr != nil {
+			return
+		}
+		atPackageExit(func() error { return os.RemoveAll(zdmBuildDir) })
+		pkg := "./e2e/testdata/fakeproxy"
+		mode := os.Getenv("ZDMCTL_E2E_PROXY")
+		if main, err := os.ReadFile(filepath.Join(root, "cmd/zdm-proxy/main.go")); err == nil && mode != "fake" && (mode == "real" || bytes.Contains(main, []byte("admin."))) {
+			pkg, zdmRealProxy = "./cmd/zdm-proxy", true
+		}
+		for _, b := range []struct{ pkg, out string }{{"./cmd/zdmctl", "zdmctl"}, {pkg, "zdm-proxy"}} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(zdmBuildDir, b.out), b.pkg)
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				zdmBuildErr = fmt.Errorf("build %s: %v\n%s", b.pkg, err, out)
+				return
+			}
+		}
+	})
+	if zdmBuildErr != nil {
+		t.Fatal(zdmBuildErr)
+	}
+	return filepath.Join(zdmBuildDir, "zdmctl"), filepath.Join(zdmBuildDir, "zdm-proxy")
+}
+
+// zdmEnv is one migration under test: a fleet's first three hosts as
+// proxies, an inventory in a temp dir, Origin and Target listeners.
+type zdmEnv struct {
+	t       *testing.T
+	fleet   *testfleet.Fleet
+	dir     string
+	inv     string
+	zdmctl  string
+	proxy   string
+	hosts   []testfleet.Host
+	origin  net.Listener
+	target  net.Listener
+	closed  int // a port nothing listens on, on the bridge address
+	hostVar map[string]map[string]string
+	vars    map[string]string
+}
+
+func newZDMEnv(t *testing.T, f *testfleet.Fleet) *zdmEnv {
+	t.Helper()
+	zdmctl, proxy := zdmBinaries(t)
+	e := &zdmEnv{t: t, fleet: f, dir: t.TempDir(), zdmctl: zdmctl, proxy: proxy, hostVar: map[string]map[string]string{}}
+	e.hosts = f.Direct()
+	if len(e.hosts) > 3 {
+		e.hosts = e.hosts[:3]
+	}
+	e.origin = listen(t, f.BridgeAddress)
+	e.target = listen(t, f.BridgeAddress)
+	l := listen(t, f.BridgeAddress)
+	e.closed = l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	e.inv = filepath.Join(e.dir, "zdm.yaml")
+	e.vars = map[string]string{
+		"origin_contact_points": f.BridgeAddress,
+		"origin_port":           fmt.Sprint(e.origin.Addr().(*net.TCPAddr).Port),
+		"origin_username":       "cassandra",
+		"origin_password":       "env:ZDM_E2E_ORIGIN_PASSWORD",
+		"target_contact_points": f.BridgeAddress,
+		"target_port":           fmt.Sprint(e.target.Addr().(*net.TCPAddr).Port),
+		"target_username":       "cassandra",
+		"target_password":       "env:ZDM_E2E_TARGET_PASSWORD",
+		"primary_cluster":       "ORIGIN",
+		"read_mode":             "PRIMARY_ONLY",
+		"log_level":             "INFO",
+	}
+	e.writeInventory()
+	return e
+}
+
+// listen accepts and holds connections (a cluster that answers TCP).
+func listen(t *testing.T, addr string) net.Listener {
+	l, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
+	if err != nil {
+		t.Fatalf("listen on %s: %v", addr, err)
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { time.Sleep(2 * time.Second); c.Close() }()
+		}
+	}()
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func (e *zdmEnv) writeInventory() {
+	var b strings.Builder
+	b.WriteString("vars:\n")
+	for _, k := range sortedKeys(e.vars) {
+		fmt.Fprintf(&b, "  %s: %q\n", k, e.vars[k])
+	}
+	fmt.Fprintf(&b, "defaults: {user: root, identity_file: %q}\ngroups:\n  proxies:\n    hosts:\n", e.fleet.KeyFile)
+	for _, h := range e.hosts {
+		fmt.Fprintf(&b, "      %s: {address: %s", h.Name, h.Address)
+		if h.User != "root" {
+			fmt.Fprintf(&b, ", user: %s", h.User)
+		}
+		if h.KeyFile != e.fleet.KeyFile {
+			fmt.Fprintf(&b, ", identity_file: %q", h.KeyFile)
+		}
+		if h.Become {
+			b.WriteString(", become: true")
+		}
+		if hv := e.hostVar[h.Name]; len(hv) > 0 {
+			b.WriteString(", vars: {")
+			for i, k := range sortedKeys(hv) {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "%s: %q", k, hv[k])
+			}
+			b.WriteString("}")
+		}
+		b.WriteString("}\n")
+	}
+	if err := os.WriteFile(e.inv, []byte(b.String()), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && ks[j] < ks[j-1]; j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
+	return ks
+}
+
+type cmdResult struct {
+	out, err string
+	code     int
+}
+
+// run runs zdmctl against the env's inventory.
+func (e *zdmEnv) run(args ...string) cmdResult {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	full := append([]string{"-i", e.inv, "--known-hosts", e.fleet.KnownHostsFile}, args...)
+	cmd := exec.CommandContext(ctx, e.zdmctl, full...)
+	cmd.Env = append(os.Environ(), "ZDM_E2E_ORIGIN_PASSWORD=origin-s3cret", "ZDM_E2E_TARGET_PASSWORD=target-s3cret", "ZDMCTL_CONFIG=/nonexistent-zdmctl-config.yaml")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("zdmctl %v: %v", args, err)
+	}
+	e.t.Logf("zdmctl %s → exit %d\n--- stderr (tail):\n%s", strings.Join(args, " "), code, tail(errb.String(), 25))
+	return cmdResult{out: out.String(), err: errb.String(), code: code}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// exec runs a shell command on host as root.
+func (e *zdmEnv) exec(host, cmd string) string {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h, _ := e.fleet.Host(host)
+	if h.User != "root" {
+		cmd = "sudo -n bash -c " + shq(cmd)
+	}
+	out, err := e.fleet.Exec(ctx, host, cmd)
+	if err != nil {
+		e.t.Fatalf("%s: %s: %v", host, cmd, err)
+	}
+	return out
+}
+
+func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// mainPID is the zdm-proxy unit's MainPID on host.
+func (e *zdmEnv) mainPID(host string) string {
+	return strings.TrimSpace(e.exec(host, "systemctl show -p MainPID --value zdm-proxy"))
+}
+
+type statusDoc struct {
+	Proxies []struct {
+		Host           string `json:"host"`
+		Ready          bool   `json:"ready"`
+		Drift          bool   `json:"drift"`
+		ReadMode       string `json:"read_mode"`
+		PrimaryCluster string `json:"primary_cluster"`
+		Running        string `json:"running_config_sha256"`
+		Want           string `json:"want_config_sha256"`
+	} `json:"proxies"`
+	Summary string `json:"summary"`
+	OK      bool   `json:"ok"`
+	Phase   struct {
+		Number int    `json:"number"`
+		Next   string `json:"next"`
+	} `json:"phase"`
+}
+
+func (e *zdmEnv) status() (statusDoc, cmdResult) {
+	e.t.Helper()
+	r := e.run("status", "-o", "json")
+	var d statusDoc
+	if err := json.Unmarshal([]byte(r.out), &d); err != nil {
+		e.t.Fatalf("status JSON: %v\n%s", err, r.out)
+	}
+	return d, r
+}
+
+type runDoc struct {
+	OK     bool   `json:"ok"`
+	Error  string `json:"error"`
+	Result struct {
+		Hosts []struct {
+			Host    string `json:"host"`
+			Changed int    `json:"changed"`
+			Status  string `json:"status"`
+		} `json:"hosts"`
+	} `json:"result"`
+}
+
+func changedCount(t *testing.T, r cmdResult) int {
+	var d runDoc
+	if err := json.Unmarshal([]byte(r.out), &d); err != nil {
+		t.Fatalf("run JSON: %v\n%s", err, r.out)
+	}
+	n := 0
+	for _, h := range d.Result.Hosts {
+		n += h.Changed
+	}
+	return n
+}

@@ -1,0 +1,333 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/zdmctl/zdmctl/deploy/zdm"
+)
+
+// TestZDM drives the operator commands on the shared fleet, in order:
+// bad inputs and preflight change nothing; deploy from nothing, then again
+// with 0 changed; status; rolling-updates by reload and by restart; a host
+// failing mid-rollout is rolled back and --resume finishes; drift after a
+// hand edit; the fleet lock; logs; teardown leaves nothing behind.
+func TestZDM(t *testing.T) {
+	f := SharedFleet(t)
+	e := newZDMEnv(t, f)
+	gate := []string{"--healthy-for", "1s", "--pause", "0s", "--ready-timeout", "30s"}
+	h1, h2, h3 := e.hosts[0].Name, e.hosts[1].Name, e.hosts[2].Name
+	// Whatever happens, leave the shared fleet clean.
+	t.Cleanup(func() { e.run("teardown", "--yes") })
+
+	step := func(name string, fn func(t *testing.T)) {
+		if !t.Run(name, fn) {
+			t.FailNow()
+		}
+	}
+
+	step("BadInputs", func(t *testing.T) {
+		before, _ := os.ReadFile(e.inv)
+		// Missing origin_contact_points.
+		saved := e.vars["origin_contact_points"]
+		delete(e.vars, "origin_contact_points")
+		e.writeInventory()
+		r := e.run("deploy")
+		e.vars["origin_contact_points"] = saved
+		e.writeInventory()
+		if r.code != 2 || !strings.Contains(r.err, "origin_contact_points is required") || strings.Count(strings.TrimSpace(r.err), "\n") != 0 {
+			t.Fatalf("missing origin_contact_points: exit %d, stderr %q", r.code, r.err)
+		}
+		r = e.run("rolling-update", "--read-mode", "DUAL_ASYNC")
+		if r.code != 2 || !strings.Contains(r.err, "read_mode") || !strings.Contains(r.err, "DUAL_ASYNC_ON_SECONDARY") {
+			t.Fatalf("read_mode typo: exit %d, stderr %q", r.code, r.err)
+		}
+		r = e.run("deploy", "--limit", "no-such-host")
+		if r.code != 2 || !strings.Contains(r.err, "no-such-host") {
+			t.Fatalf("unknown --limit host: exit %d, stderr %q", r.code, r.err)
+		}
+		after, _ := os.ReadFile(e.inv)
+		if string(before) != string(after) {
+			t.Fatal("a bad input changed the inventory file")
+		}
+		if _, err := os.Stat(zdm.JournalPath(e.inv)); err == nil {
+			t.Fatal("a bad input left a journal")
+		}
+		for _, h := range e.hosts {
+			if out := e.exec(h.Name, "ls -d /opt/zdm-proxy /etc/zdm-proxy 2>/dev/null; true"); strings.TrimSpace(out) != "" {
+				t.Fatalf("%s: a bad input created %s", h.Name, out)
+			}
+		}
+	})
+
+	step("PreflightUnreachableContactPoint", func(t *testing.T) {
+		e.vars["target_port"], e.vars["_saved_target_port"] = itoa(e.closed), e.vars["target_port"]
+		e.writeInventory()
+		r := e.run(append([]string{"deploy"}, gate...)...)
+		e.vars["target_port"] = e.vars["_saved_target_port"]
+		delete(e.vars, "_saved_target_port")
+		e.writeInventory()
+		if r.code != 1 || !strings.Contains(r.err, "cannot open TCP from this host to: target contact point "+f.BridgeAddress+":"+itoa(e.closed)) {
+			t.Fatalf("preflight: exit %d, stderr:\n%s", r.code, r.err)
+		}
+		for _, h := range e.hosts {
+			if out := e.exec(h.Name, "ls -d /opt/zdm-proxy 2>/dev/null; id zdm 2>/dev/null; true"); strings.TrimSpace(out) != "" {
+				t.Fatalf("%s: failed preflight installed %s", h.Name, out)
+			}
+		}
+	})
+
+	step("DeployFromNothing", func(t *testing.T) {
+		r := e.run(append([]string{"deploy"}, gate...)...)
+		if r.code != 0 {
+			t.Fatalf("deploy: exit %d\n%s", r.code, r.err)
+		}
+		for _, h := range e.hosts {
+			out := e.exec(h.Name, "stat -c '%a %U' /etc/zdm-proxy/zdm-proxy.yaml; readlink /opt/zdm-proxy/current; systemctl is-active zdm-proxy; systemctl show -p User,NoNewPrivileges,ProtectSystem,LimitNOFILE zdm-proxy; ps -eo args | grep -c s3cret || true")
+			for _, want := range []string{"600 zdm", "/opt/zdm-proxy/zdm-proxy-", "active", "User=zdm", "NoNewPrivileges=yes", "ProtectSystem=strict", "LimitNOFILE=65536"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("%s: want %q in:\n%s", h.Name, want, out)
+				}
+			}
+			if cfg := e.exec(h.Name, "cat /etc/zdm-proxy/zdm-proxy.yaml"); !strings.Contains(cfg, `origin_password: "origin-s3cret"`) || !strings.Contains(cfg, "proxy_topology_index: "+itoa(indexOf(e, h.Name))) {
+				t.Errorf("%s: config:\n%s", h.Name, cfg)
+			}
+		}
+		if strings.Contains(r.out+r.err, "s3cret") {
+			t.Error("a password appeared in zdmctl's output")
+		}
+	})
+
+	step("DeployAgainChangesNothing", func(t *testing.T) {
+		r := e.run(append([]string{"deploy", "-o", "json"}, gate...)...)
+		if r.code != 0 {
+			t.Fatalf("deploy: exit %d\n%s", r.code, r.err)
+		}
+		if n := changedCount(t, r); n != 0 {
+			t.Fatalf("second deploy changed %d tasks:\n%s", n, r.out)
+		}
+	})
+
+	step("StatusReady", func(t *testing.T) {
+		d, r := e.status()
+		if r.code != 0 || !d.OK || len(d.Proxies) != 3 || !strings.HasPrefix(d.Summary, "3/3 ready") || !strings.Contains(d.Summary, "no drift") {
+			t.Fatalf("status: exit %d\n%s", r.code, r.out)
+		}
+		for _, p := range d.Proxies {
+			if !p.Ready || p.Drift || p.Running != p.Want {
+				t.Errorf("%s: %+v", p.Host, p)
+			}
+		}
+		if d.Phase.Number != 1 {
+			t.Errorf("phase %d, want 1", d.Phase.Number)
+		}
+		if r := e.run("phase"); r.code != 0 || !strings.Contains(r.out, "phase 1") || !strings.Contains(r.out, "--read-mode DUAL_ASYNC_ON_SECONDARY") {
+			t.Errorf("phase: exit %d\n%s", r.code, r.out)
+		}
+	})
+
+	step("RollingUpdateReadModeReloads", func(t *testing.T) {
+		pids := map[string]string{}
+		for _, h := range e.hosts {
+			pids[h.Name] = e.mainPID(h.Name)
+		}
+		if r := e.run("rolling-update", "--read-mode", "DUAL_ASYNC_ON_SECONDARY", "--check", "--diff"); r.code != 0 || !strings.Contains(r.out, "DUAL_ASYNC_ON_SECONDARY") {
+			t.Fatalf("--check --diff: exit %d\n%s", r.code, r.out)
+		}
+		if d, _ := e.status(); d.Proxies[0].ReadMode == "DUAL_ASYNC_ON_SECONDARY" {
+			t.Fatal("--check changed the fleet")
+		}
+		r := e.run(append([]string{"rolling-update", "--read-mode", "DUAL_ASYNC_ON_SECONDARY"}, gate...)...)
+		if r.code != 0 {
+			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
+		}
+		inv, _ := os.ReadFile(e.inv)
+		if !strings.Contains(string(inv), "DUAL_ASYNC_ON_SECONDARY") {
+			t.Errorf("inventory not updated:\n%s", inv)
+		}
+		e.vars["read_mode"] = "DUAL_ASYNC_ON_SECONDARY"
+		for _, h := range e.hosts {
+			if pid := e.mainPID(h.Name); pid != pids[h.Name] {
+				t.Errorf("%s: restarted (pid %s → %s), want a reload", h.Name, pids[h.Name], pid)
+			}
+		}
+		d, r := e.status()
+		if r.code != 0 || d.Phase.Number != 3 || !strings.Contains(d.Summary, "read_mode DUAL_ASYNC_ON_SECONDARY") {
+			t.Fatalf("status after: exit %d\n%s", r.code, r.out)
+		}
+	})
+
+	step("RollingUpdatePrimaryCluster", func(t *testing.T) {
+		r := e.run(append([]string{"rolling-update", "--primary-cluster", "TARGET"}, gate...)...)
+		if r.code != 0 {
+			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
+		}
+		e.vars["primary_cluster"] = "TARGET"
+		d, _ := e.status()
+		if d.Phase.Number != 4 || !d.OK {
+			t.Fatalf("status: %+v", d)
+		}
+	})
+
+	step("RollingUpdateRestart", func(t *testing.T) {
+		pids := map[string]string{}
+		for _, h := range e.hosts {
+			pids[h.Name] = e.mainPID(h.Name)
+		}
+		r := e.run(append([]string{"rolling-update", "--set", "proxy_max_stream_ids=1024"}, gate...)...)
+		if r.code != 0 {
+			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
+		}
+		e.vars["proxy_max_stream_ids"] = "1024"
+		for _, h := range e.hosts {
+			if pid := e.mainPID(h.Name); pid == pids[h.Name] {
+				t.Errorf("%s: not restarted for a non-reloadable key", h.Name)
+			}
+		}
+		if d, r := e.status(); r.code != 0 {
+			t.Fatalf("status: %s", d.Summary)
+		}
+	})
+
+	step("FailingHostRolledBackThenResume", func(t *testing.T) {
+		e.hostVar[h2] = map[string]string{"origin_port": itoa(e.closed)}
+		e.writeInventory()
+		before3 := e.exec(h3, "sha256sum < /etc/zdm-proxy/zdm-proxy.yaml")
+		r := e.run(append([]string{"rolling-update", "--log-level", "WARN"}, gate...)...)
+		if r.code != 1 {
+			t.Fatalf("want exit 1, got %d\n%s", r.code, r.err)
+		}
+		for _, want := range []string{"stopped at " + h2, "rolled back", "untouched: " + h3, "--resume"} {
+			if !strings.Contains(r.err, want) {
+				t.Errorf("message lacks %q:\n%s", want, tail(r.err, 5))
+			}
+		}
+		if after3 := e.exec(h3, "sha256sum < /etc/zdm-proxy/zdm-proxy.yaml"); after3 != before3 {
+			t.Errorf("%s was touched", h3)
+		}
+		if cfg := e.exec(h2, "cat /etc/zdm-proxy/zdm-proxy.yaml"); strings.Contains(cfg, "WARN") || strings.Contains(cfg, itoa(e.closed)) {
+			t.Errorf("%s: config not rolled back:\n%s", h2, cfg)
+		}
+		if out := e.exec(h2, "systemctl is-active zdm-proxy"); strings.TrimSpace(out) != "active" {
+			t.Errorf("%s: not running after rollback: %s", h2, out)
+		}
+		if _, err := os.Stat(zdm.JournalPath(e.inv)); err != nil {
+			t.Fatalf("no journal: %v", err)
+		}
+		// Fix the cause and resume.
+		delete(e.hostVar, h2)
+		e.vars["log_level"] = "WARN" // saved by the failed run
+		e.writeInventory()
+		r = e.run(append([]string{"rolling-update", "--resume"}, gate...)...)
+		if r.code != 0 {
+			t.Fatalf("--resume: exit %d\n%s", r.code, r.err)
+		}
+		if _, err := os.Stat(zdm.JournalPath(e.inv)); err == nil {
+			t.Error("journal left after a complete rollout")
+		}
+		d, r := e.status()
+		if r.code != 0 || !d.OK {
+			t.Fatalf("status after resume: %s", r.out)
+		}
+	})
+
+	step("DriftAfterHandEdit", func(t *testing.T) {
+		e.exec(h1, "echo 'log_level: \"DEBUG\"' >> /etc/zdm-proxy/zdm-proxy.yaml")
+		d, r := e.status()
+		if r.code == 0 || d.OK || !d.Proxies[0].Drift || d.Proxies[1].Drift || !strings.Contains(d.Summary, "drift on "+h1) {
+			t.Fatalf("drift not shown: exit %d\n%s", r.code, r.out)
+		}
+		if r := e.run(append([]string{"deploy"}, gate...)...); r.code != 0 {
+			t.Fatalf("deploy to fix drift: exit %d", r.code)
+		}
+		if d, _ := e.status(); !d.OK {
+			t.Fatalf("still drift: %s", d.Summary)
+		}
+	})
+
+	step("FleetLock", func(t *testing.T) {
+		e.exec(h1, "mkdir -p /var/lib/zdm-proxy/zdmctl.lock && echo 'alice@laptop 4242 1700000000' > /var/lib/zdm-proxy/zdmctl.lock/holder")
+		r := e.run(append([]string{"rolling-restart"}, gate...)...)
+		e.exec(h1, "rm -rf /var/lib/zdm-proxy/zdmctl.lock")
+		if r.code != 1 || !strings.Contains(r.err, "held by alice@laptop pid 4242") {
+			t.Fatalf("lock: exit %d\n%s", r.code, r.err)
+		}
+		if r := e.run(append([]string{"rolling-restart"}, gate...)...); r.code != 0 {
+			t.Fatalf("rolling-restart: exit %d", r.code)
+		}
+		if out := e.exec(h1, "ls /var/lib/zdm-proxy"); strings.Contains(out, "zdmctl.lock") {
+			t.Error("lock not released")
+		}
+	})
+
+	step("LogsCollect", func(t *testing.T) {
+		out := filepath.Join(e.dir, "logs.tar.gz")
+		if r := e.run("logs", "collect", "--since", "1h", "--out", out); r.code != 0 {
+			t.Fatalf("logs: exit %d\n%s", r.code, r.err)
+		}
+		names := tarNames(t, out)
+		for _, h := range e.hosts {
+			if !names[h.Name+".log"] {
+				t.Errorf("no %s.log in %v", h.Name, names)
+			}
+		}
+	})
+
+	step("Teardown", func(t *testing.T) {
+		if r := e.run("teardown"); r.code == 0 {
+			t.Fatal("teardown without --yes and no answer went ahead")
+		}
+		if r := e.run("teardown", "--yes"); r.code != 0 {
+			t.Fatalf("teardown: exit %d\n%s", r.code, r.err)
+		}
+		for _, h := range e.hosts {
+			out := e.exec(h.Name, "ls -d /opt/zdm-proxy /etc/zdm-proxy /var/lib/zdm-proxy /etc/systemd/system/zdm-proxy.service 2>/dev/null; getent passwd zdm; getent group zdm; systemctl list-units --all --no-legend 'zdm-proxy*'; true")
+			if strings.TrimSpace(out) != "" {
+				t.Errorf("%s: left behind:\n%s", h.Name, out)
+			}
+		}
+		if d, _ := e.status(); d.Phase.Number != 0 {
+			t.Errorf("phase after teardown: %+v", d.Phase)
+		}
+	})
+}
+
+func indexOf(e *zdmEnv, host string) int {
+	for i, h := range e.hosts {
+		if h.Name == host {
+			return i
+		}
+	}
+	return -1
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func tarNames(t *testing.T, path string) map[string]bool {
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	gz, err := gzip.NewReader(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	names := map[string]bool{}
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		names[h.Name] = true
+	}
+	return names
+}
