@@ -193,3 +193,29 @@ func TestSummaryAndPhase(t *testing.T) {
 		t.Fatalf("%+v", p)
 	}
 }
+
+func TestChanges(t *testing.T) {
+	topo := Topology{Addresses: []string{"a"}}
+	old, _ := Render(baseVars(), topo)
+	v := baseVars()
+	v["read_mode"] = "DUAL_ASYNC_ON_SECONDARY"
+	reload, _ := Render(v, topo)
+	lines, restart := reload.Changes(old.Text)
+	if restart || len(lines) != 1 || lines[0] != "read_mode: PRIMARY_ONLY → DUAL_ASYNC_ON_SECONDARY" {
+		t.Fatalf("%q restart=%v", lines, restart)
+	}
+	v["origin_password"] = "new"
+	pw, _ := Render(v, topo)
+	lines, restart = pw.Changes(old.Text)
+	if !restart || len(lines) != 2 || lines[0] != "origin_password: ******** → ******** (changed)" || strings.Contains(strings.Join(lines, ""), "new") {
+		t.Fatalf("%q restart=%v", lines, restart)
+	}
+	v["proxy_max_stream_ids"] = 1024
+	re, _ := Render(v, topo)
+	if _, restart := re.Changes(old.Text); !restart {
+		t.Fatal("proxy_max_stream_ids change does not need a restart")
+	}
+	if lines, _ := old.Changes(old.Text); len(lines) != 0 {
+		t.Fatalf("no change: %q", lines)
+	}
+}

@@ -78,6 +78,7 @@ func Run(opts *Options) error {
 		Gate:     opts.Gate,
 		Binary:   bin,
 		Rollback: true,
+		ShowPlan: true,
 	}
 	if !opts.SkipClock {
 		ro.Before = func(ctx context.Context) error {

@@ -151,6 +151,7 @@ func Run(opts *Options) error {
 		Journal:  journal,
 		Resume:   opts.Resume,
 		Rollback: true,
+		ShowPlan: true,
 	}
 	return ro.Run()
 }

@@ -54,6 +54,8 @@ type Rollout struct {
 	Rollback bool
 	// Hosts overrides the hosts worked on (default: the selected proxies).
 	Hosts []string
+	// ShowPlan prints each host's config change in check mode.
+	ShowPlan bool
 	// NoLock skips the fleet lock.
 	NoLock bool
 	// Before runs after the lock is taken, before the playbook (preflight).
@@ -83,6 +85,9 @@ func (r *Rollout) Run() error {
 			return err
 		}
 		defer lock.Release(context.WithoutCancel(runCtx))
+	}
+	if s.Check && r.ShowPlan {
+		r.printPlan(runCtx)
 	}
 	if r.Before != nil {
 		if err := r.Before(runCtx); err != nil {
