@@ -24,9 +24,9 @@ import (
 // package: started once, on first use, by sharedClusters. There is no TestMain
 // here; the package's TestMain should call StopSharedClusters after m.Run().
 var (
-	sharedOnce     sync.Once
+	sharedOnce      sync.Once
 	sharedCassandra *testcluster.Clusters
-	sharedErr      error
+	sharedErr       error
 )
 
 // sharedClusters starts (or reuses) the real Origin and Target clusters.
