@@ -50,6 +50,25 @@ TARGET_JMX_PORT=${TARGET_JMX_PORT:-7299}
 ORIGIN_AUTH=${ORIGIN_AUTH:-0}
 TARGET_AUTH=${TARGET_AUTH:-1}
 
+# A node's settings stick to its run directory from its first start until
+# `down`: stop/start, status and info then need no environment, and a node
+# restarted on kept data keeps its address and ports.
+FIELDS=(ADDR PORT STORAGE_PORT JMX_PORT AUTH)
+for _node in ORIGIN TARGET; do
+	_f=$RUN/${_node,,}/node.env
+	[[ -f $_f ]] || continue
+	while IFS='=' read -r _k _v; do
+		[[ " ${FIELDS[*]} " == *" $_k "* ]] || continue
+		_var=${_node}_$_k
+		if [[ ${!_var} != "$_v" ]]; then
+			[[ ${1:-} == up || ${1:-} == start ]] &&
+				printf '[cassandra] %s: keeping %s=%s from %s (run down to change it)\n' "${_node,,}" "$_var" "$_v" "$_f" >&2
+			printf -v "$_var" '%s' "$_v"
+		fi
+	done <"$_f"
+done
+unset _node _f _k _v _var
+
 log() { printf '[cassandra] %s\n' "$*" >&2; }
 die() {
 	log "ERROR: $*"
@@ -112,6 +131,8 @@ write_config() {
 	local authenticator=AllowAllAuthenticator
 	[[ $auth == 1 ]] && authenticator=PasswordAuthenticator
 	mkdir -p "$d"/{conf,data,commitlog,saved_caches,hints,cdc_raw,logs}
+	local k
+	for k in "${FIELDS[@]}"; do echo "$k=$(node_var "$node" "$k")"; done >"$d/node.env"
 	cat >"$d/conf/cassandra.yaml" <<EOF
 cluster_name: '$(cluster_name "$node")'
 num_tokens: 16
@@ -151,6 +172,15 @@ concurrent_counter_writes: 8
 concurrent_compactors: 1
 native_transport_max_threads: 32
 disk_access_mode: mmap_index_only
+# Generous server-side timeouts: CI runs two nodes, a proxy and the drivers on
+# 2 cores, where GC pauses of a second are normal. Clients use 30s.
+read_request_timeout: 15000ms
+range_request_timeout: 20000ms
+write_request_timeout: 15000ms
+counter_write_request_timeout: 15000ms
+cas_contention_timeout: 5000ms
+truncate_request_timeout: 60000ms
+request_timeout: 20000ms
 user_defined_functions_enabled: false
 materialized_views_enabled: false
 EOF
@@ -224,7 +254,10 @@ pid_of() {
 	pid=$(<"$pf")
 	[[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
 	# Guard against a recycled pid: the JVM's argv names this node's config.
-	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "-Dcassandra.config=file://$RUN/$1/conf/cassandra.yaml" || return 1
+	# (No `| grep -q` here: with pipefail, grep quitting early fails the pipe.)
+	local cmdline
+	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	[[ $cmdline == *"-Dcassandra.config=file://$RUN/$1/conf/cassandra.yaml "* ]] || return 1
 	printf '%s' "$pid"
 }
 

@@ -93,7 +93,7 @@ func (r *runner) cluster(keyspace string) *gocql.ClusterConfig {
 	cl := gocql.NewCluster(r.cfg.Contact)
 	cl.ProtoVersion = r.cfg.Proto
 	cl.Keyspace = keyspace
-	cl.Timeout = 20 * time.Second
+	cl.Timeout = 30 * time.Second
 	cl.ConnectTimeout = 10 * time.Second
 	cl.Consistency = gocql.LocalQuorum
 	cl.NumConns = 1

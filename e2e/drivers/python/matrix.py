@@ -55,7 +55,7 @@ class Matrix:
         profile = ExecutionProfile(
             load_balancing_policy=RoundRobinPolicy(),
             consistency_level=ConsistencyLevel.LOCAL_QUORUM,
-            request_timeout=20,
+            request_timeout=30,
         )
         return Cluster(
             [self.host],
