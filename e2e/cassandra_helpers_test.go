@@ -22,11 +22,12 @@ import (
 
 // The real Origin and Target clusters are shared by every test of the e2e
 // package: started once, on first use, by sharedClusters. There is no TestMain
-// here; the package's TestMain should call StopSharedClusters after m.Run().
+// here: register StopSharedClusters as a package teardown (it has the
+// func() error shape for that) or call it after m.Run().
 var (
-	sharedOnce      sync.Once
-	sharedCassandra *testcluster.Clusters
-	sharedErr       error
+	cassandraOnce   sync.Once
+	cassandraShared *testcluster.Clusters
+	cassandraErr    error
 )
 
 // sharedClusters starts (or reuses) the real Origin and Target clusters.
@@ -34,33 +35,34 @@ var (
 // passed to scripts/cassandra.sh unchanged.
 func sharedClusters(t testing.TB) *testcluster.Clusters {
 	t.Helper()
-	sharedOnce.Do(func() {
+	cassandraOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		start := time.Now()
-		sharedCassandra, sharedErr = testcluster.Up(ctx, testcluster.Options{Progress: os.Stderr})
-		if sharedErr == nil {
+		cassandraShared, cassandraErr = testcluster.Up(ctx, testcluster.Options{Progress: os.Stderr})
+		if cassandraErr == nil {
 			fmt.Fprintf(os.Stderr, "e2e: Origin and Target clusters up in %s\n", time.Since(start).Round(time.Second))
 		}
 	})
-	if sharedErr != nil {
-		t.Fatalf("start real Cassandra clusters: %v", sharedErr)
+	if cassandraErr != nil {
+		t.Fatalf("start real Cassandra clusters: %v", cassandraErr)
 	}
-	return sharedCassandra
+	return cassandraShared
 }
 
 // StopSharedClusters stops the clusters sharedClusters started and wipes their
-// data, unless ZDM_E2E_KEEP_CASSANDRA=1 (to reuse them in the next run).
+// data, unless ZDMCTL_E2E_KEEP_CASSANDRA=1 (to reuse them in the next run).
 // Meant for the package's TestMain, after m.Run().
-func StopSharedClusters() {
-	if sharedCassandra == nil || os.Getenv("ZDM_E2E_KEEP_CASSANDRA") == "1" {
-		return
+func StopSharedClusters() error {
+	if cassandraShared == nil || os.Getenv("ZDMCTL_E2E_KEEP_CASSANDRA") == "1" {
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if err := sharedCassandra.Down(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: stop Cassandra clusters: %v\n", err)
+	if err := cassandraShared.Down(ctx); err != nil {
+		return fmt.Errorf("stop Cassandra clusters: %w", err)
 	}
+	return nil
 }
 
 // driverRun is one run of the compatibility script with one driver.

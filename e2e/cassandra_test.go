@@ -133,3 +133,34 @@ func TestCassandraTargetStopStart(t *testing.T) {
 		t.Fatalf("read after restart: v=%q err=%v", v, err)
 	}
 }
+
+// TestCassandraOriginAuth recreates Origin with PasswordAuthenticator
+// (ORIGIN_AUTH=1), checks that it now demands credentials and serves a driver
+// that has them, then recreates it without authentication for the others.
+func TestCassandraOriginAuth(t *testing.T) {
+	c := sharedClusters(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	if err := c.Recreate(ctx, testcluster.Origin, "ORIGIN_AUTH=1"); err != nil {
+		t.Fatalf("recreate Origin with auth: %v", err)
+	}
+	defer func() {
+		if err := c.Recreate(context.Background(), testcluster.Origin, "ORIGIN_AUTH=0"); err != nil {
+			t.Errorf("recreate Origin without auth: %v", err)
+		}
+	}()
+	origin := c.Endpoint(testcluster.Origin)
+	if !origin.Auth {
+		t.Fatal("Origin reports no auth after ORIGIN_AUTH=1")
+	}
+	cl := gocql.NewCluster(origin.Addr())
+	cl.ProtoVersion = 4
+	cl.ConnectTimeout = 5 * time.Second
+	if s, err := cl.CreateSession(); err == nil {
+		s.Close()
+		t.Fatal("Origin with ORIGIN_AUTH=1 accepted a session without credentials")
+	}
+	u, p := origin.Credentials()
+	runDriverMatrix(t, ctx, c.RepoRoot(), driverRun{Driver: "gocql", Contact: origin.Addr(),
+		User: u, Pass: p, Proto: 5, Keyspace: "e2e_origin_auth"})
+}

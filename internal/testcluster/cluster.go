@@ -81,6 +81,32 @@ func (c *Clusters) Start(ctx context.Context, n Node) error {
 	return err
 }
 
+// Recreate wipes node n and starts it afresh with env added to the options
+// environment (e.g. "ORIGIN_AUTH=1"), then re-reads the connection info.
+// The node keeps those settings until it is recreated or taken down.
+func (c *Clusters) Recreate(ctx context.Context, n Node, env ...string) error {
+	if _, err := c.run(ctx, "down", string(n)); err != nil {
+		return err
+	}
+	saved := c.opts.Env
+	c.opts.Env = append(append([]string(nil), saved...), env...)
+	_, err := c.run(ctx, "up", string(n))
+	c.opts.Env = saved
+	if err != nil {
+		return err
+	}
+	out, err := c.run(ctx, "info")
+	if err != nil {
+		return err
+	}
+	info, err := parseInfo(out)
+	if err != nil {
+		return err
+	}
+	c.Info = info
+	return nil
+}
+
 // Running reports whether node n's JVM runs and answers CQL.
 func (c *Clusters) Running(ctx context.Context, n Node) (bool, error) {
 	out, err := c.run(ctx, "status")
