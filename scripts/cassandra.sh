@@ -316,6 +316,17 @@ cql_probe() {
 	' 2>/dev/null
 }
 
+# show_failure NODE: what went wrong, for a node that did not come up.
+show_failure() {
+	local d=$RUN/$1
+	log "$1: stdout/stderr of the JVM (tail):"
+	tail -n 20 "$d/logs/stdout.log" >&2 || true
+	log "$1: errors in $d/logs/system.log:"
+	grep -E '^ERROR|Exception|^Caused by' "$d/logs/system.log" | head -n 20 >&2 || true
+	log "$1: last lines of $d/logs/system.log:"
+	tail -n 25 "$d/logs/system.log" >&2 || true
+}
+
 # wait_ready NODE: poll until CQL answers, the JVM dies, or the time is up.
 wait_ready() {
 	local node=$1 d=$RUN/$1 addr port auth start pid
@@ -325,9 +336,8 @@ wait_ready() {
 	start=$(date +%s)
 	while :; do
 		if ! pid=$(pid_of "$node"); then
-			log "$node: JVM exited before CQL came up; last log lines:"
-			tail -n 40 "$d/logs/stdout.log" >&2 || true
-			tail -n 60 "$d/logs/system.log" >&2 || true
+			log "$node: JVM exited before CQL came up"
+			show_failure "$node"
 			return 1
 		fi
 		if cql_probe "$addr" "$port" "$auth"; then
@@ -335,9 +345,8 @@ wait_ready() {
 			return 0
 		fi
 		if (($(date +%s) - start > START_TIMEOUT)); then
-			log "$node: no CQL answer on $addr:$port within ${START_TIMEOUT}s; last log lines:"
-			tail -n 60 "$d/logs/system.log" >&2 || true
-			tail -n 20 "$d/logs/stdout.log" >&2 || true
+			log "$node: no CQL answer on $addr:$port within ${START_TIMEOUT}s (JVM left running; see down)"
+			show_failure "$node"
 			return 1
 		fi
 		sleep 1
