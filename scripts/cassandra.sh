@@ -273,7 +273,7 @@ launch() {
 	: >"$d/logs/system.log"
 	log "starting $node ($(cluster_name "$node")) on $(node_var "$node" ADDR):$(node_var "$node" PORT)"
 	setsid java "${flags[@]}" -cp "$LIB/*" org.apache.cassandra.service.CassandraDaemon \
-		</dev/null >"$d/logs/stdout.log" 2>&1 &
+		</dev/null >"$d/logs/stdout.log" 2>&1 9>&- &
 	echo $! >"$d/pid"
 	date +%s >"$d/started_at"
 }
@@ -456,6 +456,13 @@ cmd_info() {
 	echo "lib=$LIB"
 	echo "script=$SCRIPT_DIR/cassandra.sh"
 }
+
+# One mutating command at a time per run directory (the JVMs do not inherit the lock).
+if [[ ${1:-} =~ ^(up|down|stop|start)$ ]]; then
+	mkdir -p "$(dirname "$RUN")"
+	exec 9>"$RUN.lock"
+	flock -w 900 9 || die "another cassandra.sh holds $RUN.lock"
+fi
 
 case ${1:-} in
 up) cmd_up "${2:-all}" ;;
