@@ -21,6 +21,7 @@
 #   ORIGIN_AUTH [0]          1 = PasswordAuthenticator on Origin too
 #   TARGET_AUTH [1]          Target always uses PasswordAuthenticator by default
 #   CASSANDRA_HEAP [768M]    CASSANDRA_START_TIMEOUT [240] seconds per node
+# A node's address, ports and auth stick from its first start until `down`.
 #
 # Credentials: with PasswordAuthenticator the nodes keep Cassandra's default
 # superuser cassandra/cassandra (test-only, well known); no other role is made.
@@ -457,23 +458,29 @@ cmd_info() {
 	echo "script=$SCRIPT_DIR/cassandra.sh"
 }
 
-# One mutating command at a time per run directory (the JVMs do not inherit the lock).
-if [[ ${1:-} =~ ^(up|down|stop|start)$ ]]; then
-	mkdir -p "$(dirname "$RUN")"
-	exec 9>"$RUN.lock"
-	flock -w 900 9 || die "another cassandra.sh holds $RUN.lock"
-fi
+main() {
+	# One mutating command at a time per run directory (the JVMs do not inherit the lock).
+	if [[ ${1:-} =~ ^(up|down|stop|start)$ ]]; then
+		mkdir -p "$(dirname "$RUN")"
+		exec 9>"$RUN.lock"
+		flock -w 900 9 || die "another cassandra.sh holds $RUN.lock"
+	fi
 
-case ${1:-} in
-up) cmd_up "${2:-all}" ;;
-down) cmd_down "${2:-all}" ;;
-stop) cmd_stop "${2:-}" ;;
-start) cmd_start "${2:-}" ;;
-status) cmd_status ;;
-info) cmd_info ;;
-fetch) fetch ;;
-*)
-	sed -n '2,26p' "$0" >&2
-	exit 2
-	;;
-esac
+	case ${1:-} in
+	up) cmd_up "${2:-all}" ;;
+	down) cmd_down "${2:-all}" ;;
+	stop) cmd_stop "${2:-}" ;;
+	start) cmd_start "${2:-}" ;;
+	status) cmd_status ;;
+	info) cmd_info ;;
+	fetch) fetch ;;
+	*)
+		sed -n '2,27p' "$0" >&2
+		exit 2
+		;;
+	esac
+}
+
+# On one line, so bash has read it before running: editing this file while
+# a command runs does not break that command.
+main "$@"; exit $?
