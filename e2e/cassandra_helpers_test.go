@@ -40,6 +40,7 @@ func sharedClusters(t testing.TB) *testcluster.Clusters {
 		defer cancel()
 		start := time.Now()
 		cassandraShared, cassandraErr = testcluster.Up(ctx, testcluster.Options{Progress: os.Stderr})
+		atPackageExit(StopSharedClusters)
 		if cassandraErr == nil {
 			fmt.Fprintf(os.Stderr, "e2e: Origin and Target clusters up in %s\n", time.Since(start).Round(time.Second))
 		}
