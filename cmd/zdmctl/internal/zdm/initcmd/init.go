@@ -188,7 +188,10 @@ func writeValidated(path, text string) error {
 	if err != nil {
 		return fmt.Errorf("the answers do not make a valid inventory: %w", err)
 	}
-	if _, err := zdm.Plan(inv, nil); err != nil {
+	// Credentials may be references to set later (env:NAME): check the
+	// structure with stand-ins for them.
+	stand := map[string]any{"origin_password": "x", "target_password": "x"}
+	if _, err := zdm.Plan(inv, stand); err != nil {
 		return fmt.Errorf("the answers do not make a valid inventory: %w", err)
 	}
 	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
