@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -28,13 +29,14 @@ type LockHolder struct {
 // LockedError names the holder of a lock that could not be taken.
 type LockedError struct {
 	Host   string
+	Dir    string
 	Holder LockHolder
 	Age    time.Duration
 }
 
 func (e *LockedError) Error() string {
 	return fmt.Sprintf("fleet lock on %s (%s) held by %s pid %d for %s; if that run is gone, remove it with: ssh %s sudo rm -rf %s",
-		e.Host, LockDir, e.Holder.Holder, e.Holder.PID, e.Age.Round(time.Second), e.Host, LockDir)
+		e.Host, e.Dir, e.Holder.Holder, e.Holder.PID, e.Age.Round(time.Second), e.Host, e.Dir)
 }
 
 func (e *LockedError) Unwrap() error { return ErrLocked }
@@ -42,15 +44,20 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 // Lock is a held fleet lock.
 type Lock struct {
 	conn  transport.Conn
+	dir   string
 	token string
 }
 
 // AcquireLock takes the fleet lock on conn's host, retrying until timeout
 // (0: one attempt). holder is "user@host"; the pid and time are recorded.
 func AcquireLock(ctx context.Context, conn transport.Conn, holder string, pid int, timeout time.Duration) (*Lock, error) {
+	return acquireLock(ctx, conn, LockDir, holder, pid, timeout)
+}
+
+func acquireLock(ctx context.Context, conn transport.Conn, dir, holder string, pid int, timeout time.Duration) (*Lock, error) {
 	token := fmt.Sprintf("%s %d %d", holder, pid, time.Now().Unix())
 	script := fmt.Sprintf(`mkdir -p %s && if mkdir %s 2>/dev/null; then printf '%%s\n' %s > %s/holder; echo acquired; else cat %s/holder 2>/dev/null || echo '? 0 0'; fi`,
-		StateDir, LockDir, shellQuote(token), LockDir, LockDir)
+		filepath.Dir(dir), dir, shellQuote(token), dir, dir)
 	deadline := time.Now().Add(timeout)
 	for {
 		res, err := conn.Exec(ctx, script, transport.ExecOptions{Become: true})
@@ -62,11 +69,11 @@ func AcquireLock(ctx context.Context, conn transport.Conn, holder string, pid in
 		}
 		out := strings.TrimSpace(string(res.Stdout))
 		if out == "acquired" {
-			return &Lock{conn: conn, token: token}, nil
+			return &Lock{conn: conn, dir: dir, token: token}, nil
 		}
 		h := parseHolder(out)
 		if time.Now().After(deadline) {
-			return nil, &LockedError{Host: conn.Host(), Holder: h, Age: time.Since(h.Since)}
+			return nil, &LockedError{Host: conn.Host(), Dir: dir, Holder: h, Age: time.Since(h.Since)}
 		}
 		select {
 		case <-ctx.Done():
@@ -78,7 +85,7 @@ func AcquireLock(ctx context.Context, conn transport.Conn, holder string, pid in
 
 // Release removes the lock if it is still ours.
 func (l *Lock) Release(ctx context.Context) error {
-	script := fmt.Sprintf(`[ "$(cat %s/holder 2>/dev/null)" = %s ] && rm -rf %s; true`, LockDir, shellQuote(l.token), LockDir)
+	script := fmt.Sprintf(`[ "$(cat %s/holder 2>/dev/null)" = %s ] && rm -rf %s; true`, l.dir, shellQuote(l.token), l.dir)
 	_, err := l.conn.Exec(ctx, script, transport.ExecOptions{Become: true})
 	return err
 }
