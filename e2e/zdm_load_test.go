@@ -1,0 +1,185 @@
+//go:build e2e && zdmload
+
+package e2e
+
+// TestZDMClientLoad needs the real zdm-proxy (admin API, SIGHUP reload,
+// config_sha256) and internal/cqltest, both on branch proxy until merged:
+// run it with `go test -tags 'e2e zdmload' ./e2e/ -run ZDMClientLoad -v`.
+// When they are on main, drop the zdmload tag.
+
+import (
+	"context"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/zdmctl/zdmctl/internal/cqltest"
+)
+
+// forward exposes a loopback listener on the fleet bridge address.
+func forward(t *testing.T, bridge, to string) int {
+	l, err := net.Listen("tcp", net.JoinHostPort(bridge, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				u, err := net.Dial("tcp", to)
+				if err != nil {
+					return
+				}
+				defer u.Close()
+				go io.Copy(u, c)
+				io.Copy(c, u)
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// load runs queries through every proxy until stop is closed and counts
+// the ones that failed after the driver's retries.
+type load struct {
+	ok, failed atomic.Int64
+	lastErr    atomic.Value
+	stop       chan struct{}
+	wg         sync.WaitGroup
+}
+
+func startLoad(t *testing.T, e *zdmEnv) *load {
+	var addrs []string
+	for _, h := range e.hosts {
+		addrs = append(addrs, h.Address)
+	}
+	cl := gocql.NewCluster(addrs...)
+	cl.Port = 9042
+	cl.Timeout = 5 * time.Second
+	cl.ConnectTimeout = 5 * time.Second
+	cl.RetryPolicy = &gocql.SimpleRetryPolicy{NumRetries: 5}
+	cl.ReconnectInterval = 200 * time.Millisecond
+	cl.Authenticator = gocql.PasswordAuthenticator{Username: "cassandra", Password: "origin-s3cret"}
+	var s *gocql.Session
+	var err error
+	for i := 0; i < 50; i++ {
+		if s, err = cl.CreateSession(); err == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("gocql session through the proxies: %v", err)
+	}
+	l := &load{stop: make(chan struct{})}
+	for w := 0; w < 4; w++ {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				q := s.Query("INSERT INTO ks.t (k) VALUES ('" + strconv.Itoa(i) + "')").Idempotent(true)
+				if i%2 == 1 {
+					q = s.Query("SELECT k FROM ks.t WHERE k = 'a'").Idempotent(true)
+				}
+				err := q.ExecContext(ctx)
+				cancel()
+				if err != nil {
+					l.failed.Add(1)
+					l.lastErr.Store(err.Error())
+				} else {
+					l.ok.Add(1)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	t.Cleanup(func() { s.Close() })
+	return l
+}
+
+func (l *load) finish(t *testing.T, what string) {
+	close(l.stop)
+	l.wg.Wait()
+	if l.ok.Load() == 0 {
+		t.Errorf("%s: no request succeeded", what)
+	}
+	if n := l.failed.Load(); n != 0 {
+		t.Errorf("%s: %d of %d requests failed (last: %v)", what, n, n+l.ok.Load(), l.lastErr.Load())
+	}
+}
+
+func TestZDMClientLoad(t *testing.T) {
+	f := SharedFleet(t)
+	e := newZDMEnv(t, f)
+	if !zdmRealProxy {
+		t.Skip("needs the real zdm-proxy serving its admin API (ZDMCTL_E2E_PROXY=real)")
+	}
+	origin := cqltest.Start(t, cqltest.Options{Name: "origin", Username: "cassandra", Password: "origin-s3cret"})
+	target := cqltest.Start(t, cqltest.Options{Name: "target"})
+	e.vars["origin_port"] = strconv.Itoa(forward(t, f.BridgeAddress, origin.Addr))
+	e.vars["target_port"] = strconv.Itoa(forward(t, f.BridgeAddress, target.Addr))
+	delete(e.vars, "target_username")
+	delete(e.vars, "target_password")
+	e.writeInventory()
+	gate := []string{"--healthy-for", "2s", "--pause", "1s", "--ready-timeout", "60s"}
+	t.Cleanup(func() { e.run("teardown", "--yes") })
+	if r := e.run(append([]string{"deploy"}, gate...)...); r.code != 0 {
+		t.Fatalf("deploy: exit %d\n%s", r.code, r.err)
+	}
+
+	t.Run("ReloadDropsNothing", func(t *testing.T) {
+		pids := map[string]string{}
+		for _, h := range e.hosts {
+			pids[h.Name] = e.mainPID(h.Name)
+		}
+		l := startLoad(t, e)
+		r := e.run(append([]string{"rolling-update", "--read-mode", "DUAL_ASYNC_ON_SECONDARY"}, gate...)...)
+		l.finish(t, "read_mode by reload")
+		if r.code != 0 {
+			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
+		}
+		for _, h := range e.hosts {
+			if e.mainPID(h.Name) != pids[h.Name] {
+				t.Errorf("%s restarted for a reloadable change", h.Name)
+			}
+		}
+		d, _ := e.status()
+		if !d.OK || d.Phase.Number != 3 {
+			t.Fatalf("status: %+v", d)
+		}
+	})
+
+	t.Run("PrimaryClusterByReload", func(t *testing.T) {
+		l := startLoad(t, e)
+		r := e.run(append([]string{"rolling-update", "--primary-cluster", "TARGET"}, gate...)...)
+		l.finish(t, "primary_cluster by reload")
+		if r.code != 0 {
+			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
+		}
+	})
+
+	t.Run("RestartUnderLoad", func(t *testing.T) {
+		l := startLoad(t, e)
+		r := e.run(append([]string{"rolling-update", "--set", "proxy_max_stream_ids=1024"}, gate...)...)
+		l.finish(t, "restart")
+		if r.code != 0 {
+			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
+		}
+	})
+}
