@@ -72,6 +72,12 @@ func zdmBinaries(t testing.TB) (zdmctl, proxy string) {
 	return filepath.Join(zdmBuildDir, "zdmctl"), filepath.Join(zdmBuildDir, "zdm-proxy")
 }
 
+// zdmClusters, when set (zdm_load_test.go under the zdmload tag), starts
+// CQL Origin and Target clusters reachable from the fleet and returns their
+// ports; unset, Origin and Target are plain TCP listeners, enough for the
+// stand-in proxy but not for the real one.
+var zdmClusters func(t *testing.T, bridge string) (origin, target int)
+
 // zdmEnv is one migration under test: a fleet's first three hosts as
 // proxies, an inventory in a temp dir, Origin and Target listeners.
 type zdmEnv struct {
@@ -82,8 +88,6 @@ type zdmEnv struct {
 	zdmctl  string
 	proxy   string
 	hosts   []testfleet.Host
-	origin  net.Listener
-	target  net.Listener
 	closed  int // a port nothing listens on, on the bridge address
 	hostVar map[string]map[string]string
 	vars    map[string]string
@@ -97,19 +101,27 @@ func newZDMEnv(t *testing.T, f *testfleet.Fleet) *zdmEnv {
 	if len(e.hosts) > 3 {
 		e.hosts = e.hosts[:3]
 	}
-	e.origin = listen(t, f.BridgeAddress)
-	e.target = listen(t, f.BridgeAddress)
+	originPort, targetPort := 0, 0
+	switch {
+	case zdmClusters != nil:
+		originPort, targetPort = zdmClusters(t, f.BridgeAddress)
+	case zdmRealProxy:
+		t.Skip("the real zdm-proxy needs CQL clusters: run with -tags 'e2e zdmload' (or ZDMCTL_E2E_PROXY=fake)")
+	default:
+		originPort = listen(t, f.BridgeAddress).Addr().(*net.TCPAddr).Port
+		targetPort = listen(t, f.BridgeAddress).Addr().(*net.TCPAddr).Port
+	}
 	l := listen(t, f.BridgeAddress)
 	e.closed = l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	e.inv = filepath.Join(e.dir, "zdm.yaml")
 	e.vars = map[string]string{
 		"origin_contact_points": f.BridgeAddress,
-		"origin_port":           fmt.Sprint(e.origin.Addr().(*net.TCPAddr).Port),
+		"origin_port":           fmt.Sprint(originPort),
 		"origin_username":       "cassandra",
 		"origin_password":       "env:ZDM_E2E_ORIGIN_PASSWORD",
 		"target_contact_points": f.BridgeAddress,
-		"target_port":           fmt.Sprint(e.target.Addr().(*net.TCPAddr).Port),
+		"target_port":           fmt.Sprint(targetPort),
 		"target_username":       "cassandra",
 		"target_password":       "env:ZDM_E2E_TARGET_PASSWORD",
 		"primary_cluster":       "ORIGIN",

@@ -2,10 +2,14 @@
 
 package e2e
 
-// TestZDMClientLoad needs the real zdm-proxy (admin API, SIGHUP reload,
-// config_sha256) and internal/cqltest, both on branch proxy until merged:
-// run it with `go test -tags 'e2e zdmload' ./e2e/ -run ZDMClientLoad -v`.
-// When they are on main, drop the zdmload tag.
+// The zdmload tag brings in internal/cqltest (branch proxy until merged):
+// Origin and Target become in-memory CQL clusters for TestZDM too, and
+// TestZDMClientLoad runs gocql load through the real zdm-proxy (admin API,
+// SIGHUP reload, config_sha256):
+//
+//	go test -tags 'e2e zdmload' ./e2e/ -run ZDM -v
+//
+// When cqltest is on main, drop the tag.
 
 import (
 	"context"
@@ -20,6 +24,14 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/zdmctl/zdmctl/internal/cqltest"
 )
+
+func init() {
+	zdmClusters = func(t *testing.T, bridge string) (int, int) {
+		origin := cqltest.Start(t, cqltest.Options{Name: "origin", Username: "cassandra", Password: "origin-s3cret"})
+		target := cqltest.Start(t, cqltest.Options{Name: "target"})
+		return forward(t, bridge, origin.Addr), forward(t, bridge, target.Addr)
+	}
+}
 
 // forward exposes a loopback listener on the fleet bridge address.
 func forward(t *testing.T, bridge, to string) int {
@@ -130,13 +142,6 @@ func TestZDMClientLoad(t *testing.T) {
 	if !zdmRealProxy {
 		t.Skip("needs the real zdm-proxy serving its admin API (ZDMCTL_E2E_PROXY=real)")
 	}
-	origin := cqltest.Start(t, cqltest.Options{Name: "origin", Username: "cassandra", Password: "origin-s3cret"})
-	target := cqltest.Start(t, cqltest.Options{Name: "target"})
-	e.vars["origin_port"] = strconv.Itoa(forward(t, f.BridgeAddress, origin.Addr))
-	e.vars["target_port"] = strconv.Itoa(forward(t, f.BridgeAddress, target.Addr))
-	delete(e.vars, "target_username")
-	delete(e.vars, "target_password")
-	e.writeInventory()
 	gate := []string{"--healthy-for", "2s", "--pause", "1s", "--ready-timeout", "60s"}
 	t.Cleanup(func() { e.run("teardown", "--yes") })
 	if r := e.run(append([]string{"deploy"}, gate...)...); r.code != 0 {
