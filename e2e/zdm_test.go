@@ -6,6 +6,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -193,6 +194,37 @@ func TestZDM(t *testing.T) {
 		}
 		if d, r := e.status(); r.code != 0 {
 			t.Fatalf("status: %s", d.Summary)
+		}
+	})
+
+	step("RollingUpdateNewBinary", func(t *testing.T) {
+		if zdmRealProxy {
+			t.Skip("builds a second stand-in proxy")
+		}
+		bin := filepath.Join(e.dir, "zdm-proxy-v2")
+		cmd := exec.Command("go", "build", "-ldflags", "-X main.version=fake-v2", "-o", bin, "./e2e/testdata/fakeproxy")
+		cmd.Dir = repoRoot(t)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build: %v\n%s", err, out)
+		}
+		before := strings.TrimSpace(e.exec(h1, "readlink /opt/zdm-proxy/current"))
+		r := e.run(append([]string{"rolling-update", "--proxy-binary", bin}, gate...)...)
+		if r.code != 0 {
+			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
+		}
+		for _, h := range e.hosts {
+			out := e.exec(h.Name, "readlink /opt/zdm-proxy/current; readlink /opt/zdm-proxy/previous")
+			if lines := strings.Fields(out); len(lines) != 2 || lines[0] == before || lines[1] != before {
+				t.Errorf("%s: current/previous %q, old %s", h.Name, lines, before)
+			}
+		}
+		d, _ := e.status()
+		if !d.OK {
+			t.Fatalf("status: %s", d.Summary)
+		}
+		if out := e.run("status"); !strings.Contains(out.out, "fake-v2") {
+			t.Errorf("new version not running:\n%s", out.out)
 		}
 	})
 

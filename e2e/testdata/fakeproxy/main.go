@@ -26,6 +26,9 @@ import (
 	"time"
 )
 
+// version is set with -ldflags "-X main.version=..." to tell builds apart.
+var version = "fake"
+
 type state struct {
 	mu    sync.Mutex
 	vals  map[string]string
@@ -109,7 +112,7 @@ func main() {
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		json.NewEncoder(w).Encode(map[string]any{
-			"version": "fake", "config_sha256": st.sha, "read_mode": st.vals["read_mode"], "primary_cluster": st.vals["primary_cluster"],
+			"version": version, "config_sha256": st.sha, "read_mode": st.vals["read_mode"], "primary_cluster": st.vals["primary_cluster"],
 			"uptime_seconds": time.Since(st.start).Seconds(), "start_time": st.start,
 		})
 	})
