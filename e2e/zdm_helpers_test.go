@@ -221,7 +221,7 @@ func (e *zdmEnv) run(args ...string) cmdResult {
 	} else if err != nil {
 		e.t.Fatalf("zdmctl %v: %v", args, err)
 	}
-	e.t.Logf("zdmctl %s → exit %d\n--- stderr (tail):\n%s", strings.Join(args, " "), code, tail(errb.String(), 25))
+	e.t.Logf("zdmctl %s → exit %d\n--- stdout (tail):\n%s\n--- stderr (tail):\n%s", strings.Join(args, " "), code, tail(out.String(), 12), tail(errb.String(), 12))
 	return cmdResult{out: out.String(), err: errb.String(), code: code}
 }
 
