@@ -37,14 +37,16 @@ type HostStatus struct {
 	// RunningSHA256 is the config_sha256 the proxy reports (the file it
 	// last loaded), DiskSHA256 the file's hash now, WantSHA256 the hash of
 	// what the inventory renders for this host now.
-	RunningSHA256  string   `json:"running_config_sha256,omitempty"`
-	DiskSHA256     string   `json:"disk_config_sha256,omitempty"`
-	WantSHA256     string   `json:"want_config_sha256"`
-	Drift          bool     `json:"drift"`
-	DriftWhy       string   `json:"drift_why,omitempty"`
-	RestartPending bool     `json:"restart_pending"`
-	ChangedKeys    []string `json:"changed_immutable_keys,omitempty"`
-	Binary         string   `json:"binary,omitempty"`
+	RunningSHA256  string `json:"running_config_sha256,omitempty"`
+	DiskSHA256     string `json:"disk_config_sha256,omitempty"`
+	WantSHA256     string `json:"want_config_sha256"`
+	Drift          bool   `json:"drift"`
+	DriftWhy       string `json:"drift_why,omitempty"`
+	RestartPending bool   `json:"restart_pending"` // the proxy says: changed keys need a restart
+	// Unloaded: the file on the host differs from what the proxy loaded.
+	Unloaded    bool     `json:"config_file_not_loaded"`
+	ChangedKeys []string `json:"changed_immutable_keys,omitempty"`
+	Binary      string   `json:"binary,omitempty"`
 }
 
 // probeScript prints key=value lines; HTTP responses are base64 encoded.
@@ -133,7 +135,7 @@ func (hs *HostStatus) judgeDrift() {
 		hs.Drift, hs.DriftWhy = true, "config file on the host differs from the inventory"
 	}
 	if hs.RunningSHA256 != "" && hs.DiskSHA256 != "" && hs.RunningSHA256 != hs.DiskSHA256 {
-		hs.RestartPending = true
+		hs.Unloaded = true
 	}
 }
 

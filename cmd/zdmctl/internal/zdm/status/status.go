@@ -94,6 +94,9 @@ func Print(w io.Writer, fs *zdmcmd.FleetStatus) {
 		if p.Drift {
 			drift = "YES: " + p.DriftWhy
 		}
+		if p.Unloaded {
+			drift += " (file not loaded yet)"
+		}
 		if p.RestartPending {
 			drift += ", restart pending"
 		}

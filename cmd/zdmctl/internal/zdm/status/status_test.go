@@ -94,7 +94,7 @@ func TestStatusDriftAndJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out.String()), &fs); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if fs.OK || !fs.Proxies[1].Drift || fs.Proxies[0].Drift || !fs.Proxies[1].RestartPending || !strings.Contains(fs.Summary, "drift on p2") {
+	if fs.OK || !fs.Proxies[1].Drift || fs.Proxies[0].Drift || !fs.Proxies[1].Unloaded || fs.Proxies[1].RestartPending || !strings.Contains(fs.Summary, "drift on p2") {
 		t.Fatalf("%+v", fs)
 	}
 	if fs.Phase.Number != 3 {
