@@ -112,7 +112,7 @@ func (r *Rollout) Run() error {
 	)
 	hooks := runner.Hooks{
 		AfterBatch: func(ctx context.Context, b *runner.Batch) error {
-			if len(b.Play.Serial) == 0 || b.Index >= b.Of || r.Gate.Pause <= 0 {
+			if len(b.Play.Serial) == 0 || b.Index >= b.Of || r.Gate.Pause <= 0 || s.Check {
 				return nil
 			}
 			select {
