@@ -43,43 +43,48 @@ func (c OpenLoop) Run(ctx context.Context, op Op, w Window) Result {
 		began    bool
 		ended    bool
 	)
-	for i := int64(0); i < total && ctx.Err() == nil; i++ {
-		intended := start.Add(time.Duration(i) * interval)
-		if d := time.Until(intended); d > 0 {
-			time.Sleep(d)
+	// The pacer runs on its own locked OS thread so it can sleep precisely.
+	paced := make(chan struct{})
+	go func() {
+		defer close(paced)
+		lockPacerThread()
+		for i := int64(0); i < total && ctx.Err() == nil; i++ {
+			intended := start.Add(time.Duration(i) * interval)
+			sleepUntil(intended)
+			if !began && !intended.Before(winStart) {
+				w.Begin()
+				began = true
+			}
+			if !ended && !intended.Before(winEnd) {
+				w.End()
+				ended = true
+			}
+			inflight <- struct{}{}
+			wg.Add(1)
+			go func(i int64, intended time.Time) {
+				defer wg.Done()
+				err := op(ctx, i)
+				done := time.Now()
+				<-inflight
+				if done.Before(winStart) || !done.Before(winEnd) {
+					return
+				}
+				if err != nil {
+					errs.Add(1)
+					errOnce.Do(func() { firstErr = err })
+					return
+				}
+				ops.Add(1)
+				if !intended.Before(winStart) {
+					rec.Record(done.Sub(intended))
+				}
+			}(i, intended)
 		}
-		if !began && !intended.Before(winStart) {
-			w.Begin()
-			began = true
-		}
-		if !ended && !intended.Before(winEnd) {
+		if !ended {
 			w.End()
-			ended = true
 		}
-		inflight <- struct{}{}
-		wg.Add(1)
-		go func(i int64, intended time.Time) {
-			defer wg.Done()
-			err := op(ctx, i)
-			done := time.Now()
-			<-inflight
-			if done.Before(winStart) || !done.Before(winEnd) {
-				return
-			}
-			if err != nil {
-				errs.Add(1)
-				errOnce.Do(func() { firstErr = err })
-				return
-			}
-			ops.Add(1)
-			if !intended.Before(winStart) {
-				rec.Record(done.Sub(intended))
-			}
-		}(i, intended)
-	}
-	if !ended {
-		w.End()
-	}
+	}()
+	<-paced
 	wg.Wait()
 	return Result{
 		Ops: ops.Load(), Errors: errs.Load(), Elapsed: c.Measure,

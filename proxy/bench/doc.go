@@ -1,0 +1,16 @@
+// Package bench is the proxy benchmark behind `make bench`: it runs the same
+// workloads directly against an in-memory CQL server and through zdm-proxy
+// (a separate process in front of two such servers, Origin and Target), and
+// reports throughput, p50/p99 latency and the proxy's CPU per operation next
+// to the direct baseline and the project's goals.
+//
+// Knobs (environment):
+//
+//	ZDM_BENCH_PROXY_BIN   proxy binary to run (default: go build ./cmd/zdm-proxy)
+//	ZDM_BENCH_STANDIN=1   run the TCP pass-through stand-in instead (pipeline check only)
+//	ZDM_BENCH_WARMUP      unmeasured lead-in per run (default 1.5s)
+//	ZDM_BENCH_MEASURE     measured window per run (default 6s)
+//	ZDM_BENCH_RATE        open-loop rate in ops/s (default 5000)
+//	ZDM_BENCH_INFLIGHT    closed-loop concurrency (default 64)
+//	ZDM_BENCH_OUT         markdown report path (default <repo>/bin/bench.md; JSON next to it)
+package bench

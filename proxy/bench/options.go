@@ -1,0 +1,69 @@
+package bench
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Options configures a benchmark run.
+type Options struct {
+	ProxyBin    string // if empty, built from ./cmd/zdm-proxy (or the stand-in)
+	StandIn     bool   // use the pass-through stand-in instead of zdm-proxy
+	Warmup      time.Duration
+	Measure     time.Duration
+	Rate        int
+	Concurrency int
+	OutPath     string // markdown report; "" means <repo>/bin/bench.md
+}
+
+// DefaultOptions are the values `make bench` uses.
+func DefaultOptions() Options {
+	return Options{Warmup: 1500 * time.Millisecond, Measure: 6 * time.Second, Rate: 5000, Concurrency: 64}
+}
+
+// OptionsFromEnv applies ZDM_BENCH_* variables (see the package doc) to the
+// defaults.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	o := DefaultOptions()
+	o.ProxyBin = getenv("ZDM_BENCH_PROXY_BIN")
+	o.OutPath = getenv("ZDM_BENCH_OUT")
+	if v := getenv("ZDM_BENCH_STANDIN"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return o, fmt.Errorf("ZDM_BENCH_STANDIN=%q: want true or false", v)
+		}
+		o.StandIn = b
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"ZDM_BENCH_WARMUP", &o.Warmup}, {"ZDM_BENCH_MEASURE", &o.Measure}} {
+		if v := getenv(d.name); v != "" {
+			x, err := time.ParseDuration(v)
+			if err != nil || x < 0 {
+				return o, fmt.Errorf("%s=%q: want a duration such as 2s", d.name, v)
+			}
+			*d.dst = x
+		}
+	}
+	for _, n := range []struct {
+		name string
+		dst  *int
+	}{{"ZDM_BENCH_RATE", &o.Rate}, {"ZDM_BENCH_INFLIGHT", &o.Concurrency}} {
+		if v := getenv(n.name); v != "" {
+			x, err := strconv.Atoi(v)
+			if err != nil || x < 1 {
+				return o, fmt.Errorf("%s=%q: want a positive integer", n.name, v)
+			}
+			*n.dst = x
+		}
+	}
+	if o.StandIn && o.ProxyBin != "" {
+		return o, fmt.Errorf("set either ZDM_BENCH_PROXY_BIN or ZDM_BENCH_STANDIN, not both")
+	}
+	if o.Measure <= 0 {
+		return o, fmt.Errorf("ZDM_BENCH_MEASURE must be positive")
+	}
+	return o, nil
+}
