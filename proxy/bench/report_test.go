@@ -1,0 +1,112 @@
+package bench
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sampleReport() *Report {
+	return &Report{
+		Proxy: "zdm-proxy test", Warmup: time.Second, Measure: 5 * time.Second,
+		Rows: []Row{
+			{Scenario: "dual writes (INSERT)", Key: "write", Load: "open 5000/s", Open: true, Write: true, CPUGoal: GoalWriteCPUMicros,
+				Direct: Side{OpsPerSec: 5000, P50: 100 * time.Microsecond, P99: 400 * time.Microsecond, OriginOps: 30000},
+				Proxy: Side{OpsPerSec: 5000, P50: 220 * time.Microsecond, P99: 900 * time.Microsecond, ProxyCPU: 79.5,
+					OriginOps: 30000, TargetOps: 30000}},
+			{Scenario: "primary reads (SELECT)", Key: "read", Load: "open 5000/s", Open: true, CPUGoal: GoalReadCPUMicros,
+				Direct: Side{OpsPerSec: 5000, P50: 100 * time.Microsecond},
+				Proxy:  Side{OpsPerSec: 5000, P50: 300 * time.Microsecond, ProxyCPU: 61, OriginOps: 30000}},
+			{Scenario: "primary reads (SELECT)", Key: "read", Load: "closed 64", CPUGoal: GoalReadCPUMicros,
+				Direct: Side{OpsPerSec: 50000, P50: time.Millisecond},
+				Proxy:  Side{OpsPerSec: 29000, P50: 2 * time.Millisecond, FirstError: "boom", Errors: 2}},
+		},
+	}
+}
+
+func TestChecksApplyTheRightGoals(t *testing.T) {
+	rows := sampleReport().Rows
+	w := rows[0].Checks()
+	if len(w) != 2 || !w[0].OK || !w[1].OK {
+		t.Fatalf("write row at 79.5us and +120us should meet both goals: %+v", w)
+	}
+	r := rows[1].Checks()
+	if r[0].OK || r[1].OK {
+		t.Fatalf("read row at 61us and +200us should miss both goals: %+v", r)
+	}
+	c := rows[2].Checks()
+	if len(c) != 1 || c[0].OK || rows[2].Ratio() != 0.58 {
+		t.Fatalf("closed row at 0.58x should miss the ratio goal: %+v ratio %v", c, rows[2].Ratio())
+	}
+	if rows[0].SecondaryShare() != 1 || rows[1].SecondaryShare() != 0 {
+		t.Fatalf("secondary share %v %v", rows[0].SecondaryShare(), rows[1].SecondaryShare())
+	}
+	if rows[0].AddedP50() != 120*time.Microsecond {
+		t.Fatalf("added p50 %v", rows[0].AddedP50())
+	}
+}
+
+func TestTextTableShowsBaselineGoalsAndErrors(t *testing.T) {
+	var b strings.Builder
+	if err := sampleReport().WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"added p50", "+120us", "0.58x", "79.5us", "100%", "cpu<=80us ok", "cpu<=60us MISS",
+		"ratio>=0.6x MISS", "reference ZDM Proxy", "first error, primary reads (SELECT) closed 64 proxy: boom",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSaveWritesMarkdownAndJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out", "bench.md")
+	rep := sampleReport()
+	if err := rep.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "| dual writes (INSERT) | open 5000/s |") {
+		t.Fatalf("markdown:\n%s", md)
+	}
+	js, err := os.ReadFile(filepath.Join(filepath.Dir(path), "bench.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Rows) != 3 || back.Rows[0].Proxy.ProxyCPU != 79.5 || back.Rows[0].Proxy.P50 != 220*time.Microsecond {
+		t.Fatalf("json round trip: %+v", back.Rows)
+	}
+}
+
+func TestOptionsFromEnv(t *testing.T) {
+	env := map[string]string{"ZDM_BENCH_MEASURE": "2s", "ZDM_BENCH_RATE": "1000", "ZDM_BENCH_STANDIN": "1"}
+	o, err := OptionsFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Measure != 2*time.Second || o.Rate != 1000 || !o.StandIn || o.Concurrency != 64 || o.Warmup != 1500*time.Millisecond {
+		t.Fatalf("%+v", o)
+	}
+	for _, bad := range []map[string]string{
+		{"ZDM_BENCH_RATE": "0"},
+		{"ZDM_BENCH_MEASURE": "soon"},
+		{"ZDM_BENCH_STANDIN": "1", "ZDM_BENCH_PROXY_BIN": "/x"},
+	} {
+		if _, err := OptionsFromEnv(func(k string) string { return bad[k] }); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
