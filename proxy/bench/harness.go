@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/zdmctl/zdmctl/proxy/bench/internal/load"
@@ -63,7 +65,7 @@ func Run(ctx context.Context, opts Options, progress io.Writer) (*Report, error)
 
 	rep := &Report{
 		Proxy: h.binLabel, StandIn: opts.StandIn, Started: time.Now().UTC(),
-		Warmup: opts.Warmup, Measure: opts.Measure,
+		Warmup: opts.Warmup, Measure: opts.Measure, Rounds: opts.Rounds, Machine: machine(),
 	}
 	for i, sc := range Scenarios {
 		rows, err := h.runScenario(ctx, i, sc)
@@ -72,7 +74,26 @@ func Run(ctx context.Context, opts Options, progress io.Writer) (*Report, error)
 		}
 		rep.Rows = append(rep.Rows, rows...)
 	}
+	rep.Machine += "; after: " + loadavg()
 	return rep, nil
+}
+
+// machine describes the host the numbers come from: they mean little
+// without knowing how many cores there were and what else ran.
+func machine() string {
+	return fmt.Sprintf("%d CPUs, %s, load average before: %s", runtime.NumCPU(), runtime.Version(), loadavg())
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // resolveProxy decides which binary plays the proxy, building it if needed.
@@ -148,29 +169,93 @@ func (h *Harness) runScenario(ctx context.Context, idx int, sc Scenario) ([]Row,
 	}()
 	var rows []Row
 	for _, m := range h.opts.Modes() {
-		row := Row{Scenario: sc.Name, Key: sc.Key, Load: m.String(), Open: m.Open, Write: sc.Write, CPUGoal: sc.CPUGoal()}
-		fmt.Fprintf(h.progress, "bench: %-26s %-11s direct ...", sc.Name, m)
-		if row.Direct, err = h.runSide(ctx, sc, m, h.origin.Addr(), nil); err != nil {
-			return nil, fmt.Errorf("%s direct: %w", m, err)
+		fmt.Fprintf(h.progress, "bench: %-26s %-11s", sc.Name, m)
+		// Rounds alternate direct and proxied runs in ABBA order, so a
+		// drift in machine load (other processes) hits both sides alike.
+		var direct, proxied sample
+		for r := 0; r < h.opts.Rounds; r++ {
+			order := []bool{false, true}
+			if r%2 == 1 {
+				order = []bool{true, false}
+			}
+			for _, viaProxy := range order {
+				addr, p, acc, label := h.origin.Addr(), (*proxyproc.Process)(nil), &direct, "d"
+				if viaProxy {
+					addr, p, acc, label = listen, proc, &proxied, "p"
+				}
+				s, err := h.runOnce(ctx, sc, m, addr, p)
+				if err != nil {
+					fmt.Fprintln(h.progress)
+					return nil, fmt.Errorf("%s %s: %w", m, map[string]string{"d": "direct", "p": "via proxy"}[label], err)
+				}
+				acc.add(s)
+				fmt.Fprintf(h.progress, " %s:%.0f/s", label, s.res.Throughput())
+			}
 		}
-		fmt.Fprintf(h.progress, " %.0f ops/s; proxy ...", row.Direct.OpsPerSec)
-		if row.Proxy, err = h.runSide(ctx, sc, m, listen, proc); err != nil {
-			return nil, fmt.Errorf("%s via proxy: %w", m, err)
-		}
-		fmt.Fprintf(h.progress, " %.0f ops/s\n", row.Proxy.OpsPerSec)
-		rows = append(rows, row)
+		fmt.Fprintln(h.progress)
+		rows = append(rows, Row{
+			Scenario: sc.Name, Key: sc.Key, Load: m.String(), Open: m.Open, Write: sc.Write, CPUGoal: sc.CPUGoal(),
+			Direct: direct.side(sc.Write), Proxy: proxied.side(sc.Write),
+		})
 	}
 	return rows, nil
 }
 
-// runSide runs one mode of one scenario against addr, through proc if it is
-// not nil.
-func (h *Harness) runSide(ctx context.Context, sc Scenario, m Mode, addr *net.TCPAddr, proc *proxyproc.Process) (Side, error) {
-	fail := func(err error) (Side, error) {
+// sample is the raw outcome of one or more runs of one side.
+type sample struct {
+	runs              int
+	res               load.Result
+	proxyCPU, selfCPU time.Duration
+	origin, target    memcql.Counts
+	proxied           bool
+}
+
+func (a *sample) add(s sample) {
+	if a.runs == 0 {
+		*a = s
+		return
+	}
+	a.runs += s.runs
+	a.res = a.res.Merge(s.res)
+	a.proxyCPU += s.proxyCPU
+	a.selfCPU += s.selfCPU
+	a.origin.Writes += s.origin.Writes
+	a.origin.Reads += s.origin.Reads
+	a.target.Writes += s.target.Writes
+	a.target.Reads += s.target.Reads
+}
+
+func (a *sample) side(write bool) Side {
+	s := Side{
+		Ops:       a.res.Ops,
+		OpsPerSec: a.res.Throughput(),
+		P50:       a.res.Latencies.Percentile(50),
+		P99:       a.res.Latencies.Percentile(99),
+		Errors:    a.res.Errors,
+		ClientCPU: perOp(a.selfCPU, a.res.Ops),
+	}
+	if a.res.FirstErr != nil {
+		s.FirstError = a.res.FirstErr.Error()
+	}
+	if a.proxied {
+		s.ProxyCPU = perOp(a.proxyCPU, a.res.Ops)
+	}
+	if write {
+		s.OriginOps, s.TargetOps = a.origin.Writes, a.target.Writes
+	} else {
+		s.OriginOps, s.TargetOps = a.origin.Reads, a.target.Reads
+	}
+	return s
+}
+
+// runOnce runs one mode of one scenario against addr, through proc if it is
+// not nil, for one round.
+func (h *Harness) runOnce(ctx context.Context, sc Scenario, m Mode, addr *net.TCPAddr, proc *proxyproc.Process) (sample, error) {
+	fail := func(err error) (sample, error) {
 		if proc != nil && !proc.Alive() {
 			err = fmt.Errorf("%w; the proxy exited, its output:\n%s", err, proc.Output())
 		}
-		return Side{}, err
+		return sample{}, err
 	}
 	sess, err := load.Connect(addr)
 	if err != nil {
@@ -185,13 +270,14 @@ func (h *Harness) runSide(ctx context.Context, sc Scenario, m Mode, addr *net.TC
 	if proc != nil {
 		meter.proxyPID = proc.PID()
 	}
+	measure := h.opts.Measure / time.Duration(h.opts.Rounds)
 	o0, t0 := h.origin.Counts(), h.target.Counts()
 	var res load.Result
 	if m.Open {
-		res = load.OpenLoop{Rate: m.Rate, Warmup: h.opts.Warmup, Measure: h.opts.Measure, MaxInFlight: 4096}.Run(ctx, op, meter)
+		res = load.OpenLoop{Rate: m.Rate, Warmup: h.opts.Warmup, Measure: measure, MaxInFlight: 4096}.Run(ctx, op, meter)
 	} else {
-		capacity := int(h.opts.Measure.Seconds()*200_000) + 1024
-		res = load.ClosedLoop{Concurrency: m.Concurrency, Warmup: h.opts.Warmup, Measure: h.opts.Measure, Capacity: capacity}.Run(ctx, op, meter)
+		capacity := int(measure.Seconds()*200_000) + 1024
+		res = load.ClosedLoop{Concurrency: m.Concurrency, Warmup: h.opts.Warmup, Measure: measure, Capacity: capacity}.Run(ctx, op, meter)
 	}
 	o1, t1 := h.origin.Counts(), h.target.Counts()
 	if meter.err != nil {
@@ -203,26 +289,11 @@ func (h *Harness) runSide(ctx context.Context, sc Scenario, m Mode, addr *net.TC
 	if res.Ops == 0 {
 		return fail(fmt.Errorf("no operation completed in the measured window (%d errors, first: %v)", res.Errors, res.FirstErr))
 	}
-	s := Side{
-		Ops:       res.Ops,
-		OpsPerSec: res.Throughput(),
-		P50:       res.Latencies.Percentile(50),
-		P99:       res.Latencies.Percentile(99),
-		Errors:    res.Errors,
-		ClientCPU: perOp(meter.selfCPU(), res.Ops),
-	}
-	if res.FirstErr != nil {
-		s.FirstError = res.FirstErr.Error()
-	}
-	if proc != nil {
-		s.ProxyCPU = perOp(meter.proxyCPU(), res.Ops)
-	}
-	if sc.Write {
-		s.OriginOps, s.TargetOps = o1.Writes-o0.Writes, t1.Writes-t0.Writes
-	} else {
-		s.OriginOps, s.TargetOps = o1.Reads-o0.Reads, t1.Reads-t0.Reads
-	}
-	return s, nil
+	return sample{
+		runs: 1, res: res, proxyCPU: meter.proxyCPU(), selfCPU: meter.selfCPU(), proxied: proc != nil,
+		origin: memcql.Counts{Writes: o1.Writes - o0.Writes, Reads: o1.Reads - o0.Reads},
+		target: memcql.Counts{Writes: t1.Writes - t0.Writes, Reads: t1.Reads - t0.Reads},
+	}, nil
 }
 
 // perOp is d divided by ops, in microseconds.

@@ -14,12 +14,13 @@ type Options struct {
 	Measure     time.Duration
 	Rate        int
 	Concurrency int
+	Rounds      int    // alternating direct/proxy rounds per row; Measure is split across them
 	OutPath     string // markdown report; "" means <repo>/bin/bench.md
 }
 
 // DefaultOptions are the values `make bench` uses.
 func DefaultOptions() Options {
-	return Options{Warmup: 1500 * time.Millisecond, Measure: 6 * time.Second, Rate: 5000, Concurrency: 64}
+	return Options{Warmup: time.Second, Measure: 6 * time.Second, Rate: 5000, Concurrency: 64, Rounds: 2}
 }
 
 // OptionsFromEnv applies ZDM_BENCH_* variables (see the package doc) to the
@@ -50,7 +51,7 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	for _, n := range []struct {
 		name string
 		dst  *int
-	}{{"ZDM_BENCH_RATE", &o.Rate}, {"ZDM_BENCH_INFLIGHT", &o.Concurrency}} {
+	}{{"ZDM_BENCH_RATE", &o.Rate}, {"ZDM_BENCH_INFLIGHT", &o.Concurrency}, {"ZDM_BENCH_ROUNDS", &o.Rounds}} {
 		if v := getenv(n.name); v != "" {
 			x, err := strconv.Atoi(v)
 			if err != nil || x < 1 {

@@ -95,6 +95,8 @@ type Report struct {
 	Started time.Time     `json:"started"`
 	Warmup  time.Duration `json:"warmup_ns"`
 	Measure time.Duration `json:"measure_ns"`
+	Rounds  int           `json:"rounds"`
+	Machine string        `json:"machine"`
 	Rows    []Row         `json:"rows"`
 }
 
@@ -138,8 +140,11 @@ func (r Row) cells() []string {
 func (rep *Report) preamble() []string {
 	lines := []string{
 		fmt.Sprintf("proxy: %s", rep.Proxy),
-		fmt.Sprintf("each run: %v warm-up, %v measured; open-loop latency from intended send time; "+
-			"CPU = utime+stime from /proc over the window / ops", rep.Warmup, rep.Measure),
+		fmt.Sprintf("each side of a row: %v measured in %d alternating rounds (ABBA), each after %v warm-up; "+
+			"open-loop latency from intended send time; proxy CPU = utime+stime from /proc over the windows / ops",
+			rep.Measure, rep.Rounds, rep.Warmup),
+		"harness CPU/op: this process (gocql client + both in-memory servers), direct|proxied",
+		"machine: " + rep.Machine,
 	}
 	if rep.StandIn {
 		lines = append(lines, "WARNING: these numbers are for the pass-through STAND-IN, not zdm-proxy.")

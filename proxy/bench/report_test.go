@@ -97,7 +97,7 @@ func TestOptionsFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Measure != 2*time.Second || o.Rate != 1000 || !o.StandIn || o.Concurrency != 64 || o.Warmup != 1500*time.Millisecond {
+	if o.Measure != 2*time.Second || o.Rate != 1000 || !o.StandIn || o.Concurrency != 64 || o.Warmup != time.Second || o.Rounds != 2 {
 		t.Fatalf("%+v", o)
 	}
 	for _, bad := range []map[string]string{

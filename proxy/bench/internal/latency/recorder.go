@@ -73,3 +73,21 @@ func (s Summary) Max() time.Duration {
 	}
 	return time.Duration(s.sorted[len(s.sorted)-1])
 }
+
+// Merge combines two summaries into one holding both sample sets.
+func (s Summary) Merge(o Summary) Summary {
+	out := make([]int64, 0, len(s.sorted)+len(o.sorted))
+	i, j := 0, 0
+	for i < len(s.sorted) && j < len(o.sorted) {
+		if s.sorted[i] <= o.sorted[j] {
+			out = append(out, s.sorted[i])
+			i++
+		} else {
+			out = append(out, o.sorted[j])
+			j++
+		}
+	}
+	out = append(out, s.sorted[i:]...)
+	out = append(out, o.sorted[j:]...)
+	return Summary{sorted: out}
+}

@@ -67,3 +67,20 @@ func TestRecorderOverflowAndConcurrency(t *testing.T) {
 		t.Fatalf("len %d p50 %v", s.Len(), s.Percentile(50))
 	}
 }
+
+func TestMergeKeepsOrderAndAllSamples(t *testing.T) {
+	a, b := NewRecorder(10), NewRecorder(10)
+	for _, v := range []int{5, 1, 9} {
+		a.Record(time.Duration(v))
+	}
+	for _, v := range []int{2, 8, 3, 7} {
+		b.Record(time.Duration(v))
+	}
+	m := a.Summary().Merge(b.Summary())
+	if m.Len() != 7 || m.Percentile(50) != 5 || m.Max() != 9 || m.Percentile(1) != 1 {
+		t.Fatalf("merged: len %d p50 %v max %v min %v", m.Len(), m.Percentile(50), m.Max(), m.Percentile(1))
+	}
+	if e := (Summary{}).Merge(a.Summary()); e.Len() != 3 || e.Percentile(100) != 9 {
+		t.Fatalf("empty merge: %d %v", e.Len(), e.Percentile(100))
+	}
+}

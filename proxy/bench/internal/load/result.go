@@ -35,3 +35,15 @@ func (r Result) Throughput() float64 {
 	}
 	return float64(r.Ops) / r.Elapsed.Seconds()
 }
+
+// Merge adds another run's result to r, as if both windows were one.
+func (r Result) Merge(o Result) Result {
+	out := Result{
+		Ops: r.Ops + o.Ops, Errors: r.Errors + o.Errors, Elapsed: r.Elapsed + o.Elapsed,
+		Latencies: r.Latencies.Merge(o.Latencies), FirstErr: r.FirstErr,
+	}
+	if out.FirstErr == nil {
+		out.FirstErr = o.FirstErr
+	}
+	return out
+}
