@@ -20,6 +20,11 @@ type OpenLoop struct {
 	MaxInFlight int           // bound on outstanding operations; the pacer waits, latency keeps counting
 }
 
+type job struct {
+	i        int64
+	intended time.Time
+}
+
 // tail keeps load on after the window so its last operations see the same
 // conditions as the rest.
 const tail = 200 * time.Millisecond
@@ -32,7 +37,7 @@ func (c OpenLoop) Run(ctx context.Context, op Op, w Window) Result {
 	winStart := start.Add(c.Warmup)
 	winEnd := winStart.Add(c.Measure)
 	rec := latency.NewRecorder(int(c.Measure/interval) + 1024)
-	inflight := make(chan struct{}, max(c.MaxInFlight, 1))
+	limit := max(c.MaxInFlight, 1)
 
 	var (
 		wg       sync.WaitGroup
@@ -42,7 +47,32 @@ func (c OpenLoop) Run(ctx context.Context, op Op, w Window) Result {
 		firstErr error
 		began    bool
 		ended    bool
+		workers  int
+		jobs     = make(chan job)
 	)
+	// Workers are reused rather than one goroutine per operation: the
+	// driver's deep call stacks made goroutine creation and stack growth a
+	// visible share of the client's CPU. The pool grows to limit on demand;
+	// beyond it the pacer waits, and waiting is charged to latency.
+	worker := func() {
+		defer wg.Done()
+		for j := range jobs {
+			err := op(ctx, j.i)
+			done := time.Now()
+			if done.Before(winStart) || !done.Before(winEnd) {
+				continue
+			}
+			if err != nil {
+				errs.Add(1)
+				errOnce.Do(func() { firstErr = err })
+				continue
+			}
+			ops.Add(1)
+			if !j.intended.Before(winStart) {
+				rec.Record(done.Sub(j.intended))
+			}
+		}
+	}
 	// The pacer runs on its own locked OS thread so it can sleep precisely.
 	paced := make(chan struct{})
 	go func() {
@@ -59,30 +89,22 @@ func (c OpenLoop) Run(ctx context.Context, op Op, w Window) Result {
 				w.End()
 				ended = true
 			}
-			inflight <- struct{}{}
-			wg.Add(1)
-			go func(i int64, intended time.Time) {
-				defer wg.Done()
-				err := op(ctx, i)
-				done := time.Now()
-				<-inflight
-				if done.Before(winStart) || !done.Before(winEnd) {
-					return
+			j := job{i: i, intended: intended}
+			select {
+			case jobs <- j: // an idle worker took it
+			default:
+				if workers < limit {
+					workers++
+					wg.Add(1)
+					go worker()
 				}
-				if err != nil {
-					errs.Add(1)
-					errOnce.Do(func() { firstErr = err })
-					return
-				}
-				ops.Add(1)
-				if !intended.Before(winStart) {
-					rec.Record(done.Sub(intended))
-				}
-			}(i, intended)
+				jobs <- j
+			}
 		}
 		if !ended {
 			w.End()
 		}
+		close(jobs)
 	}()
 	<-paced
 	wg.Wait()
