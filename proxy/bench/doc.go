@@ -13,5 +13,6 @@
 //	ZDM_BENCH_ROUNDS      direct/proxy runs per row, alternated ABBA (default 2)
 //	ZDM_BENCH_RATE        open-loop rate in ops/s (default 5000)
 //	ZDM_BENCH_INFLIGHT    closed-loop concurrency (default 64)
+//	ZDM_BENCH_PROXY_LOG   save each scenario's proxy output (last 64 KiB) to this path + ".N"
 //	ZDM_BENCH_OUT         markdown report path (default <repo>/bin/bench.md; JSON next to it)
 package bench

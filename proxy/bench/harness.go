@@ -166,6 +166,15 @@ func (h *Harness) runScenario(ctx context.Context, idx int, sc Scenario) ([]Row,
 		if err := proc.Stop(); err != nil {
 			fmt.Fprintf(h.progress, "bench: stopping proxy: %v\n", err)
 		}
+		if h.opts.ProxyLog != "" {
+			f := fmt.Sprintf("%s.%d", h.opts.ProxyLog, idx)
+			if err := os.WriteFile(f, []byte(proc.Output()), 0o644); err != nil {
+				fmt.Fprintf(h.progress, "bench: %v\n", err)
+			}
+		}
+		for _, l := range complaints(proc.Output(), 5) {
+			fmt.Fprintf(h.progress, "bench: proxy said: %s\n", l)
+		}
 	}()
 	var rows []Row
 	for _, m := range h.opts.Modes() {
@@ -302,4 +311,20 @@ func perOp(d time.Duration, ops int64) float64 {
 		return 0
 	}
 	return float64(d) / float64(time.Microsecond) / float64(ops)
+}
+
+// complaints returns up to n lines of proxy output that look like warnings
+// or errors, so a misbehaving proxy does not go unnoticed behind good numbers.
+func complaints(out string, n int) []string {
+	var got []string
+	for _, l := range strings.Split(out, "\n") {
+		u := strings.ToUpper(l)
+		if strings.Contains(u, "WARN") || strings.Contains(u, "ERROR") || strings.Contains(u, "PANIC") {
+			got = append(got, l)
+			if len(got) == n {
+				break
+			}
+		}
+	}
+	return got
 }

@@ -16,6 +16,7 @@ type Options struct {
 	Concurrency int
 	Rounds      int    // alternating direct/proxy rounds per row; Measure is split across them
 	OutPath     string // markdown report; "" means <repo>/bin/bench.md
+	ProxyLog    string // if set, each scenario's proxy output is saved to ProxyLog.N
 }
 
 // DefaultOptions are the values `make bench` uses.
@@ -29,6 +30,7 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	o := DefaultOptions()
 	o.ProxyBin = getenv("ZDM_BENCH_PROXY_BIN")
 	o.OutPath = getenv("ZDM_BENCH_OUT")
+	o.ProxyLog = getenv("ZDM_BENCH_PROXY_LOG")
 	if v := getenv("ZDM_BENCH_STANDIN"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
