@@ -180,6 +180,10 @@ func (rep *Report) WriteText(w io.Writer) error {
 		return err
 	}
 	b.WriteString("\n")
+	for _, h := range rep.Headlines() {
+		b.WriteString(h.line() + "\n")
+	}
+	b.WriteString("\n")
 	for _, l := range goalLines() {
 		b.WriteString(l + "\n")
 	}
@@ -218,6 +222,10 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 	b.WriteString("\n")
 	for _, r := range rep.Rows {
 		b.WriteString("| " + strings.Join(r.cells(), " | ") + " |\n")
+	}
+	b.WriteString("\n| goal | measured | target | ZDM Proxy | verdict |\n| --- | --- | --- | --- | --- |\n")
+	for _, h := range rep.Headlines() {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", h.What, strings.Join(h.Values, ", "), h.Goal, h.Ref, h.verdict())
 	}
 	b.WriteString("\n")
 	for _, l := range goalLines() {

@@ -57,7 +57,8 @@ func TestTextTableShowsBaselineGoalsAndErrors(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"added p50", "+120us", "0.58x", "79.5us", "100%", "cpu<=80us ok", "cpu<=60us MISS",
-		"ratio>=0.6x MISS", "reference ZDM Proxy", "first error, primary reads (SELECT) closed 64 proxy: boom",
+		"ratio>=0.6x MISS", "reference ZDM Proxy", "write 79.5 us", "read +200us", "read 0.58x",
+		"first error, primary reads (SELECT) closed 64 proxy: boom",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -108,5 +109,18 @@ func TestOptionsFromEnv(t *testing.T) {
 		if _, err := OptionsFromEnv(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+}
+
+func TestHeadlinesAggregateVerdicts(t *testing.T) {
+	h := sampleReport().Headlines()
+	if len(h) != 4 {
+		t.Fatalf("%d headlines", len(h))
+	}
+	if !h[0].OK || h[1].OK || h[2].OK || h[3].OK {
+		t.Fatalf("verdicts write-cpu %v read-cpu %v p50 %v ratio %v, want ok MISS MISS MISS", h[0].OK, h[1].OK, h[2].OK, h[3].OK)
+	}
+	if strings.Join(h[2].Values, ",") != "write +120us,read +200us" {
+		t.Fatalf("added p50 values %v", h[2].Values)
 	}
 }
