@@ -15,6 +15,7 @@
 //	ZDM_BENCH_INFLIGHT    closed-loop concurrency (default 64)
 //	ZDM_BENCH_PROXY_LOG   save each scenario's proxy output (last 64 KiB) to this path + ".N"
 //	ZDM_BENCH_OUT         markdown report path (default <repo>/bin/bench.md; JSON next to it)
+//
 // `make bench BENCH_NICE='nice -n -10'` runs the harness, the proxy and the
 // in-memory servers at a higher priority than the rest of a shared machine.
 package bench

@@ -49,7 +49,8 @@ func (h Headline) verdict() string {
 	return "MISS"
 }
 
-func (h Headline) line() string {
-	return fmt.Sprintf("%-38s %-40s goal %-9s reference %-8s %s",
-		h.What+":", strings.Join(h.Values, ", "), h.Goal, h.Ref, h.verdict())
+// cells are the headline's columns for a tab-separated table.
+func (h Headline) cells() string {
+	return strings.Join([]string{h.What + ":", strings.Join(h.Values, ", "),
+		"goal " + h.Goal, "ZDM Proxy " + h.Ref, h.verdict()}, "\t")
 }

@@ -180,8 +180,12 @@ func (rep *Report) WriteText(w io.Writer) error {
 		return err
 	}
 	b.WriteString("\n")
+	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, h := range rep.Headlines() {
-		b.WriteString(h.line() + "\n")
+		fmt.Fprintln(tw, h.cells())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
 	}
 	b.WriteString("\n")
 	for _, l := range goalLines() {
