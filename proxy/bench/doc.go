@@ -8,9 +8,9 @@
 //
 //	ZDM_BENCH_PROXY_BIN   proxy binary to run (default: go build ./cmd/zdm-proxy)
 //	ZDM_BENCH_STANDIN=1   run the TCP pass-through stand-in instead (pipeline check only)
-//	ZDM_BENCH_WARMUP      unmeasured lead-in of every run (default 1s)
+//	ZDM_BENCH_WARMUP      unmeasured warm-up of each side of each row (default 1s)
 //	ZDM_BENCH_MEASURE     measured time per side and row, split over the rounds (default 6s)
-//	ZDM_BENCH_ROUNDS      direct/proxy runs per row, alternated ABBA (default 2)
+//	ZDM_BENCH_ROUNDS      measured rounds per side and row, alternated ABBA (default 6)
 //	ZDM_BENCH_RATE        open-loop rate in ops/s (default 5000)
 //	ZDM_BENCH_INFLIGHT    closed-loop concurrency (default 64)
 //	ZDM_BENCH_PROXY_LOG   save each scenario's proxy output (last 64 KiB) to this path + ".N"

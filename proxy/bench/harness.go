@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
 	"github.com/zdmctl/zdmctl/proxy/bench/internal/load"
 	"github.com/zdmctl/zdmctl/proxy/bench/internal/memcql"
 	"github.com/zdmctl/zdmctl/proxy/bench/internal/proxyproc"
@@ -178,36 +180,98 @@ func (h *Harness) runScenario(ctx context.Context, idx int, sc Scenario) ([]Row,
 	}()
 	var rows []Row
 	for _, m := range h.opts.Modes() {
-		fmt.Fprintf(h.progress, "bench: %-26s %-11s", sc.Name, m)
-		// Rounds alternate direct and proxied runs in ABBA order, so a
-		// drift in machine load (other processes) hits both sides alike.
-		var direct, proxied sample
-		for r := 0; r < h.opts.Rounds; r++ {
-			order := []bool{false, true}
-			if r%2 == 1 {
-				order = []bool{true, false}
-			}
-			for _, viaProxy := range order {
-				addr, p, acc, label := h.origin.Addr(), (*proxyproc.Process)(nil), &direct, "d"
-				if viaProxy {
-					addr, p, acc, label = listen, proc, &proxied, "p"
-				}
-				s, err := h.runOnce(ctx, sc, m, addr, p)
-				if err != nil {
-					fmt.Fprintln(h.progress)
-					return nil, fmt.Errorf("%s %s: %w", m, map[string]string{"d": "direct", "p": "via proxy"}[label], err)
-				}
-				acc.add(s)
-				fmt.Fprintf(h.progress, " %s:%.0f/s", label, s.res.Throughput())
-			}
+		row, err := h.runRow(ctx, sc, m, listen, proc)
+		if err != nil {
+			return nil, err
 		}
-		fmt.Fprintln(h.progress)
-		rows = append(rows, Row{
-			Scenario: sc.Name, Key: sc.Key, Load: m.String(), Open: m.Open, Write: sc.Write, CPUGoal: sc.CPUGoal(),
-			Direct: direct.side(sc.Write), Proxy: proxied.side(sc.Write),
-		})
+		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// leadIn is the unmeasured start of every round: the open-loop pacer and
+// the closed-loop workers need a moment to reach steady state.
+const leadIn = 200 * time.Millisecond
+
+// runRow measures one mode of one scenario: both sides are connected and
+// warmed up once, then measured in short rounds alternating ABBA..., so a
+// drift in machine load (other processes) hits both sides alike.
+func (h *Harness) runRow(ctx context.Context, sc Scenario, m Mode, listen *net.TCPAddr, proc *proxyproc.Process) (Row, error) {
+	fmt.Fprintf(h.progress, "bench: %-26s %-11s", sc.Name, m)
+	defer fmt.Fprintln(h.progress)
+	direct, err := h.openSide(ctx, sc, h.origin.Addr(), nil)
+	if err != nil {
+		return Row{}, fmt.Errorf("%s direct: %w", m, err)
+	}
+	defer direct.close()
+	proxied, err := h.openSide(ctx, sc, listen, proc)
+	if err != nil {
+		return Row{}, fmt.Errorf("%s via proxy: %w", m, err)
+	}
+	defer proxied.close()
+	if h.opts.Warmup > 0 {
+		for _, s := range []*side{direct, proxied} {
+			if _, err := h.measure(ctx, s, m, 0, h.opts.Warmup); err != nil {
+				return Row{}, fmt.Errorf("%s %s warm-up: %w", m, s.name, err)
+			}
+		}
+	}
+	per := h.opts.Measure / time.Duration(h.opts.Rounds)
+	var acc [2]sample
+	for r := 0; r < h.opts.Rounds; r++ {
+		order := []int{0, 1}
+		if r%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, i := range order {
+			s := []*side{direct, proxied}[i]
+			got, err := h.measure(ctx, s, m, leadIn, per)
+			if err != nil {
+				return Row{}, fmt.Errorf("%s %s round %d: %w", m, s.name, r+1, err)
+			}
+			acc[i].add(got)
+			fmt.Fprintf(h.progress, " %c:%.0f", s.name[0], got.res.Throughput())
+		}
+	}
+	return Row{
+		Scenario: sc.Name, Key: sc.Key, Load: m.String(), Open: m.Open, Write: sc.Write, CPUGoal: sc.CPUGoal(),
+		Direct: acc[0].side(sc.Write), Proxy: acc[1].side(sc.Write),
+	}, nil
+}
+
+// side is one connected client: straight to Origin or through the proxy.
+type side struct {
+	name string
+	sess *gocql.Session
+	op   load.Op
+	proc *proxyproc.Process // nil for direct
+}
+
+func (s *side) close() { s.sess.Close() }
+
+// failure adds the proxy's output to err if the proxy has died.
+func (s *side) failure(err error) error {
+	if s.proc != nil && !s.proc.Alive() {
+		return fmt.Errorf("%w; the proxy exited, its output:\n%s", err, s.proc.Output())
+	}
+	return err
+}
+
+func (h *Harness) openSide(ctx context.Context, sc Scenario, addr *net.TCPAddr, proc *proxyproc.Process) (*side, error) {
+	s := &side{name: "direct", proc: proc}
+	if proc != nil {
+		s.name = "proxy"
+	}
+	sess, err := load.Connect(addr)
+	if err != nil {
+		return nil, s.failure(err)
+	}
+	s.sess, s.op = sess, sc.Op(sess)
+	if err := s.op(ctx, -1); err != nil { // prepares the statement outside the measurement
+		sess.Close()
+		return nil, s.failure(fmt.Errorf("first operation: %w", err))
+	}
+	return s, nil
 }
 
 // sample is the raw outcome of one or more runs of one side.
@@ -257,49 +321,33 @@ func (a *sample) side(write bool) Side {
 	return s
 }
 
-// runOnce runs one mode of one scenario against addr, through proc if it is
-// not nil, for one round.
-func (h *Harness) runOnce(ctx context.Context, sc Scenario, m Mode, addr *net.TCPAddr, proc *proxyproc.Process) (sample, error) {
-	fail := func(err error) (sample, error) {
-		if proc != nil && !proc.Alive() {
-			err = fmt.Errorf("%w; the proxy exited, its output:\n%s", err, proc.Output())
-		}
-		return sample{}, err
-	}
-	sess, err := load.Connect(addr)
-	if err != nil {
-		return fail(err)
-	}
-	defer sess.Close()
-	op := sc.Op(sess)
-	if err := op(ctx, -1); err != nil { // prepares the statement outside the measurement
-		return fail(fmt.Errorf("first operation: %w", err))
-	}
+// measure runs one mode on one side for lead+window and returns what
+// happened in the window.
+func (h *Harness) measure(ctx context.Context, s *side, m Mode, lead, window time.Duration) (sample, error) {
 	meter := &cpuMeter{}
-	if proc != nil {
-		meter.proxyPID = proc.PID()
+	if s.proc != nil {
+		meter.proxyPID = s.proc.PID()
 	}
-	measure := h.opts.Measure / time.Duration(h.opts.Rounds)
 	o0, t0 := h.origin.Counts(), h.target.Counts()
 	var res load.Result
 	if m.Open {
-		res = load.OpenLoop{Rate: m.Rate, Warmup: h.opts.Warmup, Measure: measure, MaxInFlight: 4096}.Run(ctx, op, meter)
+		res = load.OpenLoop{Rate: m.Rate, Warmup: lead, Measure: window, MaxInFlight: 4096}.Run(ctx, s.op, meter)
 	} else {
-		capacity := int(measure.Seconds()*200_000) + 1024
-		res = load.ClosedLoop{Concurrency: m.Concurrency, Warmup: h.opts.Warmup, Measure: measure, Capacity: capacity}.Run(ctx, op, meter)
+		capacity := int(window.Seconds()*200_000) + 1024
+		res = load.ClosedLoop{Concurrency: m.Concurrency, Warmup: lead, Measure: window, Capacity: capacity}.Run(ctx, s.op, meter)
 	}
 	o1, t1 := h.origin.Counts(), h.target.Counts()
 	if meter.err != nil {
-		return fail(fmt.Errorf("read cpu time: %w", meter.err))
+		return sample{}, s.failure(fmt.Errorf("read cpu time: %w", meter.err))
 	}
-	if proc != nil && !proc.Alive() {
-		return fail(fmt.Errorf("proxy died during the run"))
+	if s.proc != nil && !s.proc.Alive() {
+		return sample{}, s.failure(fmt.Errorf("proxy died during the run"))
 	}
 	if res.Ops == 0 {
-		return fail(fmt.Errorf("no operation completed in the measured window (%d errors, first: %v)", res.Errors, res.FirstErr))
+		return sample{}, s.failure(fmt.Errorf("no operation completed in the measured window (%d errors, first: %v)", res.Errors, res.FirstErr))
 	}
 	return sample{
-		runs: 1, res: res, proxyCPU: meter.proxyCPU(), selfCPU: meter.selfCPU(), proxied: proc != nil,
+		runs: 1, res: res, proxyCPU: meter.proxyCPU(), selfCPU: meter.selfCPU(), proxied: s.proc != nil,
 		origin: memcql.Counts{Writes: o1.Writes - o0.Writes, Reads: o1.Reads - o0.Reads},
 		target: memcql.Counts{Writes: t1.Writes - t0.Writes, Reads: t1.Reads - t0.Reads},
 	}, nil

@@ -21,7 +21,7 @@ type Options struct {
 
 // DefaultOptions are the values `make bench` uses.
 func DefaultOptions() Options {
-	return Options{Warmup: time.Second, Measure: 6 * time.Second, Rate: 5000, Concurrency: 64, Rounds: 2}
+	return Options{Warmup: time.Second, Measure: 6 * time.Second, Rate: 5000, Concurrency: 64, Rounds: 6}
 }
 
 // OptionsFromEnv applies ZDM_BENCH_* variables (see the package doc) to the
@@ -65,8 +65,8 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	if o.StandIn && o.ProxyBin != "" {
 		return o, fmt.Errorf("set either ZDM_BENCH_PROXY_BIN or ZDM_BENCH_STANDIN, not both")
 	}
-	if o.Measure <= 0 {
-		return o, fmt.Errorf("ZDM_BENCH_MEASURE must be positive")
+	if o.Measure/time.Duration(o.Rounds) < 100*time.Millisecond {
+		return o, fmt.Errorf("ZDM_BENCH_MEASURE/ZDM_BENCH_ROUNDS must leave at least 100ms per round")
 	}
 	return o, nil
 }

@@ -140,9 +140,9 @@ func (r Row) cells() []string {
 func (rep *Report) preamble() []string {
 	lines := []string{
 		fmt.Sprintf("proxy: %s", rep.Proxy),
-		fmt.Sprintf("each side of a row: %v measured in %d alternating rounds (ABBA), each after %v warm-up; "+
+		fmt.Sprintf("each side of a row: %v warm-up, then %v measured in %d rounds alternating direct/proxy ABBA; "+
 			"open-loop latency from intended send time; proxy CPU = utime+stime from /proc over the windows / ops",
-			rep.Measure, rep.Rounds, rep.Warmup),
+			rep.Warmup, rep.Measure, rep.Rounds),
 		"harness CPU/op: this process (gocql client + both in-memory servers), direct|proxied",
 		"machine: " + rep.Machine,
 	}

@@ -98,7 +98,7 @@ func TestOptionsFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Measure != 2*time.Second || o.Rate != 1000 || !o.StandIn || o.Concurrency != 64 || o.Warmup != time.Second || o.Rounds != 2 {
+	if o.Measure != 2*time.Second || o.Rate != 1000 || !o.StandIn || o.Concurrency != 64 || o.Warmup != time.Second || o.Rounds != 6 {
 		t.Fatalf("%+v", o)
 	}
 	for _, bad := range []map[string]string{
