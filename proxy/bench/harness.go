@@ -217,7 +217,10 @@ func (h *Harness) runRow(ctx context.Context, sc Scenario, m Mode, listen *net.T
 		}
 	}
 	per := h.opts.Measure / time.Duration(h.opts.Rounds)
-	var acc [2]sample
+	var (
+		acc    [2]sample
+		rounds [2][]float64 // per-round throughput
+	)
 	for r := 0; r < h.opts.Rounds; r++ {
 		order := []int{0, 1}
 		if r%2 == 1 {
@@ -230,12 +233,14 @@ func (h *Harness) runRow(ctx context.Context, sc Scenario, m Mode, listen *net.T
 				return Row{}, fmt.Errorf("%s %s round %d: %w", m, s.name, r+1, err)
 			}
 			acc[i].add(got)
+			rounds[i] = append(rounds[i], got.res.Throughput())
 			fmt.Fprintf(h.progress, " %c:%.0f", s.name[0], got.res.Throughput())
 		}
 	}
 	return Row{
 		Scenario: sc.Name, Key: sc.Key, Load: m.String(), Open: m.Open, Write: sc.Write, CPUGoal: sc.CPUGoal(),
 		Direct: acc[0].side(sc.Write), Proxy: acc[1].side(sc.Write),
+		RoundRatios: roundRatios(rounds[0], rounds[1]),
 	}, nil
 }
 
@@ -375,4 +380,16 @@ func complaints(out string, n int) []string {
 		}
 	}
 	return got
+}
+
+// roundRatios pairs each proxied round with the direct round next to it in
+// the ABBA sequence and returns their throughput ratios.
+func roundRatios(direct, proxied []float64) []float64 {
+	var out []float64
+	for i := range min(len(direct), len(proxied)) {
+		if direct[i] > 0 {
+			out = append(out, proxied[i]/direct[i])
+		}
+	}
+	return out
 }

@@ -35,6 +35,30 @@ type Row struct {
 	CPUGoal  float64 `json:"cpu_goal_us_per_op"`
 	Direct   Side    `json:"direct"`
 	Proxy    Side    `json:"proxy"`
+	// RoundRatios are proxy/direct throughputs of each alternating round;
+	// their spread shows how much the machine's noise moved the figures.
+	RoundRatios []float64 `json:"round_ratios,omitempty"`
+}
+
+// RatioSpread is the lowest and highest per-round ratio (0, 0 if unknown).
+func (r Row) RatioSpread() (lo, hi float64) {
+	for i, x := range r.RoundRatios {
+		if i == 0 || x < lo {
+			lo = x
+		}
+		if i == 0 || x > hi {
+			hi = x
+		}
+	}
+	return lo, hi
+}
+
+func (r Row) ratioCell() string {
+	c := fmt.Sprintf("%.2fx", r.Ratio())
+	if lo, hi := r.RatioSpread(); len(r.RoundRatios) > 1 {
+		c += fmt.Sprintf(" (%.2f-%.2f)", lo, hi)
+	}
+	return c
 }
 
 // AddedP50 is proxy p50 minus direct p50.
@@ -117,7 +141,7 @@ func signed(d time.Duration) string {
 }
 
 var header = []string{
-	"scenario", "load", "direct ops/s", "proxy ops/s", "ratio",
+	"scenario", "load", "direct ops/s", "proxy ops/s", "ratio (rounds lo-hi)",
 	"direct p50", "proxy p50", "added p50", "direct p99", "proxy p99",
 	"proxy CPU/op", "harness CPU/op d|p", "target/origin", "errors d|p", "goals",
 }
@@ -126,7 +150,7 @@ func (r Row) cells() []string {
 	return []string{
 		r.Scenario, r.Load,
 		fmt.Sprintf("%.0f", r.Direct.OpsPerSec), fmt.Sprintf("%.0f", r.Proxy.OpsPerSec),
-		fmt.Sprintf("%.2fx", r.Ratio()),
+		r.ratioCell(),
 		fmtDur(r.Direct.P50), fmtDur(r.Proxy.P50), signed(r.AddedP50()),
 		fmtDur(r.Direct.P99), fmtDur(r.Proxy.P99),
 		fmt.Sprintf("%.1fus", r.Proxy.ProxyCPU),
