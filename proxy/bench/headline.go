@@ -26,7 +26,7 @@ func (rep *Report) Headlines() []Headline {
 		Goal: fmt.Sprintf(">= %.1fx", GoalThroughputRatio), Ref: fmt.Sprintf("%.1fx", RefThroughputRatio)}
 	for _, r := range rep.Rows {
 		if !r.Open {
-			ratio.Values = append(ratio.Values, fmt.Sprintf("%s %.2fx", r.Key, r.Ratio()))
+			ratio.Values = append(ratio.Values, fmt.Sprintf("%s %.2fx (cpu-bound %.2fx)", r.Key, r.Ratio(), r.CPURatio()))
 			ratio.OK = ratio.OK && r.Ratio() >= GoalThroughputRatio
 			continue
 		}

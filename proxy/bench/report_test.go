@@ -21,8 +21,9 @@ func sampleReport() *Report {
 				Direct: Side{OpsPerSec: 5000, P50: 100 * time.Microsecond},
 				Proxy:  Side{OpsPerSec: 5000, P50: 300 * time.Microsecond, ProxyCPU: 61, OriginOps: 30000}},
 			{Scenario: "primary reads (SELECT)", Key: "read", Load: "closed 64", CPUGoal: GoalReadCPUMicros,
-				Direct:      Side{OpsPerSec: 50000, P50: time.Millisecond},
-				Proxy:       Side{OpsPerSec: 29000, P50: 2 * time.Millisecond, FirstError: "boom", Errors: 2},
+				Direct: Side{OpsPerSec: 50000, P50: time.Millisecond, ClientCPU: 15},
+				Proxy: Side{OpsPerSec: 29000, P50: 2 * time.Millisecond, FirstError: "boom", Errors: 2,
+					ClientCPU: 18, ProxyCPU: 7},
 				RoundRatios: []float64{0.7, 0.41, 0.66}},
 		},
 	}
@@ -58,7 +59,7 @@ func TestTextTableShowsBaselineGoalsAndErrors(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"added p50", "+120us", "0.58x", "79.5us", "100%", "cpu<=80us ok", "cpu<=60us MISS",
-		"ratio>=0.6x MISS", "reference ZDM Proxy", "write 79.5 us", "read +200us", "read 0.58x", "0.58x (0.41-0.70)",
+		"ratio>=0.6x MISS", "reference ZDM Proxy", "write 79.5 us", "read +200us", "read 0.58x (cpu-bound 0.60x)", "0.58x (0.41-0.70)",
 		"first error, primary reads (SELECT) closed 64 proxy: boom",
 	} {
 		if !strings.Contains(out, want) {
