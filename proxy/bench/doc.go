@@ -17,5 +17,5 @@
 //	ZDM_BENCH_OUT         markdown report path (default <repo>/bin/bench.md; JSON next to it)
 //
 // `make bench BENCH_NICE='nice -n -10'` runs the harness, the proxy and the
-// in-memory servers at a higher priority than the rest of a shared machine.
+// in-memory servers at a higher priority than other processes of the same cgroup.
 package bench
