@@ -53,6 +53,15 @@ func (r Row) CPURatio() float64 {
 	return r.Direct.ClientCPU / proxied
 }
 
+// cpuRatioCell shows the CPU-bound ratio for closed-loop rows only: open-loop
+// runs are far from saturating the CPU, so the estimate means nothing there.
+func (r Row) cpuRatioCell() string {
+	if r.Open {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", r.CPURatio())
+}
+
 // RatioSpread is the lowest and highest per-round ratio (0, 0 if unknown).
 func (r Row) RatioSpread() (lo, hi float64) {
 	for i, x := range r.RoundRatios {
@@ -163,7 +172,7 @@ func (r Row) cells() []string {
 	return []string{
 		r.Scenario, r.Load,
 		fmt.Sprintf("%.0f", r.Direct.OpsPerSec), fmt.Sprintf("%.0f", r.Proxy.OpsPerSec),
-		r.ratioCell(), fmt.Sprintf("%.2fx", r.CPURatio()),
+		r.ratioCell(), r.cpuRatioCell(),
 		fmtDur(r.Direct.P50), fmtDur(r.Proxy.P50), signed(r.AddedP50()),
 		fmtDur(r.Direct.P99), fmtDur(r.Proxy.P99),
 		fmt.Sprintf("%.1fus", r.Proxy.ProxyCPU),
