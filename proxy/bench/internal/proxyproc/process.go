@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,14 +32,26 @@ func Start(bin, cfgPath string, listen *net.TCPAddr, timeout time.Duration) (*Pr
 	cmd.Env = childEnv()
 	out := &tailBuffer{max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start proxy %s: %w", bin, err)
-	}
+	dieWithParent(cmd)
 	p := &Process{cmd: cmd, out: out, done: make(chan struct{})}
+	started := make(chan error, 1)
 	go func() {
+		// The parent-death signal is tied to the thread that forks, so the
+		// process is started and awaited on one locked thread that lives
+		// exactly as long as it does.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		p.waitErr = cmd.Wait()
 		close(p.done)
 	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("start proxy %s: %w", bin, err)
+	}
 	deadline := time.Now().Add(timeout)
 	for {
 		select {
