@@ -165,7 +165,7 @@ func signed(d time.Duration) string {
 var header = []string{
 	"scenario", "load", "direct ops/s", "proxy ops/s", "ratio (rounds lo-hi)", "cpu-bound ratio",
 	"direct p50", "proxy p50", "added p50", "direct p99", "proxy p99",
-	"proxy CPU/op", "harness CPU/op d|p", "target/origin", "errors d|p", "goals",
+	"proxy CPU/op", "harness CPU/op d/p", "target/origin", "errors d/p", "goals",
 }
 
 func (r Row) cells() []string {
@@ -176,9 +176,9 @@ func (r Row) cells() []string {
 		fmtDur(r.Direct.P50), fmtDur(r.Proxy.P50), signed(r.AddedP50()),
 		fmtDur(r.Direct.P99), fmtDur(r.Proxy.P99),
 		fmt.Sprintf("%.1fus", r.Proxy.ProxyCPU),
-		fmt.Sprintf("%.0f|%.0fus", r.Direct.ClientCPU, r.Proxy.ClientCPU),
+		fmt.Sprintf("%.0f/%.0fus", r.Direct.ClientCPU, r.Proxy.ClientCPU),
 		fmt.Sprintf("%.0f%%", 100*r.SecondaryShare()),
-		fmt.Sprintf("%d|%d", r.Direct.Errors, r.Proxy.Errors),
+		fmt.Sprintf("%d/%d", r.Direct.Errors, r.Proxy.Errors),
 		r.verdicts(),
 	}
 }
@@ -189,7 +189,7 @@ func (rep *Report) preamble() []string {
 		fmt.Sprintf("each side of a row: %v warm-up, then %v measured in %d rounds alternating direct/proxy ABBA; "+
 			"open-loop latency from intended send time; proxy CPU = utime+stime from /proc over the windows / ops",
 			rep.Warmup, rep.Measure, rep.Rounds),
-		"harness CPU/op: this process (gocql client + both in-memory servers), direct|proxied",
+		"harness CPU/op: this process (gocql client + both in-memory servers), direct/proxied",
 		"machine: " + rep.Machine,
 	}
 	if rep.StandIn {

@@ -126,3 +126,25 @@ func TestHeadlinesAggregateVerdicts(t *testing.T) {
 		t.Fatalf("added p50 values %v", h[2].Values)
 	}
 }
+
+func TestMarkdownRowsHaveOneCellPerColumn(t *testing.T) {
+	var b strings.Builder
+	if err := sampleReport().WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	var inTable bool
+	for _, l := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(l, "| scenario |") {
+			inTable = true
+		}
+		if inTable && !strings.HasPrefix(l, "|") {
+			break
+		}
+		if inTable && strings.Count(l, "|") != len(header)+1 {
+			t.Errorf("%d pipes, want %d: %s", strings.Count(l, "|"), len(header)+1, l)
+		}
+	}
+	if !inTable {
+		t.Fatal("no table")
+	}
+}
