@@ -311,6 +311,8 @@ func (a *sample) side(write bool) Side {
 		P99:       a.res.Latencies.Percentile(99),
 		Errors:    a.res.Errors,
 		ClientCPU: perOp(a.selfCPU, a.res.Ops),
+		PacerP50:  a.res.PacerLag.Percentile(50),
+		PacerP99:  a.res.PacerLag.Percentile(99),
 	}
 	if a.res.FirstErr != nil {
 		s.FirstError = a.res.FirstErr.Error()

@@ -18,6 +18,8 @@ type Side struct {
 	P50        time.Duration `json:"p50_ns"`
 	P99        time.Duration `json:"p99_ns"`
 	Errors     int64         `json:"errors"`
+	PacerP50   time.Duration `json:"pacer_lag_p50_ns,omitempty"` // open loop: dispatch delay, included in P50
+	PacerP99   time.Duration `json:"pacer_lag_p99_ns,omitempty"`
 	FirstError string        `json:"first_error,omitempty"`
 	ProxyCPU   float64       `json:"proxy_cpu_us_per_op"`   // 0 for direct runs
 	ClientCPU  float64       `json:"harness_cpu_us_per_op"` // client plus both in-memory servers
@@ -192,6 +194,9 @@ func (rep *Report) preamble() []string {
 		"harness CPU/op: this process (gocql client + both in-memory servers), direct/proxied",
 		"machine: " + rep.Machine,
 	}
+	if l := rep.pacerLine(); l != "" {
+		lines = append(lines, l)
+	}
 	if rep.StandIn {
 		lines = append(lines, "WARNING: these numbers are for the pass-through STAND-IN, not zdm-proxy.")
 	}
@@ -312,4 +317,20 @@ func (rep *Report) Save(path string) error {
 		return fmt.Errorf("save report %s: %w", jsPath, err)
 	}
 	return nil
+}
+
+// pacerLine reports the worst open-loop dispatch delay of any run: the part
+// of every open-loop latency that the harness, not the system, adds.
+func (rep *Report) pacerLine() string {
+	var p50, p99 time.Duration
+	for _, r := range rep.Rows {
+		for _, s := range []Side{r.Direct, r.Proxy} {
+			p50, p99 = max(p50, s.PacerP50), max(p99, s.PacerP99)
+		}
+	}
+	if p50 == 0 && p99 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("open-loop pacer dispatch lag (worst run, part of every open-loop latency): p50 %s, p99 %s",
+		fmtDur(p50), fmtDur(p99))
 }

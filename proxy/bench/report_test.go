@@ -14,7 +14,8 @@ func sampleReport() *Report {
 		Proxy: "zdm-proxy test", Warmup: time.Second, Measure: 5 * time.Second,
 		Rows: []Row{
 			{Scenario: "dual writes (INSERT)", Key: "write", Load: "open 5000/s", Open: true, Write: true, CPUGoal: GoalWriteCPUMicros,
-				Direct: Side{OpsPerSec: 5000, P50: 100 * time.Microsecond, P99: 400 * time.Microsecond, OriginOps: 30000},
+				Direct: Side{OpsPerSec: 5000, P50: 100 * time.Microsecond, P99: 400 * time.Microsecond, OriginOps: 30000,
+					PacerP50: 31 * time.Microsecond, PacerP99: 90 * time.Microsecond},
 				Proxy: Side{OpsPerSec: 5000, P50: 220 * time.Microsecond, P99: 900 * time.Microsecond, ProxyCPU: 79.5,
 					OriginOps: 30000, TargetOps: 30000}},
 			{Scenario: "primary reads (SELECT)", Key: "read", Load: "open 5000/s", Open: true, CPUGoal: GoalReadCPUMicros,
@@ -61,6 +62,7 @@ func TestTextTableShowsBaselineGoalsAndErrors(t *testing.T) {
 		"added p50", "+120us", "0.58x", "79.5us", "100%", "cpu<=80us ok", "cpu<=60us MISS",
 		"ratio>=0.6x MISS", "reference ZDM Proxy", "write 79.5 us", "read +200us", "read 0.58x (cpu-bound 0.60x)", "0.58x (0.41-0.70)",
 		"first error, primary reads (SELECT) closed 64 proxy: boom",
+		"pacer dispatch lag (worst run, part of every open-loop latency): p50 31us, p99 90us",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

@@ -67,6 +67,9 @@ func TestOpenLoopIssuesEveryScheduledOp(t *testing.T) {
 	if w.begins != 1 || w.ends != 1 {
 		t.Fatalf("window begun %d ended %d times", w.begins, w.ends)
 	}
+	if res.PacerLag.Len() != int(cfg.Measure/time.Millisecond) {
+		t.Fatalf("pacer lag samples %d, want one per in-window op (%d)", res.PacerLag.Len(), cfg.Measure/time.Millisecond)
+	}
 	if int64(res.Latencies.Len()) > res.Ops || res.Ops > want {
 		t.Fatalf("ops %d latencies %d scheduled %d", res.Ops, res.Latencies.Len(), want)
 	}

@@ -37,6 +37,7 @@ func (c OpenLoop) Run(ctx context.Context, op Op, w Window) Result {
 	winStart := start.Add(c.Warmup)
 	winEnd := winStart.Add(c.Measure)
 	rec := latency.NewRecorder(int(c.Measure/interval) + 1024)
+	lag := latency.NewRecorder(int(c.Measure/interval) + 1024)
 	limit := max(c.MaxInFlight, 1)
 
 	var (
@@ -100,6 +101,9 @@ func (c OpenLoop) Run(ctx context.Context, op Op, w Window) Result {
 				}
 				jobs <- j
 			}
+			if !intended.Before(winStart) && intended.Before(winEnd) {
+				lag.Record(time.Since(intended))
+			}
 		}
 		if !ended {
 			w.End()
@@ -110,6 +114,6 @@ func (c OpenLoop) Run(ctx context.Context, op Op, w Window) Result {
 	wg.Wait()
 	return Result{
 		Ops: ops.Load(), Errors: errs.Load(), Elapsed: c.Measure,
-		Latencies: rec.Summary(), FirstErr: firstErr,
+		Latencies: rec.Summary(), PacerLag: lag.Summary(), FirstErr: firstErr,
 	}
 }

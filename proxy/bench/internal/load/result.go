@@ -25,7 +25,10 @@ type Result struct {
 	Errors    int64         // operations that failed inside the measured window
 	Elapsed   time.Duration // length of the measured window
 	Latencies latency.Summary
-	FirstErr  error
+	// PacerLag is, for open-loop runs, how late each in-window operation was
+	// handed to a worker after its intended time; it is part of Latencies.
+	PacerLag latency.Summary
+	FirstErr error
 }
 
 // Throughput is completed operations per second over the window.
@@ -40,7 +43,7 @@ func (r Result) Throughput() float64 {
 func (r Result) Merge(o Result) Result {
 	out := Result{
 		Ops: r.Ops + o.Ops, Errors: r.Errors + o.Errors, Elapsed: r.Elapsed + o.Elapsed,
-		Latencies: r.Latencies.Merge(o.Latencies), FirstErr: r.FirstErr,
+		Latencies: r.Latencies.Merge(o.Latencies), PacerLag: r.PacerLag.Merge(o.PacerLag), FirstErr: r.FirstErr,
 	}
 	if out.FirstErr == nil {
 		out.FirstErr = o.FirstErr
