@@ -13,6 +13,7 @@
 //	ZDM_BENCH_ROUNDS      measured rounds per side and row, alternated ABBA (default 6)
 //	ZDM_BENCH_RATE        open-loop rate in ops/s (default 5000)
 //	ZDM_BENCH_INFLIGHT    closed-loop concurrency (default 64)
+//	ZDM_BENCH_ONLY        run a subset, e.g. "write,open" (keys: write, read, async-read, open, closed)
 //	ZDM_BENCH_PROXY_LOG   save each scenario's proxy output (last 64 KiB) to this path + ".N"
 //	ZDM_BENCH_OUT         markdown report path (default <repo>/bin/bench.md; JSON next to it)
 //

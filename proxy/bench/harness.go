@@ -69,7 +69,7 @@ func Run(ctx context.Context, opts Options, progress io.Writer) (*Report, error)
 		Proxy: h.binLabel, StandIn: opts.StandIn, Started: time.Now().UTC(),
 		Warmup: opts.Warmup, Measure: opts.Measure, Rounds: opts.Rounds, Machine: machine(),
 	}
-	for i, sc := range Scenarios {
+	for i, sc := range opts.Scenarios() {
 		rows, err := h.runScenario(ctx, i, sc)
 		if err != nil {
 			return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)

@@ -2,7 +2,9 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,9 +16,10 @@ type Options struct {
 	Measure     time.Duration
 	Rate        int
 	Concurrency int
-	Rounds      int    // alternating direct/proxy rounds per row; Measure is split across them
-	OutPath     string // markdown report; "" means <repo>/bin/bench.md
-	ProxyLog    string // if set, each scenario's proxy output is saved to ProxyLog.N
+	Rounds      int      // alternating direct/proxy rounds per row; Measure is split across them
+	OutPath     string   // markdown report; "" means <repo>/bin/bench.md
+	ProxyLog    string   // if set, each scenario's proxy output is saved to ProxyLog.N
+	Only        []string // subset of scenario keys and modes to run; empty means all
 }
 
 // DefaultOptions are the values `make bench` uses.
@@ -31,6 +34,16 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	o.ProxyBin = getenv("ZDM_BENCH_PROXY_BIN")
 	o.OutPath = getenv("ZDM_BENCH_OUT")
 	o.ProxyLog = getenv("ZDM_BENCH_PROXY_LOG")
+	for _, f := range strings.Split(getenv("ZDM_BENCH_ONLY"), ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !slices.Contains([]string{"write", "read", "async-read", "open", "closed"}, f) {
+			return o, fmt.Errorf("ZDM_BENCH_ONLY: unknown %q; want a comma list of write, read, async-read, open, closed", f)
+		}
+		o.Only = append(o.Only, f)
+	}
 	if v := getenv("ZDM_BENCH_STANDIN"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -127,6 +127,10 @@ func TestHeadlinesAggregateVerdicts(t *testing.T) {
 	if strings.Join(h[2].Values, ",") != "write +120us,read +200us" {
 		t.Fatalf("added p50 values %v", h[2].Values)
 	}
+	only := &Report{Rows: sampleReport().Rows[2:]} // the closed-loop row alone
+	if h := only.Headlines(); len(h) != 1 || !strings.HasPrefix(h[0].What, "throughput") {
+		t.Fatalf("closed-loop-only report headlines: %+v", h)
+	}
 }
 
 func TestMarkdownRowsHaveOneCellPerColumn(t *testing.T) {
@@ -148,5 +152,46 @@ func TestMarkdownRowsHaveOneCellPerColumn(t *testing.T) {
 	}
 	if !inTable {
 		t.Fatal("no table")
+	}
+}
+
+func TestOnlySelectsScenariosAndModes(t *testing.T) {
+	pick := func(only string) (keys []string, modes []string) {
+		o, err := OptionsFromEnv(func(k string) string {
+			if k == "ZDM_BENCH_ONLY" {
+				return only
+			}
+			return ""
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sc := range o.Scenarios() {
+			keys = append(keys, sc.Key)
+		}
+		for _, m := range o.Modes() {
+			modes = append(modes, m.String())
+		}
+		return keys, modes
+	}
+	cases := []struct{ only, keys, modes string }{
+		{"", "write,read,async-read", "open 5000/s,closed 64"},
+		{"write", "write", "open 5000/s,closed 64"},
+		{"closed", "write,read,async-read", "closed 64"},
+		{"read, async-read,open", "read,async-read", "open 5000/s"},
+	}
+	for _, c := range cases {
+		k, m := pick(c.only)
+		if strings.Join(k, ",") != c.keys || strings.Join(m, ",") != c.modes {
+			t.Errorf("ZDM_BENCH_ONLY=%q: scenarios %v modes %v, want %s / %s", c.only, k, m, c.keys, c.modes)
+		}
+	}
+	if _, err := OptionsFromEnv(func(k string) string {
+		if k == "ZDM_BENCH_ONLY" {
+			return "writes"
+		}
+		return ""
+	}); err == nil {
+		t.Error("unknown ZDM_BENCH_ONLY entry accepted")
 	}
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
@@ -63,5 +64,44 @@ func (m Mode) String() string {
 
 // Modes are the load shapes each scenario is run with.
 func (o Options) Modes() []Mode {
-	return []Mode{{Open: true, Rate: o.Rate}, {Concurrency: o.Concurrency}}
+	var out []Mode
+	if o.wants("open") {
+		out = append(out, Mode{Open: true, Rate: o.Rate})
+	}
+	if o.wants("closed") {
+		out = append(out, Mode{Concurrency: o.Concurrency})
+	}
+	return out
+}
+
+// Scenarios are the selected scenarios, in order.
+func (o Options) Scenarios() []Scenario {
+	var out []Scenario
+	for _, sc := range Scenarios {
+		if o.wants(sc.Key) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// wants reports whether the ZDM_BENCH_ONLY selection includes name; an empty
+// selection includes everything, and a selection naming no scenario key (or
+// no mode) keeps all scenarios (or all modes).
+func (o Options) wants(name string) bool {
+	if len(o.Only) == 0 {
+		return true
+	}
+	groups := [][]string{{"write", "read", "async-read"}, {"open", "closed"}}
+	for _, g := range groups {
+		if !slices.Contains(g, name) {
+			continue
+		}
+		named := false
+		for _, n := range g {
+			named = named || slices.Contains(o.Only, n)
+		}
+		return !named || slices.Contains(o.Only, name)
+	}
+	return false
 }

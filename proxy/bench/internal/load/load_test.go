@@ -82,7 +82,7 @@ func TestClosedLoopCountsWhatServerSaw(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	cfg := ClosedLoop{Concurrency: 8, Warmup: 50 * time.Millisecond, Measure: 200 * time.Millisecond, Capacity: 1 << 16}
+	cfg := ClosedLoop{Concurrency: 8, Warmup: 50 * time.Millisecond, Measure: 300 * time.Millisecond, Capacity: 1 << 16}
 	w := &countingWindow{}
 	res := cfg.Run(context.Background(), Select(s), w)
 	if res.Errors != 0 || res.FirstErr != nil {
