@@ -1,0 +1,71 @@
+// Command zdm-proxy is the CQL proxy: zdm-proxy --config FILE (optional) with
+// ZDM_* environment overrides.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/zdmctl/zdmctl/internal/version"
+	"github.com/zdmctl/zdmctl/proxy"
+	"github.com/zdmctl/zdmctl/proxy/config"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("zdm-proxy", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "YAML config file (optional; ZDM_* environment variables override it)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *showVersion {
+		fmt.Println("zdm-proxy", version.Version)
+		return 0
+	}
+	cfg, warnings, err := config.Load(*cfgPath, os.Environ())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+	slog.SetDefault(logger)
+	for _, w := range warnings {
+		logger.Warn(w)
+	}
+	logger.Info("starting zdm-proxy", "version", version.Version, "config", cfg)
+
+	srv := proxy.New(cfg, proxy.Options{Logger: logger})
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case err := <-errc:
+		if err != nil && !errors.Is(err, proxy.ErrServerClosed) {
+			logger.Error("proxy stopped", "err", err.Error())
+			return 1
+		}
+		return 0
+	case sig := <-sigs:
+		logger.Info("shutting down: draining in-flight requests", "signal", sig.String(), "timeout_ms", cfg.ShutdownTimeoutMs)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeoutMs)*time.Millisecond)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		logger.Warn("shutdown deadline reached with requests still in flight", "err", err.Error())
+	}
+	logger.Info("zdm-proxy stopped")
+	return 0
+}
