@@ -6,7 +6,6 @@
 package cqltest
 
 import (
-	"context"
 	"crypto/md5"
 	"fmt"
 	"net"
@@ -60,7 +59,7 @@ type Cluster struct {
 	// IDSalt makes prepared ids differ between clusters.
 	IDSalt string
 
-	server *client.CqlServer
+	server *server
 	creds  *client.AuthCredentials
 
 	mu       sync.Mutex
@@ -88,7 +87,6 @@ func Start(t testing.TB, o Options) *Cluster {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
 	c := &Cluster{Name: o.Name, Addr: addr, MaxVersion: o.MaxVersion, IDSalt: o.IDSalt, prepared: map[string]string{}}
 	if c.MaxVersion == 0 {
 		c.MaxVersion = primitive.ProtocolVersion5
@@ -96,14 +94,10 @@ func Start(t testing.TB, o Options) *Cluster {
 	if o.Username != "" {
 		c.creds = &client.AuthCredentials{Username: o.Username, Password: o.Password}
 	}
-	c.server = client.NewCqlServer(addr, c.creds)
-	c.server.MaxInFlight = 32767
-	c.server.MaxConnections = 4096
-	c.server.RequestHandlers = []client.RequestHandler{c.handle}
-	if err := c.server.Start(context.Background()); err != nil {
-		t.Fatalf("start fake cluster %s: %v", o.Name, err)
-	}
-	t.Cleanup(func() { _ = c.server.Close() })
+	c.server = &server{ln: ln, handle: c.handle, conns: map[*Conn]struct{}{}}
+	c.server.wg.Add(1)
+	go c.server.serve()
+	t.Cleanup(c.server.close)
 	return c
 }
 

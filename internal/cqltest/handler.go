@@ -17,7 +17,8 @@ const (
 	keyspaceKey = "keyspace"
 )
 
-func (c *Cluster) handle(req *frame.Frame, conn *client.CqlServerConnection, ctx client.RequestHandlerContext) *frame.Frame {
+func (c *Cluster) handle(req *frame.Frame, conn *Conn) *frame.Frame {
+	ctx := conn
 	v := req.Header.Version
 	id := req.Header.StreamId
 	reply := func(m message.Message) *frame.Frame { return frame.NewFrame(v, id, m) }
@@ -38,26 +39,26 @@ func (c *Cluster) handle(req *frame.Frame, conn *client.CqlServerConnection, ctx
 		c.startups++
 		c.mu.Unlock()
 		if c.creds == nil {
-			ctx.PutAttribute(stateKey, "ready")
+			ctx.put(stateKey, "ready")
 			return reply(&message.Ready{})
 		}
-		ctx.PutAttribute(stateKey, "auth")
+		ctx.put(stateKey, "auth")
 		return reply(&message.Authenticate{Authenticator: "org.apache.cassandra.auth.PasswordAuthenticator"})
 	case *message.AuthResponse:
-		if ctx.GetAttribute(stateKey) != "auth" {
+		if ctx.get(stateKey) != "auth" {
 			return reply(&message.ProtocolError{ErrorMessage: "unexpected AUTH_RESPONSE"})
 		}
 		creds := &client.AuthCredentials{}
 		if err := creds.Unmarshal(m.Token); err != nil || creds.Username != c.creds.Username || creds.Password != c.creds.Password {
 			return reply(&message.AuthenticationError{ErrorMessage: "Provided username and/or password are incorrect"})
 		}
-		ctx.PutAttribute(stateKey, "ready")
+		ctx.put(stateKey, "ready")
 		return reply(&message.AuthSuccess{})
 	}
-	if ctx.GetAttribute(stateKey) != "ready" {
+	if ctx.get(stateKey) != "ready" {
 		return reply(&message.ProtocolError{ErrorMessage: "request before the handshake completed"})
 	}
-	ks, _ := ctx.GetAttribute(keyspaceKey).(string)
+	ks, _ := ctx.get(keyspaceKey).(string)
 	rec := Received{Opcode: req.Header.OpCode, Version: v, Keyspace: ks}
 	switch m := req.Body.Message.(type) {
 	case *message.Query:
@@ -98,7 +99,7 @@ func (c *Cluster) handle(req *frame.Frame, conn *client.CqlServerConnection, ctx
 		}
 		switch {
 		case a.Drop:
-			_ = conn.GetConn().Close()
+			conn.Close()
 			return nil
 		case a.NoAnswer:
 			return nil
@@ -197,12 +198,12 @@ func variables(q string, v primitive.ProtocolVersion) *message.VariablesMetadata
 	return vm
 }
 
-func (c *Cluster) answerQuery(q string, ctx client.RequestHandlerContext) message.Message {
+func (c *Cluster) answerQuery(q string, ctx *Conn) message.Message {
 	l := strings.ToLower(strings.Join(strings.Fields(q), " "))
 	switch {
 	case strings.HasPrefix(l, "use "):
 		ks := strings.Trim(strings.TrimSpace(q[4:]), "\"; ")
-		ctx.PutAttribute(keyspaceKey, ks)
+		ctx.put(keyspaceKey, ks)
 		return &message.SetKeyspaceResult{Keyspace: ks}
 	case strings.Contains(l, "from system.local"):
 		return c.systemLocal()
