@@ -88,6 +88,19 @@ func itoa(n int) string {
 // session opens a gocql session through the proxy.
 func (e *env) session(t *testing.T, mod func(*gocql.ClusterConfig)) *gocql.Session {
 	t.Helper()
+	cl := e.clusterConfig()
+	if mod != nil {
+		mod(cl)
+	}
+	s, err := cl.CreateSession()
+	if err != nil {
+		t.Fatalf("create session through proxy: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (e *env) clusterConfig() *gocql.ClusterConfig {
 	host, port, _ := net.SplitHostPort(e.addr)
 	cl := gocql.NewCluster(host)
 	var p int
@@ -100,15 +113,7 @@ func (e *env) session(t *testing.T, mod func(*gocql.ClusterConfig)) *gocql.Sessi
 	cl.NumConns = 1
 	cl.DisableInitialHostLookup = false
 	cl.PoolConfig.HostSelectionPolicy = gocql.RoundRobinHostPolicy()
-	if mod != nil {
-		mod(cl)
-	}
-	s, err := cl.CreateSession()
-	if err != nil {
-		t.Fatalf("create session through proxy: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return cl
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -14,6 +14,7 @@ type psEntry struct {
 	ids      [2][]byte // per cluster prepared id
 	metaIDs  [2][]byte // per cluster result_metadata_id (v5)
 	stmt     classify.Statement
+	query    string // kept for statements the proxy answers itself
 }
 
 // psCache is a bounded LRU of prepared statements shared by all client
@@ -87,8 +88,8 @@ func parsePrepared(version byte, f frame.Frame) (id, metaID []byte, ok bool) {
 
 // storeFromResults records a statement prepared on both clusters; the client
 // sees the primary's id.
-func (p *psCache) storeFromResults(version byte, st classify.Statement, primary Cluster, resp [2]frame.Frame) {
-	e := &psEntry{stmt: st}
+func (p *psCache) storeFromResults(version byte, st classify.Statement, query string, primary Cluster, resp [2]frame.Frame) {
+	e := &psEntry{stmt: st, query: query}
 	for c := Origin; c <= Target; c++ {
 		id, meta, ok := parsePrepared(version, resp[c])
 		if !ok {

@@ -30,12 +30,13 @@ type request struct {
 	timer   *time.Timer
 
 	// Kind-specific context.
-	prepared *classify.Statement // PREPARE: the statement being prepared
-	clientID []byte              // EXECUTE: the id the client used
-	batch    []batchChild        // BATCH: prepared children
-	useKS    bool                // USE: track the keyspace on success
-	async    *request            // the primary request an async read shadows
-	isAsync  bool
+	prepared      *classify.Statement // PREPARE: the statement being prepared
+	preparedQuery string              // PREPARE: its text, for system tables
+	clientID      []byte              // EXECUTE: the id the client used
+	batch         []batchChild        // BATCH: prepared children
+	useKS         bool                // USE: track the keyspace on success
+	async         *request            // the primary request an async read shadows
+	isAsync       bool
 	// transform rewrites a successful answer (system tables).
 	transform func(frame.Frame) frame.Frame
 }
@@ -236,6 +237,6 @@ func (r *request) unpreparedForClient(c Cluster, f frame.Frame) frame.Frame {
 // onDualSuccess runs when both clusters accepted a dual request.
 func (r *request) onDualSuccess() {
 	if r.prepared != nil {
-		r.cc.srv.ps.storeFromResults(r.version, *r.prepared, r.primary, r.resp)
+		r.cc.srv.ps.storeFromResults(r.version, *r.prepared, r.preparedQuery, r.primary, r.resp)
 	}
 }

@@ -49,6 +49,13 @@ func (cc *clientConn) handle(f frame.Frame) {
 		stmt := classify.Query(q)
 		r := cc.newRequest(f, stmt.Kind, st.Primary)
 		r.prepared = &stmt
+		if tbl := cc.systemTable(stmt); tbl != "" {
+			if tbl == "peers_v2" {
+				cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeInvalid, "unconfigured table peers_v2"), stream)
+				return
+			}
+			r.preparedQuery = string(q)
+		}
 		cc.send(r, st, true, true, forwardAs(f))
 	case frame.OpExecute:
 		id, _, err := classify.ExecuteID(msg)
@@ -65,6 +72,10 @@ func (cc *clientConn) handle(f frame.Frame) {
 		r.clientID = e.clientID
 		b := func(dst []byte, c Cluster, s int16) []byte { return appendExecuteFor(dst, f, msgOff, e, c, s) }
 		if e.stmt.Kind.IsRead() {
+			if e.query != "" && cc.systemTable(e.stmt) != "" {
+				cc.answerSystemTable(r, cc.systemTable(e.stmt), []byte(e.query), st)
+				return
+			}
 			if cc.isSystem(e.stmt.Keyspace) {
 				r.primary = st.SystemQueries
 				cc.send(r, st, r.primary == Origin, r.primary == Target, b)
@@ -136,6 +147,26 @@ func (cc *clientConn) handleQuery(f frame.Frame, msg []byte, st *Settings) {
 	default:
 		cc.send(r, st, true, true, forwardAs(f))
 	}
+}
+
+// systemTable returns "local", "peers" or "peers_v2" when stmt reads one of
+// the tables the proxy answers itself.
+func (cc *clientConn) systemTable(stmt classify.Statement) string {
+	if stmt.Kind != classify.KindSelect {
+		return ""
+	}
+	ks := stmt.Keyspace
+	if ks == "" {
+		ks = cc.currentKeyspace()
+	}
+	if ks != "system" {
+		return ""
+	}
+	switch stmt.Table {
+	case "local", "peers", "peers_v2":
+		return stmt.Table
+	}
+	return ""
 }
 
 func (cc *clientConn) isSystem(ks string) bool {

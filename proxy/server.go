@@ -180,6 +180,7 @@ type Stats struct {
 // ClusterStats is the health of the connections to one cluster.
 type ClusterStats struct {
 	Connections   int64
+	StreamsInUse  int // reserved stream ids over all connections
 	Failures      int64
 	LastHeartbeat time.Time // last successful heartbeat answer (zero if none)
 	LastSuccess   time.Time // last successful answer of any kind
@@ -205,6 +206,15 @@ func (s *Server) Stats() Stats {
 		if t := h.lastSuccess.Load(); t > 0 {
 			st.Clusters[c].LastSuccess = time.Unix(0, t)
 		}
+	}
+	s.mu.Lock()
+	conns := make([]*clusterConn, 0, len(s.cluster))
+	for cc := range s.cluster {
+		conns = append(conns, cc)
+	}
+	s.mu.Unlock()
+	for _, cc := range conns {
+		st.Clusters[cc.cluster].StreamsInUse += cc.inFlight()
 	}
 	return st
 }

@@ -1,0 +1,149 @@
+package proxy_test
+
+import (
+	"strings"
+	"testing"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/apache/cassandra-gocql-driver/v2/lz4"
+	"github.com/apache/cassandra-gocql-driver/v2/snappy"
+	"github.com/datastax/go-cassandra-native-protocol/primitive"
+
+	"github.com/zdmctl/zdmctl/internal/cqltest"
+)
+
+func TestAuthMatrix(t *testing.T) {
+	type tc struct {
+		name                 string
+		originAuth, tgtAuth  bool
+		clientUser, clientPw string
+		proxyEnv             []string
+		wantErr              bool
+	}
+	cases := []tc{
+		{name: "none"},
+		{name: "origin only", originAuth: true, clientUser: "ou", clientPw: "op"},
+		{name: "target only", tgtAuth: true, clientUser: "tu", clientPw: "tp"},
+		{name: "both", originAuth: true, tgtAuth: true, clientUser: "tu", clientPw: "tp",
+			proxyEnv: []string{"ZDM_ORIGIN_USERNAME=ou", "ZDM_ORIGIN_PASSWORD=op"}},
+		{name: "origin only wrong client password", originAuth: true, clientUser: "ou", clientPw: "bad", wantErr: true},
+		{name: "both wrong client password", originAuth: true, tgtAuth: true, clientUser: "tu", clientPw: "bad",
+			proxyEnv: []string{"ZDM_ORIGIN_USERNAME=ou", "ZDM_ORIGIN_PASSWORD=op"}, wantErr: true},
+		{name: "both wrong proxy password for origin", originAuth: true, tgtAuth: true, clientUser: "tu", clientPw: "tp",
+			proxyEnv: []string{"ZDM_ORIGIN_USERNAME=ou", "ZDM_ORIGIN_PASSWORD=bad"}, wantErr: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := envOpts{extraEnv: c.proxyEnv}
+			if c.originAuth {
+				o.origin = cqltest.Options{Username: "ou", Password: "op"}
+			}
+			if c.tgtAuth {
+				o.target = cqltest.Options{Username: "tu", Password: "tp"}
+			}
+			e := newEnv(t, o)
+			cl := e.clusterConfig()
+			if c.clientUser != "" {
+				cl.Authenticator = gocql.PasswordAuthenticator{Username: c.clientUser, Password: c.clientPw}
+			}
+			s, err := cl.CreateSession()
+			if c.wantErr {
+				if err == nil {
+					s.Close()
+					t.Fatal("session created with bad credentials")
+				}
+				if !strings.Contains(strings.ToLower(err.Error()), "password") && !strings.Contains(strings.ToLower(err.Error()), "credential") {
+					t.Fatalf("error does not look like an authentication error: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Query("INSERT INTO ks.t (k) VALUES ('a')").Exec(); err != nil {
+				t.Fatal(err)
+			}
+			if len(e.origin.Queries("INSERT")) != 1 || len(e.target.Queries("INSERT")) != 1 {
+				t.Fatal("insert did not reach both clusters")
+			}
+		})
+	}
+}
+
+func TestProtocolVersions(t *testing.T) {
+	for _, v := range []int{3, 4, 5} {
+		t.Run(itoa(v), func(t *testing.T) {
+			e := newEnv(t, envOpts{})
+			cl := e.clusterConfig()
+			cl.ProtoVersion = v
+			s, err := cl.CreateSession()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Query("INSERT INTO ks.t (k, v) VALUES (?, ?)", "a", "b").Exec(); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []*cqltest.Cluster{e.origin, e.target} {
+				last := c.Received()[len(c.Received())-1]
+				if int(last.Version) != v {
+					t.Fatalf("%s saw protocol %d, want %d", c.Name, last.Version, v)
+				}
+			}
+		})
+	}
+}
+
+func TestTargetCappedAtV4ForcesDowngrade(t *testing.T) {
+	e := newEnv(t, envOpts{target: cqltest.Options{MaxVersion: primitive.ProtocolVersion4}})
+	s := e.session(t, nil) // gocql starts at v5 and must downgrade
+	if err := s.Query("INSERT INTO ks.t (k, v) VALUES (?, ?)", "a", "b").Exec(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*cqltest.Cluster{e.origin, e.target} {
+		last := c.Received()[len(c.Received())-1]
+		if last.Version != primitive.ProtocolVersion4 {
+			t.Fatalf("%s saw protocol %d, want 4", c.Name, last.Version)
+		}
+	}
+}
+
+func TestCompression(t *testing.T) {
+	cases := []struct {
+		name string
+		v    int
+		comp gocql.Compressor
+	}{
+		{"v4 lz4", 4, lz4.LZ4Compressor{}},
+		{"v4 snappy", 4, snappy.SnappyCompressor{}},
+		{"v3 snappy", 3, snappy.SnappyCompressor{}},
+		{"v5 lz4", 5, lz4.LZ4Compressor{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, envOpts{})
+			cl := e.clusterConfig()
+			cl.ProtoVersion = c.v
+			cl.Compressor = c.comp
+			s, err := cl.CreateSession()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			big := strings.Repeat("abcdefgh", 50_000) // > one v5 segment
+			if err := s.Query("INSERT INTO ks.t (k, v) VALUES (?, ?)", "a", big).Exec(); err != nil {
+				t.Fatal(err)
+			}
+			var cluster, value string
+			if err := s.Query("SELECT cluster, value FROM ks.t WHERE k = ?", "a").Scan(&cluster, &value); err != nil {
+				t.Fatal(err)
+			}
+			got := e.target.Received()
+			last := got[len(got)-2]
+			if len(last.Values) != 2 || string(last.Values[1]) != big {
+				t.Fatalf("target did not get the large value intact")
+			}
+		})
+	}
+}
