@@ -61,7 +61,8 @@ func (lz4Compressor) DecompressBody(body []byte) ([]byte, error) {
 		return nil, errors.New("lz4: body shorter than its length prefix")
 	}
 	n := binary.BigEndian.Uint32(body)
-	if n > MaxBodyLen {
+	if n > MaxBodyLen || uint64(n) > 255*uint64(len(body))+16 { // lz4 cannot expand more than ~255x
+
 		return nil, errors.New("lz4: uncompressed length over the frame limit")
 	}
 	out := make([]byte, n)
@@ -117,7 +118,7 @@ func (snappyCompressor) DecompressBody(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snappy: %w", err)
 	}
-	if n > MaxBodyLen {
+	if n > MaxBodyLen || n > 64*len(body)+64 {
 		return nil, errors.New("snappy: uncompressed length over the frame limit")
 	}
 	out, err := snappy.Decode(make([]byte, n), body)
