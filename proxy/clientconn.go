@@ -77,7 +77,18 @@ func (cc *clientConn) run() {
 			return
 		}
 		cc.handle(f)
+		if !cc.r.HasBufferedFrame() {
+			cc.flush()
+		}
 	}
+}
+
+// flush writes what this connection queued for the clusters and the client.
+func (cc *clientConn) flush() {
+	for _, c := range cc.clusters {
+		_ = c.w.Flush()
+	}
+	_ = cc.w.Flush()
 }
 
 // reply queues a response frame for the client with the given stream id.
@@ -98,11 +109,8 @@ func (cc *clientConn) closeWith(err error) {
 		}
 		close(cc.closed)
 		if cc.writerUp {
-			cc.w.Close()
-			select {
-			case <-cc.w.Done():
-			case <-time.After(2 * time.Second):
-			}
+			_ = cc.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+			_ = cc.w.Close()
 		}
 		_ = cc.conn.Close()
 		for _, c := range cc.clusters {

@@ -102,11 +102,7 @@ func (cc *clusterConn) start(owner *clientConn) {
 	cc.started = true
 	cc.w.Configure(cc.r.Segmented(), nil)
 	cc.lastSend.Store(time.Now().UnixNano())
-	go func() {
-		if err := cc.w.Run(); err != nil {
-			cc.fail(err)
-		}
-	}()
+	cc.w.OnError(func(err error) { go cc.fail(err) })
 	go cc.readLoop()
 	cc.srv.registerClusterConn(cc, true)
 }
@@ -142,11 +138,13 @@ func (cc *clusterConn) inFlight() int {
 	return len(cc.slots) - len(cc.free)
 }
 
+// send queues f and writes it now.
 func (cc *clusterConn) send(f frame.Frame, stream int16) error {
 	cc.lastSend.Store(time.Now().UnixNano())
-	return cc.w.Enqueue(f, stream)
+	return cc.w.Send(f, stream)
 }
 
+// sendFunc queues a frame built by fn; the caller flushes.
 func (cc *clusterConn) sendFunc(fn func([]byte) []byte) error {
 	cc.lastSend.Store(time.Now().UnixNano())
 	return cc.w.EnqueueFunc(fn)
@@ -163,6 +161,7 @@ func (cc *clusterConn) readLoop() {
 		if s < 0 {
 			if f.Opcode() == frame.OpEvent && cc.owner != nil {
 				cc.owner.onEvent(cc.cluster, f)
+				_ = cc.owner.w.Flush()
 			}
 			continue
 		}
@@ -176,6 +175,9 @@ func (cc *clusterConn) readLoop() {
 		cc.mu.Unlock()
 		if r != nil {
 			r.onResponse(cc.cluster, f)
+		}
+		if !cc.r.HasBufferedFrame() && cc.owner != nil {
+			_ = cc.owner.w.Flush()
 		}
 	}
 }
@@ -198,8 +200,8 @@ func (cc *clusterConn) fail(err error) {
 	}
 	cc.mu.Unlock()
 	cc.srv.registerClusterConn(cc, false)
-	cc.w.Close()
 	_ = cc.conn.Close()
+	_ = cc.w.Close()
 	for _, r := range pending {
 		r.onResponse(cc.cluster, nil)
 	}
@@ -225,13 +227,8 @@ func (cc *clusterConn) close() {
 	}
 	cc.mu.Unlock()
 	cc.srv.registerClusterConn(cc, false)
-	cc.w.Close()
-	if cc.started {
-		select {
-		case <-cc.w.Done():
-		case <-time.After(time.Second):
-		}
-	}
+	_ = cc.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	_ = cc.w.Close()
 	_ = cc.conn.Close()
 	for _, r := range pending {
 		r.onResponse(cc.cluster, nil)

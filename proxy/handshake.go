@@ -351,11 +351,7 @@ func (cc *clientConn) ready() error {
 	cc.switchLayout()
 	cc.w.Configure(cc.r.Segmented(), cc.comp)
 	cc.writerUp = true
-	go func() {
-		if err := cc.w.Run(); err != nil {
-			cc.closeWith(err)
-		}
-	}()
+	cc.w.OnError(func(err error) { go cc.closeWith(err) })
 	for _, c := range cc.clusters {
 		c.start(cc)
 		cc.srv.health[c.cluster].lastSuccess.Store(time.Now().UnixNano())

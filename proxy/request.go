@@ -81,6 +81,7 @@ func (r *request) onTimeout() {
 	r.done = true
 	r.mu.Unlock()
 	r.finish(true)
+	_ = r.cc.w.Flush()
 }
 
 // finish decides the client's answer. Called exactly once, without r.mu held;

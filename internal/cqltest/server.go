@@ -60,12 +60,8 @@ func (s *server) serve() {
 			return
 		}
 		s.conns[c] = struct{}{}
-		s.wg.Add(2)
+		s.wg.Add(1)
 		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			_ = c.w.Run()
-		}()
 		go s.readLoop(c)
 	}
 }
@@ -103,6 +99,7 @@ func (s *server) readLoop(c *Conn) {
 				return
 			}
 			_ = c.w.EnqueueFunc(func(dst []byte) []byte { return append(dst, buf.Bytes()...) })
+			_ = c.w.Flush()
 		}
 		if handshake {
 			// Handshake answers are written in order, and the switch to v5

@@ -85,8 +85,7 @@ func TestLegacyCompressionRoundTrip(t *testing.T) {
 		if err := wr.Enqueue(New(4, 0, 1, OpQuery, body), 3); err != nil {
 			t.Fatal(err)
 		}
-		wr.Close()
-		if err := wr.Run(); err != nil {
+		if err := wr.Close(); err != nil {
 			t.Fatal(err)
 		}
 		if w.Bytes()[1]&FlagCompressed == 0 || w.Len() >= HeaderLen+len(body) {
@@ -129,8 +128,7 @@ func TestWriterCoalesces(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w.Close()
-	if err := w.Run(); err != nil {
+	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	if cw.writes != 1 || cw.n != 100*(HeaderLen+1) {

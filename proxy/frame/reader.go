@@ -172,3 +172,30 @@ func (r *Reader) finish(f Frame) (Frame, error) {
 	}
 	return f, nil
 }
+
+// HasBufferedFrame reports whether the next ReadFrame can return without
+// reading from the connection (a whole frame or segment is buffered). Use it
+// to flush writers only when the input is drained.
+func (r *Reader) HasBufferedFrame() bool {
+	if r.segmented {
+		if len(r.pending) > 0 {
+			return true
+		}
+		n := segHeaderPlain
+		if r.comp != nil {
+			n = segHeaderCompressed
+		}
+		if r.r.Buffered() < n+crc24Len {
+			return false
+		}
+		h, _ := r.r.Peek(n)
+		plen := int(h[0]) | int(h[1])<<8 | int(h[2]&1)<<16
+		return r.r.Buffered() >= n+crc24Len+plen+crc32Len
+	}
+	if r.r.Buffered() < HeaderLen {
+		return false
+	}
+	h, _ := r.r.Peek(HeaderLen)
+	n := int(binary.BigEndian.Uint32(h[5:9]))
+	return r.r.Buffered() >= HeaderLen+n
+}

@@ -12,9 +12,12 @@ var ErrWriterClosed = errors.New("connection writer closed")
 // maxPending bounds the bytes queued for one socket before enqueuers wait.
 const maxPending = 8 << 20
 
-// Writer coalesces frames bound for one socket: enqueuers append into a
-// shared buffer, and one goroutine (Run) swaps it out and writes everything
-// queued with a single write call per drain.
+// Writer coalesces frames bound for one socket. Producers append frames with
+// Enqueue (no syscall) and call Flush when they have no more input at hand;
+// Flush writes everything queued with one write call. Whoever flushes while
+// no write is in progress becomes the writer and keeps draining until the
+// queue is empty, so frames queued by other goroutines meanwhile ride along
+// (flat combining: no writer goroutine, no wake-up per frame).
 type Writer struct {
 	w         io.Writer
 	mu        sync.Mutex
@@ -22,26 +25,32 @@ type Writer struct {
 	buf       []byte
 	spare     []byte
 	out       []byte
-	notify    chan struct{}
+	writing   bool
 	closed    bool
 	err       error
 	segmented bool
 	comp      Compressor
-	done      chan struct{}
+	onError   func(error)
 }
 
-// NewWriter returns a writer for w; call Run in a goroutine.
+// NewWriter returns a writer for w.
 func NewWriter(w io.Writer) *Writer {
-	wr := &Writer{w: w, notify: make(chan struct{}, 1), done: make(chan struct{}),
-		buf: make([]byte, 0, 16<<10), spare: make([]byte, 0, 16<<10)}
+	wr := &Writer{w: w, buf: make([]byte, 0, 16<<10), spare: make([]byte, 0, 16<<10)}
 	wr.space = sync.NewCond(&wr.mu)
 	return wr
 }
 
-// Configure sets the framing before Run starts (or while no frames are queued).
+// Configure sets the framing (call while no frames are queued).
 func (w *Writer) Configure(segmented bool, comp Compressor) {
 	w.mu.Lock()
 	w.segmented, w.comp = segmented, comp
+	w.mu.Unlock()
+}
+
+// OnError registers a function called once, outside locks, when a write fails.
+func (w *Writer) OnError(fn func(error)) {
+	w.mu.Lock()
+	w.onError = fn
 	w.mu.Unlock()
 }
 
@@ -60,6 +69,12 @@ func (w *Writer) Enqueue(f Frame, stream int16) error {
 func (w *Writer) EnqueueFunc(fn func(dst []byte) []byte) error {
 	w.mu.Lock()
 	for len(w.buf) > maxPending && !w.closed {
+		if !w.writing {
+			w.mu.Unlock()
+			w.Flush()
+			w.mu.Lock()
+			continue
+		}
 		w.space.Wait()
 	}
 	if w.closed {
@@ -76,11 +91,15 @@ func (w *Writer) EnqueueFunc(fn func(dst []byte) []byte) error {
 		w.buf = compressFrames(w.buf, start, w.comp)
 	}
 	w.mu.Unlock()
-	select {
-	case w.notify <- struct{}{}:
-	default:
-	}
 	return nil
+}
+
+// Send queues f with the given stream id and flushes.
+func (w *Writer) Send(f Frame, stream int16) error {
+	if err := w.Enqueue(f, stream); err != nil {
+		return err
+	}
+	return w.Flush()
 }
 
 // compressFrames compresses, in place from start, each frame body (v3/v4).
@@ -115,71 +134,77 @@ func compressFrames(buf []byte, start int, comp Compressor) []byte {
 	return buf
 }
 
-// Run drains the queue until Close or a write error, which it returns.
-func (w *Writer) Run() error {
-	defer close(w.done)
-	for {
-		w.mu.Lock()
-		for len(w.buf) == 0 && !w.closed {
-			w.mu.Unlock()
-			<-w.notify
-			w.mu.Lock()
-		}
-		if len(w.buf) == 0 {
-			err := w.err
-			w.mu.Unlock()
-			return err
-		}
+// Flush writes everything queued, unless another goroutine is already
+// writing (it will write what was queued). It returns the write error that
+// closed the writer, if any.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	if w.writing || len(w.buf) == 0 {
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	w.writing = true
+	for len(w.buf) > 0 && w.err == nil {
 		data := w.buf
 		w.buf = w.spare[:0]
 		segmented, comp := w.segmented, w.comp
 		w.space.Broadcast()
 		w.mu.Unlock()
 
+		var err error
 		if segmented {
 			w.out = AppendSegments(w.out[:0], data, comp)
-			data2 := w.out
-			_, err := w.w.Write(data2)
+			_, err = w.w.Write(w.out)
 			if cap(w.out) > 4<<20 {
 				w.out = nil
 			}
-			if err != nil {
-				w.fail(err)
-				return err
-			}
-		} else if _, err := w.w.Write(data); err != nil {
-			w.fail(err)
-			return err
+		} else {
+			_, err = w.w.Write(data)
 		}
 		if cap(data) > 4<<20 {
 			data = make([]byte, 0, 16<<10)
 		}
 		w.mu.Lock()
 		w.spare = data[:0]
-		w.mu.Unlock()
+		if err != nil {
+			w.fail(err)
+		}
 	}
-}
-
-func (w *Writer) fail(err error) {
-	w.mu.Lock()
-	if !w.closed {
-		w.closed, w.err = true, err
+	w.writing = false
+	err := w.err
+	onErr := w.onError
+	if err != nil {
+		w.onError = nil
 	}
 	w.space.Broadcast()
 	w.mu.Unlock()
+	if err != nil && onErr != nil {
+		onErr(err)
+	}
+	return err
 }
 
-// Close stops accepting frames; Run writes what is queued, then returns.
-func (w *Writer) Close() {
+// fail records a write error; w.mu must be held.
+func (w *Writer) fail(err error) {
+	if w.err == nil {
+		w.err = err
+	}
+	w.closed = true
+	w.buf = w.buf[:0]
+}
+
+// Close stops accepting frames and writes what is queued.
+func (w *Writer) Close() error {
 	w.mu.Lock()
 	w.closed = true
-	w.space.Broadcast()
 	w.mu.Unlock()
-	select {
-	case w.notify <- struct{}{}:
-	default:
-	}
+	return w.Flush()
 }
 
-// Done is closed when Run has returned.
-func (w *Writer) Done() <-chan struct{} { return w.done }
+// Pending is the number of bytes queued and not yet written.
+func (w *Writer) Pending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.buf)
+}
