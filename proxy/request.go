@@ -35,7 +35,7 @@ type request struct {
 	clientID      []byte              // EXECUTE: the id the client used
 	batch         []batchChild        // BATCH: prepared children
 	useKS         bool                // USE: track the keyspace on success
-	async         *request            // the primary request an async read shadows
+	pair          *asyncPair          // set on a read and its async replay
 	isAsync       bool
 	// transform rewrites a successful answer (system tables).
 	transform func(frame.Frame) frame.Frame
@@ -139,6 +139,13 @@ func (r *request) finish(timedOut bool) {
 	if outErr == nil && r.useKS && out.Opcode() == frame.OpResult {
 		r.cc.trackKeyspace(out)
 	}
+	if r.pair != nil {
+		var pf frame.Frame
+		if outErr == nil {
+			pf = out
+		}
+		r.pair.primaryDone(pf, srv.hooks.OnAsyncRead)
+	}
 	r.cc.reply(out, r.stream)
 	srv.inflight.Add(-1)
 	r.cc.inflight.Add(-1)
@@ -173,13 +180,38 @@ func (r *request) finishAsync(timedOut bool) {
 	case r.resp[sec].Opcode() == frame.OpError:
 		res.Err = errors.New(frame.ErrorMessage(r.resp[sec]))
 	}
-	if m := r.async; m != nil {
-		m.mu.Lock()
-		if m.done {
-			res.Primary = m.resp[m.primary]
-		}
-		m.mu.Unlock()
+	r.pair.secondaryDone(res, h)
+}
+
+// asyncPair joins a read and its replay on the secondary so the hook sees
+// both answers, whichever comes last.
+type asyncPair struct {
+	mu      sync.Mutex
+	primary frame.Frame
+	pDone   bool
+	sec     *AsyncReadResult
+}
+
+func (p *asyncPair) primaryDone(f frame.Frame, h func(AsyncReadResult)) {
+	p.mu.Lock()
+	p.primary, p.pDone = f, true
+	sec := p.sec
+	p.mu.Unlock()
+	if sec != nil && h != nil {
+		sec.Primary = f
+		h(*sec)
 	}
+}
+
+func (p *asyncPair) secondaryDone(res AsyncReadResult, h func(AsyncReadResult)) {
+	p.mu.Lock()
+	if !p.pDone {
+		p.sec = &res
+		p.mu.Unlock()
+		return
+	}
+	res.Primary = p.primary
+	p.mu.Unlock()
 	h(res)
 }
 

@@ -236,10 +236,14 @@ func (cc *clientConn) send(r *request, st *Settings, toOrigin, toTarget bool, b 
 // sendRead sends a read to the primary and, with DUAL_ASYNC_ON_SECONDARY,
 // replays it on the secondary in the background (bounded; dropped when full).
 func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
+	srv := cc.srv
+	wantAsync := st.DualAsyncReads && srv.hooks.OnAsyncRead != nil
+	if wantAsync {
+		r.pair = &asyncPair{} // set before the ids are published
+	}
 	if !cc.send(r, st, st.Primary == Origin, st.Primary == Target, b) || !st.DualAsyncReads {
 		return
 	}
-	srv := cc.srv
 	limit := int64(srv.cfg.AsyncReadQueueSize)
 	if srv.asyncInFlight.Add(1) > limit {
 		srv.asyncInFlight.Add(-1)
@@ -250,11 +254,14 @@ func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
 		return
 	}
 	a := &request{cc: cc, stream: r.stream, version: r.version, opcode: r.opcode, kind: r.kind,
-		primary: st.Primary.Other(), start: r.start, isAsync: true, async: r}
+		primary: st.Primary.Other(), start: r.start, isAsync: true, pair: r.pair}
 	sec := st.Primary.Other()
 	if !cc.send(a, st, sec == Origin, sec == Target, b) {
 		srv.asyncInFlight.Add(-1)
 		srv.asyncDropped.Add(1)
+		if wantAsync {
+			srv.hooks.OnAsyncRead(AsyncReadResult{Kind: r.kind, Secondary: sec, Dropped: true})
+		}
 	}
 }
 

@@ -13,8 +13,9 @@ import (
 )
 
 const (
-	stateKey    = "state"
-	keyspaceKey = "keyspace"
+	stateKey      = "state"
+	keyspaceKey   = "keyspace"
+	registeredKey = "registered"
 )
 
 func (c *Cluster) handle(req *frame.Frame, conn *Conn) *frame.Frame {
@@ -86,6 +87,7 @@ func (c *Cluster) handle(req *frame.Frame, conn *Conn) *frame.Frame {
 		}
 		c.mu.Unlock()
 	case *message.Register:
+		ctx.put(registeredKey, v)
 		return reply(&message.Ready{})
 	}
 	c.mu.Lock()
