@@ -37,7 +37,7 @@ func (s *Server) startClient(conn net.Conn) {
 	if tc, ok := conn.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	cc := &clientConn{srv: s, conn: conn, r: frame.NewReader(conn, 64<<10), w: frame.NewWriter(conn),
+	cc := &clientConn{srv: s, conn: conn, r: frame.NewReader(conn, 16<<10), w: frame.NewWriter(conn),
 		closed: make(chan struct{}),
 		log:    s.log.With("client", conn.RemoteAddr().String())}
 	cc.r.Requests = true

@@ -64,7 +64,7 @@ func (s *Server) dialCluster(ctx context.Context, c Cluster) (*clusterConn, erro
 		}
 		n := s.cfg.MaxStreamIDs
 		cc := &clusterConn{srv: s, cluster: c, addr: addr, conn: conn,
-			r: frame.NewReader(conn, 64<<10), w: frame.NewWriter(conn),
+			r: frame.NewReader(conn, 16<<10), w: frame.NewWriter(conn),
 			slots: make([]responder, n), free: make([]int16, n)}
 		for j := range cc.free {
 			cc.free[j] = int16(n - 1 - j)

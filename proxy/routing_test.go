@@ -176,3 +176,22 @@ func TestUseGoesToBothAndKeyspaceIsTracked(t *testing.T) {
 		}
 	}
 }
+
+func TestPreparedCacheEvictionIsTransparent(t *testing.T) {
+	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_PROXY_MAX_PREPARED_STATEMENT_CACHE_SIZE=1"}})
+	s := e.session(t, nil)
+	q1, q2 := "INSERT INTO ks.a (k, v) VALUES (?, ?)", "INSERT INTO ks.b (k, v) VALUES (?, ?)"
+	for i := 0; i < 3; i++ {
+		for _, q := range []string{q1, q2} {
+			if err := s.Query(q, "k", "v").Exec(); err != nil {
+				t.Fatalf("round %d %s: %v", i, q, err)
+			}
+		}
+	}
+	if n1, n2 := len(e.target.Queries("ks.a")), len(e.target.Queries("ks.b")); n1 != 3 || n2 != 3 {
+		t.Fatalf("target executions a=%d b=%d, want 3 each", n1, n2)
+	}
+	if st := e.srv.Stats(); st.PreparedStatements != 1 {
+		t.Fatalf("cache holds %d statements, want 1", st.PreparedStatements)
+	}
+}

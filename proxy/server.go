@@ -42,6 +42,7 @@ type Server struct {
 	draining  atomic.Bool
 	closed    chan struct{}
 	closeOnce sync.Once
+	hbOnce    sync.Once
 	wg        sync.WaitGroup
 
 	clientCount   atomic.Int64
@@ -112,7 +113,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
-	go s.heartbeatLoop()
+	s.hbOnce.Do(func() { go s.heartbeatLoop() })
 	for {
 		conn, err := ln.Accept()
 		if err != nil {

@@ -35,7 +35,7 @@ type Writer struct {
 
 // NewWriter returns a writer for w.
 func NewWriter(w io.Writer) *Writer {
-	wr := &Writer{w: w, buf: make([]byte, 0, 16<<10), spare: make([]byte, 0, 16<<10)}
+	wr := &Writer{w: w, buf: make([]byte, 0, 4<<10), spare: make([]byte, 0, 4<<10)}
 	wr.space = sync.NewCond(&wr.mu)
 	return wr
 }
