@@ -217,6 +217,7 @@ func (cc *clientConn) startup(f frame.Frame) error {
 	if err != nil || (comp != nil && cc.version >= 5 && comp.Name() != "lz4") {
 		return cc.fail(stream, frame.ErrCodeProtocol, fmt.Sprintf("unsupported compression %q", opts["COMPRESSION"]))
 	}
+	cc.log.Debug("client STARTUP", "version", cc.version, "compression", opts["COMPRESSION"], "driver", opts["DRIVER_NAME"], "driver_version", opts["DRIVER_VERSION"])
 	if err := cc.openClusters(stream); err != nil {
 		return err
 	}

@@ -12,12 +12,12 @@ import (
 
 // rawConn speaks the protocol by hand, to send what drivers never would.
 type rawConn struct {
-	t  *testing.T
+	t  testing.TB
 	nc net.Conn
 	r  *frame.Reader
 }
 
-func dialRaw(t *testing.T, addr string) *rawConn {
+func dialRaw(t testing.TB, addr string) *rawConn {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
