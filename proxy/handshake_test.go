@@ -10,6 +10,7 @@ import (
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
 
 	"github.com/zdmctl/zdmctl/internal/cqltest"
+	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
 func TestAuthMatrix(t *testing.T) {
@@ -145,5 +146,30 @@ func TestCompression(t *testing.T) {
 				t.Fatalf("target did not get the large value intact")
 			}
 		})
+	}
+}
+
+func TestOptionsIsIntersection(t *testing.T) {
+	e := newEnv(t, envOpts{target: cqltest.Options{MaxVersion: primitive.ProtocolVersion4}})
+	c := dialRaw(t, e.addr)
+	c.write(frame.New(4, 0, 7, frame.OpOptions, nil))
+	f := c.read()
+	if f.Opcode() != frame.OpSupported || f.Stream() != 7 {
+		t.Fatalf("OPTIONS answered with %s on %d", frame.OpcodeName(f.Opcode()), f.Stream())
+	}
+	cur := frame.Cursor{B: f.Body()}
+	m := cur.StringMultimap()
+	if got := strings.Join(m["PROTOCOL_VERSIONS"], ","); got != "3/v3,4/v4" {
+		t.Fatalf("PROTOCOL_VERSIONS = %q, want both clusters' common versions", got)
+	}
+	if got := strings.Join(m["COMPRESSION"], ","); got != "lz4,snappy" {
+		t.Fatalf("COMPRESSION = %q", got)
+	}
+	// A v5 OPTIONS is refused because Target cannot speak v5.
+	c2 := dialRaw(t, e.addr)
+	c2.write(frame.New(5, 0, 8, frame.OpOptions, nil))
+	f = c2.read()
+	if frame.ErrorCode(f) != frame.ErrCodeProtocol || f.Stream() != 8 || !strings.Contains(frame.ErrorMessage(f), "Invalid or unsupported protocol version") {
+		t.Fatalf("v5 OPTIONS: code %x stream %d msg %q", frame.ErrorCode(f), f.Stream(), frame.ErrorMessage(f))
 	}
 }
