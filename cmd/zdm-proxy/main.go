@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,8 +48,16 @@ func run(args []string) int {
 	logger.Info("starting zdm-proxy", "version", version.Version, "config", cfg)
 
 	srv := proxy.New(cfg, proxy.Options{Logger: logger})
+	ln, err := net.Listen("tcp", cfg.ListenAddr())
+	if err != nil {
+		logger.Error("cannot listen", "address", cfg.ListenAddr(), "err", err.Error())
+		return 1
+	}
+	logger.Info("listening for CQL clients", "address", ln.Addr().String(),
+		"origin", strings.Join(cfg.Origin.Addresses(), ","), "target", strings.Join(cfg.Target.Addresses(), ","),
+		"primary_cluster", cfg.PrimaryCluster, "read_mode", cfg.ReadMode)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
