@@ -46,12 +46,24 @@ func load(t *testing.T, addr string, port int, q string, conc int, dur time.Dura
 	var lat atomic.Int64
 	stop := time.Now().Add(dur)
 	var wg sync.WaitGroup
-	var tick <-chan time.Time
+	var tick chan struct{}
 	if rate > 0 {
-		tk := time.NewTicker(time.Second / time.Duration(rate))
-		defer tk.Stop()
-		tick = tk.C
+		tick = make(chan struct{}, 1024)
 		conc = 64
+		go func() {
+			start := time.Now()
+			for i := 0; time.Now().Before(stop); i++ {
+				due := start.Add(time.Duration(i) * time.Second / time.Duration(rate))
+				if d := time.Until(due); d > 0 {
+					time.Sleep(d)
+				}
+				select {
+				case tick <- struct{}{}:
+				default:
+				}
+			}
+			close(tick)
+		}()
 	}
 	for i := 0; i < conc; i++ {
 		wg.Add(1)
@@ -59,7 +71,9 @@ func load(t *testing.T, addr string, port int, q string, conc int, dur time.Dura
 			defer wg.Done()
 			for time.Now().Before(stop) {
 				if tick != nil {
-					<-tick
+					if _, ok := <-tick; !ok {
+						return
+					}
 				}
 				st := time.Now()
 				if err := s.Query(q, "k", "v").Exec(); err != nil {

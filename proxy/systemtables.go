@@ -151,12 +151,15 @@ type proxyNode struct {
 // with none configured, the proxy is alone and known by local.
 func (s *Server) topology(local net.Addr) (proxyNode, []proxyNode) {
 	port := s.cfg.ListenPort
+	ip := net.IPv4(127, 0, 0, 1)
+	if ta, ok := local.(*net.TCPAddr); ok {
+		ip = ta.IP
+		if port == 0 || len(s.cfg.TopologyAddresses) == 0 {
+			port = ta.Port
+		}
+	}
 	addrs := s.cfg.TopologyAddresses
 	if len(addrs) == 0 {
-		ip := net.IPv4(127, 0, 0, 1)
-		if ta, ok := local.(*net.TCPAddr); ok {
-			ip = ta.IP
-		}
 		return proxyNode{ip: ip, port: port, index: 0}, nil
 	}
 	var self proxyNode

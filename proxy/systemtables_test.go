@@ -27,6 +27,14 @@ func TestSystemTablesPresentProxyFleet(t *testing.T) {
 	if !rpc.Equal(net.ParseIP("127.0.0.1")) {
 		t.Fatalf("rpc_address = %v, want this proxy", rpc)
 	}
+	var rpcPort int
+	var truncated map[gocql.UUID][]byte
+	if err := s.Query("SELECT rpc_port, truncated_at FROM system.local").Scan(&rpcPort, &truncated); err != nil {
+		t.Fatal(err)
+	}
+	if _, port, _ := net.SplitHostPort(e.addr); strconv.Itoa(rpcPort) != port || len(truncated) != 1 {
+		t.Fatalf("rpc_port=%d (proxy at %s), truncated_at=%v", rpcPort, e.addr, truncated)
+	}
 	all := map[string]int64{}
 	all["127.0.0.1"] = mustToken(t, tokens)
 

@@ -226,14 +226,20 @@ func col(table, name string, t datatype.DataType) *message.ColumnMetadata {
 	return &message.ColumnMetadata{Keyspace: "system", Table: table, Name: name, Type: t}
 }
 
+// localColumns mirror Cassandra 5.0's system.local.
 var localColumns = []*message.ColumnMetadata{
 	col("local", "key", datatype.Varchar),
+	col("local", "bootstrapped", datatype.Varchar),
 	col("local", "broadcast_address", datatype.Inet),
+	col("local", "broadcast_port", datatype.Int),
 	col("local", "cluster_name", datatype.Varchar),
 	col("local", "cql_version", datatype.Varchar),
 	col("local", "data_center", datatype.Varchar),
+	col("local", "gossip_generation", datatype.Int),
 	col("local", "host_id", datatype.Uuid),
 	col("local", "listen_address", datatype.Inet),
+	col("local", "listen_port", datatype.Int),
+	col("local", "native_protocol_version", datatype.Varchar),
 	col("local", "partitioner", datatype.Varchar),
 	col("local", "rack", datatype.Varchar),
 	col("local", "release_version", datatype.Varchar),
@@ -241,6 +247,7 @@ var localColumns = []*message.ColumnMetadata{
 	col("local", "rpc_port", datatype.Int),
 	col("local", "schema_version", datatype.Uuid),
 	col("local", "tokens", datatype.NewSet(datatype.Varchar)),
+	col("local", "truncated_at", datatype.NewMap(datatype.Uuid, datatype.Blob)),
 }
 
 var peersColumns = []*message.ColumnMetadata{
@@ -262,12 +269,18 @@ func (c *Cluster) systemLocal() message.Message {
 	tokens = append(tokens, tok...)
 	uuid := c.preparedID("host")
 	schema := c.preparedID("schema")
+	port := []byte{0, 0, 0x23, 0x52}
+	truncated := []byte{0, 0, 0, 1, 0, 0, 0, 16}
+	truncated = append(truncated, c.preparedID("table")...)
+	truncated = append(truncated, 0, 0, 0, 3, 1, 2, 3)
 	return &message.RowsResult{
 		Metadata: &message.RowsMetadata{ColumnCount: int32(len(localColumns)), Columns: localColumns},
 		Data: message.RowSet{{
-			message.Column("local"), ip, message.Column("cluster-" + c.Name), message.Column("3.4.7"),
-			message.Column("dc-" + c.Name), uuid, ip, message.Column("org.apache.cassandra.dht.Murmur3Partitioner"),
-			message.Column("rack1"), message.Column("5.0.2"), ip, []byte{0, 0, 0x23, 0x52}, schema, tokens,
+			message.Column("local"), message.Column("COMPLETED"), ip, []byte{0, 0, 0x1b, 0x58},
+			message.Column("cluster-" + c.Name), message.Column("3.4.7"), message.Column("dc-" + c.Name),
+			[]byte{0x65, 0, 0, 1}, uuid, ip, []byte{0, 0, 0x1b, 0x58}, message.Column("5"),
+			message.Column("org.apache.cassandra.dht.Murmur3Partitioner"), message.Column("rack1"),
+			message.Column("5.0.2"), ip, port, schema, tokens, truncated,
 		}},
 	}
 }
