@@ -87,6 +87,8 @@ func (r *request) onTimeout() {
 // finish decides the client's answer. Called exactly once, without r.mu held;
 // r.resp/r.lost are no longer written after done is set.
 func (r *request) finish(timedOut bool) {
+	// A timed-out request has no answer from at least one cluster; clusterErr
+	// below turns the missing answer into a timeout error.
 	srv := r.cc.srv
 	if r.isAsync {
 		r.finishAsync(timedOut)
@@ -108,7 +110,6 @@ func (r *request) finish(timedOut bool) {
 		}
 		return nil, nil
 	}
-	_ = timedOut
 	order := [2]Cluster{r.primary, r.primary.Other()}
 	for _, c := range order {
 		if !r.sentTo[c] {

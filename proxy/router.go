@@ -197,7 +197,7 @@ func (cc *clientConn) send(r *request, st *Settings, toOrigin, toTarget bool, b 
 		cc.srv.inflight.Add(1)
 		cc.inflight.Add(1)
 	}
-	r.timer = time.AfterFunc(st.RequestTimeout, r.onTimeout)
+	r.timer = time.AfterFunc(answerBy(st.RequestTimeout), r.onTimeout)
 	var ids [2]int16
 	for c := Origin; c <= Target; c++ {
 		if !want[c] {
@@ -291,3 +291,12 @@ func (cc *clientConn) handleRegister(f frame.Frame, msg []byte) {
 type ignoreResponse struct{}
 
 func (ignoreResponse) onResponse(Cluster, frame.Frame) {}
+
+// answerBy is when the proxy gives up on a cluster: a little before
+// proxy_request_timeout_ms so the error frame reaches the client within it.
+func answerBy(timeout time.Duration) time.Duration {
+	if timeout > 20*time.Millisecond {
+		return timeout - 2*time.Millisecond
+	}
+	return timeout
+}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
@@ -173,5 +172,4 @@ func TestV5ResultMetadataIDMapped(t *testing.T) {
 			}
 		}
 	}
-	_ = time.Second
 }

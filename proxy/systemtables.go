@@ -25,9 +25,8 @@ func (cc *clientConn) answerSystemTable(r *request, table string, q []byte, st *
 	if !ok {
 		star = true
 	}
-	body := frame.AppendString(nil, "")[:0]
 	query := "SELECT * FROM system.local WHERE key='local'"
-	body = appendU32(body, uint32(len(query)))
+	body := appendU32(nil, uint32(len(query)))
 	body = append(body, query...)
 	body = append(body, 0x00, 0x01) // ONE
 	if cc.version >= 5 {
