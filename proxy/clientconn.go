@@ -19,6 +19,7 @@ type clientConn struct {
 	r        *frame.Reader
 	w        *frame.Writer
 	version  byte
+	reqFlags byte // FlagBeta when the client uses a beta protocol version
 	comp     frame.Compressor
 	clusters [2]*clusterConn
 	log      *slog.Logger

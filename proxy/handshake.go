@@ -80,6 +80,7 @@ func (cc *clientConn) handshake() error {
 			return cc.fail(f.Stream(), frame.ErrCodeProtocol, "protocol version changed during the handshake")
 		}
 		cc.version = v
+		cc.reqFlags = f.Flags() & frame.FlagBeta
 		if cc.srv.draining.Load() {
 			return cc.fail(f.Stream(), frame.ErrCodeOverloaded, "zdm-proxy is shutting down")
 		}
@@ -119,7 +120,7 @@ func (cc *clientConn) openClusters(stream int16) error {
 				return
 			}
 			cc.clusters[c] = conn
-			sup[c], errs[c] = conn.roundTrip(frame.New(cc.version, 0, stream, frame.OpOptions, nil), handshakeTimeout)
+			sup[c], errs[c] = conn.roundTrip(frame.New(cc.version, cc.reqFlags, stream, frame.OpOptions, nil), handshakeTimeout)
 		}()
 	}
 	wg.Wait()
@@ -228,7 +229,7 @@ func (cc *clientConn) startup(f frame.Frame) error {
 		}
 	}
 	sort.Strings(keys)
-	startup := frame.New(cc.version, 0, stream, frame.OpStartup, frame.AppendStringMap(nil, keys, opts))
+	startup := frame.New(cc.version, cc.reqFlags, stream, frame.OpStartup, frame.AppendStringMap(nil, keys, opts))
 
 	var resp [2]frame.Frame
 	var errs [2]error
@@ -301,7 +302,7 @@ func (cc *clientConn) proxyAuth(c Cluster, stream int16) error {
 	token = append(token, cfg.Password...)
 	body := appendU32(nil, uint32(len(token)))
 	body = append(body, token...)
-	resp, err := cc.clusters[c].roundTrip(frame.New(cc.version, 0, stream, frame.OpAuthResponse, body), handshakeTimeout)
+	resp, err := cc.clusters[c].roundTrip(frame.New(cc.version, cc.reqFlags, stream, frame.OpAuthResponse, body), handshakeTimeout)
 	if err != nil {
 		return cc.fail(stream, frame.ErrCodeServer, fmt.Sprintf("zdm-proxy: %s authentication failed: %v", c, err))
 	}

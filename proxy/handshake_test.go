@@ -173,3 +173,27 @@ func TestOptionsIsIntersection(t *testing.T) {
 		t.Fatalf("v5 OPTIONS: code %x stream %d msg %q", frame.ErrorCode(f), f.Stream(), frame.ErrorMessage(f))
 	}
 }
+
+func TestBetaFlagPropagatesToProxyRequests(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	c := dialRaw(t, e.addr)
+	body := frame.AppendStringMap(nil, []string{"CQL_VERSION"}, map[string]string{"CQL_VERSION": "3.0.0"})
+	c.write(frame.New(5, frame.FlagBeta, 1, frame.OpStartup, body))
+	if f := c.read(); f.Opcode() != frame.OpReady {
+		t.Fatalf("STARTUP answered with %s", frame.OpcodeName(f.Opcode()))
+	}
+	c.r.SetSegmented(true)
+	c.write(frame.AppendSegments(nil, frame.New(5, frame.FlagBeta, 2, frame.OpQuery, queryBody("SELECT * FROM system.local")), nil))
+	if f := c.read(); f.Opcode() != frame.OpResult || f.Stream() != 2 {
+		t.Fatalf("system.local answered with %s on %d", frame.OpcodeName(f.Opcode()), f.Stream())
+	}
+	var fetch *cqltest.Received
+	for _, r := range e.origin.Received() {
+		if strings.Contains(r.Query, "system.local") {
+			fetch = &r
+		}
+	}
+	if fetch == nil || fetch.Flags&primitive.HeaderFlagUseBeta == 0 {
+		t.Fatalf("proxy's own system.local query lacks the beta flag: %+v", fetch)
+	}
+}

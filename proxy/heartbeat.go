@@ -37,7 +37,7 @@ func (s *Server) heartbeatLoop() {
 				cc.hbOut.Store(false)
 				continue
 			}
-			_ = cc.send(frame.New(cc.version(), 0, 0, frame.OpOptions, nil), id)
+			_ = cc.send(frame.New(cc.version(), cc.owner.reqFlags, 0, frame.OpOptions, nil), id)
 		}
 	}
 }

@@ -278,7 +278,7 @@ func (cc *clientConn) handleRegister(f frame.Frame, msg []byte) {
 	for _, t := range types {
 		if t == "SCHEMA_CHANGE" && cc.registered.CompareAndSwap(false, true) {
 			body := frame.AppendStringList(nil, []string{"SCHEMA_CHANGE"})
-			reg := frame.New(cc.version, 0, 0, frame.OpRegister, body)
+			reg := frame.New(cc.version, cc.reqFlags, 0, frame.OpRegister, body)
 			oc := cc.clusters[Origin]
 			if id, ok := oc.acquire(ignoreResponse{}); ok {
 				_ = oc.send(reg, id)

@@ -34,7 +34,7 @@ func (cc *clientConn) answerSystemTable(r *request, table string, q []byte, st *
 	} else {
 		body = append(body, 0)
 	}
-	fetch := frame.New(cc.version, 0, 0, frame.OpQuery, body)
+	fetch := frame.New(cc.version, cc.reqFlags, 0, frame.OpQuery, body)
 	r.primary = Origin
 	r.kind = classify.KindSelect
 	r.transform = func(resp frame.Frame) frame.Frame {

@@ -22,6 +22,7 @@ import (
 type Received struct {
 	Opcode   primitive.OpCode
 	Version  primitive.ProtocolVersion
+	Flags    primitive.HeaderFlag
 	Query    string   // QUERY / PREPARE text, or the prepared query of EXECUTE
 	ID       []byte   // EXECUTE prepared id
 	MetaID   []byte   // v5 EXECUTE result_metadata_id

@@ -60,7 +60,7 @@ func (c *Cluster) handle(req *frame.Frame, conn *Conn) *frame.Frame {
 		return reply(&message.ProtocolError{ErrorMessage: "request before the handshake completed"})
 	}
 	ks, _ := ctx.get(keyspaceKey).(string)
-	rec := Received{Opcode: req.Header.OpCode, Version: v, Keyspace: ks}
+	rec := Received{Opcode: req.Header.OpCode, Version: v, Flags: req.Header.Flags, Keyspace: ks}
 	switch m := req.Body.Message.(type) {
 	case *message.Query:
 		rec.Query = m.Query
