@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +10,8 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
 	"github.com/zdmctl/zdmctl/internal/cqltest"
+	"github.com/zdmctl/zdmctl/proxy"
+	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
 func onInsert(a cqltest.Action) func(cqltest.Received) cqltest.Action {
@@ -154,5 +157,38 @@ func TestAsyncQueueBoundDrops(t *testing.T) {
 	}
 	if st := e.srv.Stats(); st.AsyncReadsDropped != 2 || st.AsyncReadsInFlight != 1 {
 		t.Fatalf("dropped=%d in flight=%d, want 2 and 1", st.AsyncReadsDropped, st.AsyncReadsInFlight)
+	}
+}
+
+func TestUnreachableClusterFailsHandshakeClearly(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	// Point Target at a port nobody listens on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cfg := *e.cfg
+	cfg.Target.Port = dead
+	srv := proxy.New(&cfg, proxy.Options{})
+	pl, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(pl)
+	defer srv.Close()
+	c := dialRaw(t, pl.Addr().String())
+	c.write(frame.New(4, 0, 1, frame.OpOptions, nil))
+	f := c.read()
+	if frame.ErrorCode(f) != frame.ErrCodeServer || !strings.Contains(frame.ErrorMessage(f), "cannot reach TARGET") {
+		t.Fatalf("got code %x %q", frame.ErrorCode(f), frame.ErrorMessage(f))
+	}
+}
+
+func TestMissingProxyCredentialsNamesTheKey(t *testing.T) {
+	e := newEnv(t, envOpts{origin: cqltest.Options{Username: "ou", Password: "op"}, target: cqltest.Options{Username: "tu", Password: "tp"}})
+	cl := e.clusterConfig()
+	cl.Authenticator = gocql.PasswordAuthenticator{Username: "tu", Password: "tp"}
+	_, err := cl.CreateSession()
+	if err == nil || !strings.Contains(err.Error(), "origin_username") {
+		t.Fatalf("err = %v, want it to name origin_username", err)
 	}
 }
