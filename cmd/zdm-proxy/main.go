@@ -77,6 +77,11 @@ func run(args []string) int {
 	case sig := <-sigs:
 		logger.Info("shutting down: draining in-flight requests", "signal", sig.String(), "timeout_ms", cfg.ShutdownTimeoutMs)
 	}
+	go func() {
+		sig := <-sigs
+		logger.Warn("second signal: exiting without waiting for in-flight requests", "signal", sig.String())
+		os.Exit(1)
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeoutMs)*time.Millisecond)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
