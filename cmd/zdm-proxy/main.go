@@ -29,11 +29,18 @@ func run(args []string) int {
 	fs := flag.NewFlagSet("zdm-proxy", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "YAML config file (optional; ZDM_* environment variables override it)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	listKeys := fs.Bool("list-config-keys", false, "print every configuration key (YAML name, env var, default, allowed values) and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *showVersion {
 		fmt.Println("zdm-proxy", version.Version)
+		return 0
+	}
+	if *listKeys {
+		for _, k := range config.Keys() {
+			fmt.Printf("%s\t%s\tdefault=%q\tallowed: %s\n", k.Name, k.Env, k.Default, k.Allowed)
+		}
 		return 0
 	}
 	cfg, warnings, err := config.Load(*cfgPath, os.Environ())

@@ -72,3 +72,15 @@ func TestSecretsNotInErrors(t *testing.T) {
 		t.Fatal("password leaked into LogValue")
 	}
 }
+
+func TestKeysDescribeEveryKey(t *testing.T) {
+	keys := Keys()
+	if len(keys) != len(knownKeys) {
+		t.Fatal("Keys() does not list every key")
+	}
+	for _, k := range keys {
+		if k.Allowed == "" || k.Env != "ZDM_"+strings.ToUpper(k.Name) {
+			t.Fatalf("incomplete key description %+v", k)
+		}
+	}
+}

@@ -11,11 +11,12 @@ import (
 // ZDM_ + upper-case name), default, how to parse it into a Config and how to
 // read it back. This table is the one place to add new keys.
 type key struct {
-	name   string
-	def    string
-	secret bool
-	set    func(c *Config, v string) error // returns an error naming what is allowed
-	get    func(c *Config) string
+	name    string
+	def     string
+	secret  bool
+	allowed string
+	set     func(c *Config, v string) error // returns an error naming what is allowed
+	get     func(c *Config) string
 }
 
 var knownKeys = []key{
@@ -62,13 +63,13 @@ func findKey(name string) *key {
 }
 
 func strKey(name, def string, secret bool, f func(*Config) *string) key {
-	return key{name: name, def: def, secret: secret,
+	return key{name: name, def: def, secret: secret, allowed: "any string",
 		set: func(c *Config, v string) error { *f(c) = v; return nil },
 		get: func(c *Config) string { return *f(c) }}
 }
 
 func enumKey(name, def string, f func(*Config) *string, allowed ...string) key {
-	return key{name: name, def: def,
+	return key{name: name, def: def, allowed: strings.Join(allowed, ", "),
 		set: func(c *Config, v string) error {
 			for _, a := range allowed {
 				if strings.EqualFold(a, strings.TrimSpace(v)) {
@@ -82,7 +83,7 @@ func enumKey(name, def string, f func(*Config) *string, allowed ...string) key {
 }
 
 func intKey(name, def string, lo, hi int, f func(*Config) *int) key {
-	return key{name: name, def: def,
+	return key{name: name, def: def, allowed: fmt.Sprintf("an integer from %d to %d", lo, hi),
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < lo || n > hi {
@@ -95,7 +96,7 @@ func intKey(name, def string, lo, hi int, f func(*Config) *int) key {
 }
 
 func hostKey(name, def string, f func(*Config) *string) key {
-	return key{name: name, def: def,
+	return key{name: name, def: def, allowed: "a host name or IP address",
 		set: func(c *Config, v string) error {
 			v = strings.TrimSpace(v)
 			if v == "" || strings.ContainsAny(v, " /,") {
@@ -110,7 +111,7 @@ func hostKey(name, def string, f func(*Config) *string) key {
 // listKey parses a comma-separated list of hosts (a YAML list is joined with
 // commas before parsing).
 func listKey(name string, f func(*Config) *[]string) key {
-	return key{name: name,
+	return key{name: name, allowed: "a comma-separated list (or YAML list) of host names or IP addresses",
 		set: func(c *Config, v string) error {
 			var out []string
 			for _, p := range strings.Split(v, ",") {
@@ -127,4 +128,19 @@ func listKey(name string, f func(*Config) *[]string) key {
 			return nil
 		},
 		get: func(c *Config) string { return strings.Join(*f(c), ",") }}
+}
+
+// KeyInfo describes one configuration key for documentation.
+type KeyInfo struct {
+	Name, Env, Default, Allowed string
+	Secret                      bool
+}
+
+// Keys lists every known key in table order.
+func Keys() []KeyInfo {
+	out := make([]KeyInfo, 0, len(knownKeys))
+	for _, k := range knownKeys {
+		out = append(out, KeyInfo{Name: k.name, Env: EnvPrefix + strings.ToUpper(k.name), Default: k.def, Allowed: k.allowed, Secret: k.secret})
+	}
+	return out
 }
