@@ -192,3 +192,28 @@ func TestMissingProxyCredentialsNamesTheKey(t *testing.T) {
 		t.Fatalf("err = %v, want it to name origin_username", err)
 	}
 }
+
+func TestAsyncReadsCannotStarveWrites(t *testing.T) {
+	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_READ_MODE=DUAL_ASYNC_ON_SECONDARY", "ZDM_PROXY_MAX_STREAM_IDS=4"}})
+	s := e.session(t, func(c *gocql.ClusterConfig) { c.NumConns = 1 })
+	release := make(chan struct{})
+	e.target.SetHook(func(r cqltest.Received) cqltest.Action {
+		if strings.HasPrefix(r.Query, "SELECT cluster") && r.Opcode != 0x09 {
+			<-release
+		}
+		return cqltest.Action{}
+	})
+	defer close(release)
+	for i := 0; i < 5; i++ {
+		var cluster, value string
+		if err := s.Query("SELECT cluster, value FROM ks.t WHERE k = ?", "a").Scan(&cluster, &value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Query("INSERT INTO ks.t (k, v) VALUES (?, ?)", "a", "b").Exec(); err != nil {
+		t.Fatalf("write blocked by async reads holding stream ids: %v", err)
+	}
+	if st := e.srv.Stats(); st.AsyncReadsDropped == 0 {
+		t.Fatal("no async read was dropped although the secondary held half the ids")
+	}
+}

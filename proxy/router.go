@@ -245,17 +245,19 @@ func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
 		return
 	}
 	limit := int64(srv.cfg.AsyncReadQueueSize)
-	if srv.asyncInFlight.Add(1) > limit {
+	sec := st.Primary.Other()
+	// Async reads may hold at most half of a connection's stream ids, so a
+	// slow secondary never starves the writes that must reach it.
+	if srv.asyncInFlight.Add(1) > limit || cc.clusters[sec].inFlight() >= srv.cfg.MaxStreamIDs/2 {
 		srv.asyncInFlight.Add(-1)
 		srv.asyncDropped.Add(1)
 		if h := srv.hooks.OnAsyncRead; h != nil {
-			h(AsyncReadResult{Kind: r.kind, Secondary: st.Primary.Other(), Dropped: true})
+			h(AsyncReadResult{Kind: r.kind, Secondary: sec, Dropped: true})
 		}
 		return
 	}
 	a := &request{cc: cc, stream: r.stream, version: r.version, opcode: r.opcode, kind: r.kind,
-		primary: st.Primary.Other(), start: r.start, isAsync: true, pair: r.pair}
-	sec := st.Primary.Other()
+		primary: sec, start: r.start, isAsync: true, pair: r.pair}
 	if !cc.send(a, st, sec == Origin, sec == Target, b) {
 		srv.asyncInFlight.Add(-1)
 		srv.asyncDropped.Add(1)
