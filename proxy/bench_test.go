@@ -71,3 +71,23 @@ func BenchmarkRead(b *testing.B) {
 	c := benchProxy(b)
 	pipeline(b, c, frame.New(4, 0, 0, frame.OpQuery, queryBody("SELECT v FROM ks.t WHERE k = 'k'")), 64)
 }
+
+// Depth-1 round trips: the proxy's added latency is the difference between
+// BenchmarkRoundTripProxyRead and BenchmarkRoundTripDirect.
+func BenchmarkRoundTripProxyWrite(b *testing.B) {
+	c := benchProxy(b)
+	pipeline(b, c, frame.New(4, 0, 0, frame.OpQuery, queryBody("INSERT INTO ks.t (k, v) VALUES ('k', 'v')")), 1)
+}
+
+func BenchmarkRoundTripProxyRead(b *testing.B) {
+	c := benchProxy(b)
+	pipeline(b, c, frame.New(4, 0, 0, frame.OpQuery, queryBody("SELECT v FROM ks.t WHERE k = 'k'")), 1)
+}
+
+func BenchmarkRoundTripDirect(b *testing.B) {
+	f := cqltest.StartFast(b)
+	c := dialRaw(b, f.Addr)
+	_ = c.nc.SetDeadline(time.Time{})
+	c.startup()
+	pipeline(b, c, frame.New(4, 0, 0, frame.OpQuery, queryBody("SELECT v FROM ks.t WHERE k = 'k'")), 1)
+}
