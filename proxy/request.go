@@ -52,6 +52,10 @@ func (r *request) onResponse(c Cluster, f frame.Frame) {
 	} else {
 		r.resp[c] = f
 	}
+	r.pending--
+	last := r.pending == 0
+	r.done = last
+	r.mu.Unlock()
 	if h := r.cc.srv.hooks.OnClusterRequest; h != nil {
 		code := int32(-1)
 		if f != nil {
@@ -59,13 +63,9 @@ func (r *request) onResponse(c Cluster, f frame.Frame) {
 		}
 		h(c, time.Since(r.start), code)
 	}
-	r.pending--
-	if r.pending > 0 {
-		r.mu.Unlock()
+	if !last {
 		return
 	}
-	r.done = true
-	r.mu.Unlock()
 	if r.timer != nil {
 		r.timer.Stop()
 	}
