@@ -2,7 +2,9 @@ package proxy_test
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/zdmctl/zdmctl/proxy/frame"
 )
@@ -91,5 +93,34 @@ func TestMaxClientConnections(t *testing.T) {
 	c3.write(frame.New(4, 0, 2, frame.OpQuery, queryBody("INSERT INTO ks.t (k) VALUES ('x')")))
 	if f := c3.read(); f.Opcode() != frame.OpResult {
 		t.Fatalf("query on a new connection after the cap freed: %s", frame.OpcodeName(f.Opcode()))
+	}
+}
+
+// Random frames and bytes after a valid handshake must never take the
+// proxy down (a panic in any goroutine would crash this test binary).
+func TestRandomInputAfterHandshake(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	rng := rand.New(rand.NewPCG(1, 2))
+	ops := []byte{frame.OpQuery, frame.OpPrepare, frame.OpExecute, frame.OpBatch, frame.OpRegister, frame.OpOptions, frame.OpStartup, frame.OpAuthResponse}
+	for i := 0; i < 200; i++ {
+		c := dialRaw(t, e.addr)
+		c.startup()
+		body := make([]byte, rng.IntN(64))
+		for j := range body {
+			body[j] = byte(rng.IntN(256))
+		}
+		if i%2 == 0 {
+			c.write(frame.New(4, byte(rng.IntN(32)), int16(rng.IntN(100)), ops[rng.IntN(len(ops))], body))
+		} else {
+			c.write(body)
+		}
+		_ = c.nc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		buf := make([]byte, 4096)
+		_, _ = c.nc.Read(buf)
+		c.nc.Close()
+	}
+	s := e.session(t, nil)
+	if err := s.Query("INSERT INTO ks.t (k) VALUES ('alive')").Exec(); err != nil {
+		t.Fatalf("proxy unusable after random input: %v", err)
 	}
 }
