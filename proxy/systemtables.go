@@ -47,7 +47,12 @@ func (cc *clientConn) answerSystemTable(r *request, table string, q []byte, st *
 	cc.send(r, st, true, false, forwardAs(fetch))
 }
 
-func (cc *clientConn) buildSystemResult(resp frame.Frame, table string, cols []string, star bool) (frame.Frame, error) {
+func (cc *clientConn) buildSystemResult(resp frame.Frame, table string, cols []string, star bool) (out frame.Frame, err error) {
+	defer func() {
+		if p := recover(); p != nil { // a malformed answer must not kill the proxy
+			out, err = nil, fmt.Errorf("zdm-proxy: cannot decode Origin's system.local: %v", p)
+		}
+	}()
 	codec := cqlframe.NewCodec()
 	decoded, err := codec.DecodeFrame(bytes.NewReader(resp))
 	if err != nil {
@@ -131,9 +136,9 @@ func (cc *clientConn) buildSystemResult(resp frame.Frame, table string, cols []s
 		}
 	}
 	res := &message.RowsResult{Metadata: &message.RowsMetadata{ColumnCount: int32(len(metaCols)), Columns: metaCols}, Data: data}
-	out := cqlframe.NewFrame(primitive.ProtocolVersion(cc.version), 0, res)
+	encoded := cqlframe.NewFrame(primitive.ProtocolVersion(cc.version), 0, res)
 	var buf bytes.Buffer
-	if err := codec.EncodeFrame(out, &buf); err != nil {
+	if err := codec.EncodeFrame(encoded, &buf); err != nil {
 		return nil, fmt.Errorf("zdm-proxy: encode system.%s: %w", table, err)
 	}
 	return frame.Frame(buf.Bytes()), nil
