@@ -2,9 +2,11 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +59,12 @@ func (s *Server) startClient(conn net.Conn) {
 
 func (cc *clientConn) run() {
 	defer cc.srv.wg.Done()
+	defer func() {
+		if p := recover(); p != nil { // a bug must cost one connection, not the proxy
+			cc.log.Error("panic in client connection", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			cc.closeWith(fmt.Errorf("internal error: %v", p))
+		}
+	}()
 	if err := cc.handshake(); err != nil {
 		cc.closeWith(err)
 		return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -151,6 +152,12 @@ func (cc *clusterConn) sendFunc(fn func([]byte) []byte) error {
 }
 
 func (cc *clusterConn) readLoop() {
+	defer func() {
+		if p := recover(); p != nil {
+			cc.srv.log.Error("panic in cluster connection", "cluster", cc.cluster.String(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			cc.fail(fmt.Errorf("internal error: %v", p))
+		}
+	}()
 	for {
 		f, err := cc.r.ReadFrame()
 		if err != nil {

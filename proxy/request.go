@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -73,6 +74,12 @@ func (r *request) onResponse(c Cluster, f frame.Frame) {
 }
 
 func (r *request) onTimeout() {
+	defer func() {
+		if p := recover(); p != nil {
+			r.cc.log.Error("panic answering a timed-out request", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			r.cc.closeWith(fmt.Errorf("internal error: %v", p))
+		}
+	}()
 	r.mu.Lock()
 	if r.done {
 		r.mu.Unlock()
