@@ -34,8 +34,10 @@ type clusterConn struct {
 	proto   byte
 
 	mu     sync.Mutex
-	slots  []responder // by stream id; nil = free
-	free   []int16
+	slots  []responder // by stream id (grown on demand up to maxIDs); nil = free
+	free   []int16     // released ids, reused first
+	maxIDs int
+	inUse  int
 	closed bool
 
 	owner    *clientConn
@@ -66,10 +68,7 @@ func (s *Server) dialCluster(ctx context.Context, c Cluster) (*clusterConn, erro
 		n := s.cfg.MaxStreamIDs
 		cc := &clusterConn{srv: s, cluster: c, addr: addr, conn: conn,
 			r: frame.NewReader(conn, 16<<10), w: frame.NewWriter(conn),
-			slots: make([]responder, n), free: make([]int16, n)}
-		for j := range cc.free {
-			cc.free[j] = int16(n - 1 - j)
-		}
+			slots: make([]responder, 0, min(n, 64)), maxIDs: n}
 		return cc, nil
 	}
 	return nil, fmt.Errorf("connect to %s (%v): %w", c, addrs, lastErr)
@@ -111,13 +110,23 @@ func (cc *clusterConn) start(owner *clientConn) {
 // acquire reserves a stream id for r. ok is false when none is free.
 func (cc *clusterConn) acquire(r responder) (int16, bool) {
 	cc.mu.Lock()
-	if cc.closed || len(cc.free) == 0 {
+	var id int16
+	switch {
+	case cc.closed:
+		cc.mu.Unlock()
+		return 0, false
+	case len(cc.free) > 0:
+		id = cc.free[len(cc.free)-1]
+		cc.free = cc.free[:len(cc.free)-1]
+	case len(cc.slots) < cc.maxIDs:
+		id = int16(len(cc.slots))
+		cc.slots = append(cc.slots, nil)
+	default:
 		cc.mu.Unlock()
 		return 0, false
 	}
-	id := cc.free[len(cc.free)-1]
-	cc.free = cc.free[:len(cc.free)-1]
 	cc.slots[id] = r
+	cc.inUse++
 	cc.mu.Unlock()
 	return id, true
 }
@@ -128,6 +137,7 @@ func (cc *clusterConn) release(id int16) {
 	if cc.slots[id] != nil {
 		cc.slots[id] = nil
 		cc.free = append(cc.free, id)
+		cc.inUse--
 	}
 	cc.mu.Unlock()
 }
@@ -136,7 +146,7 @@ func (cc *clusterConn) release(id int16) {
 func (cc *clusterConn) inFlight() int {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	return len(cc.slots) - len(cc.free)
+	return cc.inUse
 }
 
 // send queues f and writes it now.
@@ -178,6 +188,7 @@ func (cc *clusterConn) readLoop() {
 			r = cc.slots[s]
 			cc.slots[s] = nil
 			cc.free = append(cc.free, s)
+			cc.inUse--
 		}
 		cc.mu.Unlock()
 		if r != nil {
@@ -203,6 +214,7 @@ func (cc *clusterConn) fail(err error) {
 		if r != nil {
 			pending = append(pending, r)
 			cc.slots[i] = nil
+			cc.inUse--
 		}
 	}
 	cc.mu.Unlock()
@@ -230,6 +242,7 @@ func (cc *clusterConn) close() {
 		if r != nil {
 			pending = append(pending, r)
 			cc.slots[i] = nil
+			cc.inUse--
 		}
 	}
 	cc.mu.Unlock()
