@@ -120,6 +120,8 @@ func TestCompression(t *testing.T) {
 		{"v4 snappy", 4, snappy.SnappyCompressor{}},
 		{"v3 snappy", 3, snappy.SnappyCompressor{}},
 		{"v5 lz4", 5, lz4.LZ4Compressor{}},
+		{"v5 uncompressed", 5, nil},
+		{"v4 uncompressed", 4, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -137,8 +139,11 @@ func TestCompression(t *testing.T) {
 				t.Fatal(err)
 			}
 			var cluster, value string
-			if err := s.Query("SELECT cluster, value FROM ks.t WHERE k = ?", "a").Scan(&cluster, &value); err != nil {
+			if err := s.Query("SELECT cluster, value FROM ks.big WHERE k = ?", "a").Scan(&cluster, &value); err != nil {
 				t.Fatal(err)
+			}
+			if cluster != "origin" || len(value) != cqltest.BigValueLen {
+				t.Fatalf("large response: cluster %q, %d bytes", cluster, len(value))
 			}
 			got := e.target.Received()
 			last := got[len(got)-2]

@@ -174,6 +174,9 @@ func isSystem(q string) bool {
 	return strings.Contains(l, " system.") || strings.Contains(l, " system_schema.")
 }
 
+// BigValueLen is the length of the value a SELECT mentioning "big" returns.
+const BigValueLen = 300_000
+
 var dataColumns = []*message.ColumnMetadata{
 	{Keyspace: "ks", Table: "t", Name: "cluster", Type: datatype.Varchar},
 	{Keyspace: "ks", Table: "t", Name: "value", Type: datatype.Varchar},
@@ -214,8 +217,12 @@ func (c *Cluster) answerQuery(q string, ctx *Conn) message.Message {
 	case strings.HasPrefix(l, "select") && (strings.Contains(l, " system.") || strings.Contains(l, " system_schema.")):
 		return &message.RowsResult{Metadata: &message.RowsMetadata{ColumnCount: 0}, Data: message.RowSet{}}
 	case strings.HasPrefix(l, "select"):
+		value := message.Column("v")
+		if strings.Contains(l, "big") { // a response larger than one v5 segment
+			value = message.Column(strings.Repeat("0123456789", BigValueLen/10))
+		}
 		return &message.RowsResult{Metadata: &message.RowsMetadata{ColumnCount: 2, Columns: dataColumns},
-			Data: message.RowSet{{message.Column(c.Name), message.Column("v")}}}
+			Data: message.RowSet{{message.Column(c.Name), value}}}
 	case strings.HasPrefix(l, "create") || strings.HasPrefix(l, "alter") || strings.HasPrefix(l, "drop"):
 		return &message.SchemaChangeResult{ChangeType: primitive.SchemaChangeTypeCreated, Target: primitive.SchemaChangeTargetKeyspace, Keyspace: "ks"}
 	}
