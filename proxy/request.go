@@ -38,6 +38,7 @@ type request struct {
 	useKS         bool                // USE: track the keyspace on success
 	pair          *asyncPair          // set on a read and its async replay
 	isAsync       bool
+	paged         bool // continues a paged read (has a paging state)
 	// transform rewrites a successful answer (system tables).
 	transform func(frame.Frame) frame.Frame
 }

@@ -178,7 +178,13 @@ func (cc *clientConn) isSystem(ks string) bool {
 }
 
 func (cc *clientConn) newRequest(f frame.Frame, kind classify.Kind, primary Cluster) *request {
-	return &request{cc: cc, stream: f.Stream(), version: cc.version, opcode: f.Opcode(), kind: kind, primary: primary, start: time.Now()}
+	r := &request{cc: cc, stream: f.Stream(), version: cc.version, opcode: f.Opcode(), kind: kind, primary: primary, start: time.Now()}
+	if kind == classify.KindSelect && cc.srv.Settings().DualAsyncReads {
+		if msg, err := frame.RequestMessage(f); err == nil {
+			r.paged = classify.HasPagingState(f.Opcode(), cc.version, msg)
+		}
+	}
+	return r
 }
 
 // send reserves stream ids, arms the timeout and queues the request to the
@@ -237,6 +243,12 @@ func (cc *clientConn) send(r *request, st *Settings, toOrigin, toTarget bool, b 
 // replays it on the secondary in the background (bounded; dropped when full).
 func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
 	srv := cc.srv
+	if st.DualAsyncReads && r.paged {
+		// A paging state belongs to the primary; replaying page 2+ on the
+		// secondary would only produce errors.
+		cc.send(r, st, st.Primary == Origin, st.Primary == Target, b)
+		return
+	}
 	wantAsync := st.DualAsyncReads && srv.hooks.OnAsyncRead != nil
 	if wantAsync {
 		r.pair = &asyncPair{} // set before the ids are published

@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
 
 	"github.com/zdmctl/zdmctl/internal/cqltest"
+	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
 func TestWritesGoToBothReadsToPrimary(t *testing.T) {
@@ -193,5 +195,43 @@ func TestPreparedCacheEvictionIsTransparent(t *testing.T) {
 	}
 	if st := e.srv.Stats(); st.PreparedStatements != 1 {
 		t.Fatalf("cache holds %d statements, want 1", st.PreparedStatements)
+	}
+}
+
+func TestDualAsyncSkipsPagedContinuations(t *testing.T) {
+	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_READ_MODE=DUAL_ASYNC_ON_SECONDARY"}})
+	c := dialRaw(t, e.addr)
+	c.startup()
+	q := "SELECT cluster, value FROM ks.t"
+	body := binary.BigEndian.AppendUint32(nil, uint32(len(q)))
+	body = append(body, q...)
+	body = append(body, 0, 1, 0x0C)                             // ONE; page size + paging state
+	body = append(body, 0, 0, 0, 10, 0, 0, 0, 3, 'p', 'g', 's') // page size 10, paging state
+	c.write(frame.New(4, 0, 1, frame.OpQuery, body))
+	if f := c.read(); f.Opcode() != frame.OpResult {
+		t.Fatalf("paged read: %s", frame.OpcodeName(f.Opcode()))
+	}
+	c.write(frame.New(4, 0, 2, frame.OpQuery, queryBody(q)))
+	if f := c.read(); f.Opcode() != frame.OpResult {
+		t.Fatalf("first-page read: %s", frame.OpcodeName(f.Opcode()))
+	}
+	c.write(frame.New(4, 0, 3, frame.OpQuery, queryBody(q)))
+	if f := c.read(); f.Opcode() != frame.OpResult {
+		t.Fatalf("second first-page read: %s", frame.OpcodeName(f.Opcode()))
+	}
+	waitFor(t, "both first-page reads on target", func() bool { return len(e.target.Queries(q)) >= 2 })
+	for _, r := range e.target.Received() {
+		if r.Paged {
+			t.Fatal("a paged continuation was replayed on the secondary")
+		}
+	}
+	paged := 0
+	for _, r := range e.origin.Received() {
+		if r.Paged {
+			paged++
+		}
+	}
+	if paged != 1 {
+		t.Fatalf("origin saw %d paged reads, want 1", paged)
 	}
 }

@@ -29,6 +29,7 @@ type Received struct {
 	Children []string // BATCH children queries (prepared resolved)
 	Keyspace string   // keyspace of the connection when received
 	Values   [][]byte // bound values (EXECUTE / QUERY)
+	Paged    bool     // carried a paging state
 }
 
 // Action tells the fake how to answer a request. The zero value answers

@@ -65,6 +65,7 @@ func (c *Cluster) handle(req *frame.Frame, conn *Conn) *frame.Frame {
 	case *message.Query:
 		rec.Query = m.Query
 		rec.Values = values(m.Options)
+		rec.Paged = m.Options != nil && m.Options.PagingState != nil
 	case *message.Prepare:
 		rec.Query = m.Query
 	case *message.Execute:

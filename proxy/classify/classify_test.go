@@ -61,3 +61,17 @@ func FuzzClassify(f *testing.F) {
 		_, _ = Request(0x07, q)
 	})
 }
+
+func TestHasPagingState(t *testing.T) {
+	q := []byte{0, 0, 0, 1, 'x', 0, 1}
+	if HasPagingState(0x07, 4, append(q, 0x04)) || !HasPagingState(0x07, 4, append(q, 0x0C)) {
+		t.Fatal("v4 QUERY flags misread")
+	}
+	if !HasPagingState(0x07, 5, append(q, 0, 0, 0, 0x08)) || HasPagingState(0x07, 5, append(q, 0x08)) {
+		t.Fatal("v5 QUERY flags misread")
+	}
+	e := []byte{0, 2, 'i', 'd', 0, 1, 'm', 0, 1, 0, 0, 0, 0x08}
+	if !HasPagingState(0x0A, 5, e) || HasPagingState(0x0A, 5, e[:10]) {
+		t.Fatal("v5 EXECUTE flags misread")
+	}
+}

@@ -51,3 +51,32 @@ func Request(opcode byte, msg []byte) (Statement, error) {
 	}
 	return Statement{Kind: KindOther}, nil
 }
+
+// queryFlagPagingState is the QUERY/EXECUTE parameters flag announcing a
+// paging state.
+const queryFlagPagingState = 0x08
+
+// HasPagingState reports whether a QUERY or EXECUTE message continues a paged
+// read (its paging state only makes sense on the cluster that issued it).
+func HasPagingState(opcode, version byte, msg []byte) bool {
+	c := frame.Cursor{B: msg}
+	switch opcode {
+	case frame.OpQuery:
+		c.LongStringBytes()
+	case frame.OpExecute:
+		c.ShortBytes()
+		if version >= 5 {
+			c.ShortBytes()
+		}
+	default:
+		return false
+	}
+	c.Short() // consistency
+	var flags int32
+	if version >= 5 {
+		flags = c.Int()
+	} else {
+		flags = int32(c.Byte())
+	}
+	return c.Err == nil && flags&queryFlagPagingState != 0
+}
