@@ -79,14 +79,31 @@ type Options struct {
 	Username   string // non-empty enables PasswordAuthenticator
 	Password   string
 	IDSalt     string
+	// Listen is the address to listen on; default 127.0.0.1:0.
+	Listen string
 }
 
 // Start runs a fake cluster on a random loopback port until the test ends.
 func Start(t testing.TB, o Options) *Cluster {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// New runs a fake cluster outside a test (demos, e2e fixtures listening on
+// a bridge address) until Close.
+func New(o Options) (*Cluster, error) {
+	listen := o.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("fake cluster %s: listen on %s: %w", o.Name, listen, err)
 	}
 	addr := ln.Addr().String()
 	c := &Cluster{Name: o.Name, Addr: addr, MaxVersion: o.MaxVersion, IDSalt: o.IDSalt, prepared: map[string]string{}}
@@ -99,9 +116,11 @@ func Start(t testing.TB, o Options) *Cluster {
 	c.server = &server{ln: ln, handle: c.handle, conns: map[*Conn]struct{}{}}
 	c.server.wg.Add(1)
 	go c.server.serve()
-	t.Cleanup(c.server.close)
-	return c
+	return c, nil
 }
+
+// Close stops the fake cluster and closes its connections.
+func (c *Cluster) Close() { c.server.close() }
 
 // Host and Port split Addr.
 func (c *Cluster) Host() string { h, _, _ := net.SplitHostPort(c.Addr); return h }
