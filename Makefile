@@ -43,8 +43,8 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-demo: build
-	./scripts/demo.sh
+demo:
+	$(GO) run ./cmd/zdm-demo
 
 fleet-up:
 	./scripts/fleet.sh up $(N)
