@@ -88,8 +88,17 @@ func Run(ctx context.Context, o Options) error {
 				return fmt.Errorf("demo: read through the proxy: %w", err)
 			}
 		}
-		// Background reads on the secondary finish after the client's answer.
-		time.Sleep(100 * time.Millisecond)
+		// Background reads on the secondary finish after the client's answer:
+		// give them a moment (they never delay the client).
+		if srv.Settings().DualAsyncReads {
+			secondary := target
+			if srv.Settings().Primary == proxy.Target {
+				secondary = origin
+			}
+			for deadline := time.Now().Add(5 * time.Second); count(secondary, "SELECT") < reads && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 		fmt.Fprintf(o.Out, "%s\n", title)
 		fmt.Fprintf(o.Out, "  %-7s writes %2d   reads %2d\n", "Origin", count(origin, "INSERT"), count(origin, "SELECT"))
 		fmt.Fprintf(o.Out, "  %-7s writes %2d   reads %2d\n\n", "Target", count(target, "INSERT"), count(target, "SELECT"))
