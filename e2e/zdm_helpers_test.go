@@ -26,8 +26,8 @@ import (
 // main.go mentions the admin package), else the stand-in
 // e2e/testdata/fakeproxy (same config file, readiness and status API, SIGHUP
 // reload; no CQL). ZDMCTL_E2E_PROXY=real|fake forces one. Origin and Target
-// are TCP listeners on the fleet's bridge address in this process (the
-// in-memory CQL servers of internal/cqltest once merged).
+// are in-memory CQL clusters (internal/cqltest) on the fleet's bridge
+// address in this process.
 
 var (
 	zdmBuildOnce sync.Once
@@ -72,10 +72,9 @@ func zdmBinaries(t testing.TB) (zdmctl, proxy string) {
 	return filepath.Join(zdmBuildDir, "zdmctl"), filepath.Join(zdmBuildDir, "zdm-proxy")
 }
 
-// zdmClusters, when set (zdm_load_test.go under the zdmload tag), starts
-// CQL Origin and Target clusters reachable from the fleet and returns their
-// ports; unset, Origin and Target are plain TCP listeners, enough for the
-// stand-in proxy but not for the real one.
+// zdmClusters starts CQL Origin and Target clusters reachable from the
+// fleet and returns their ports (zdm_load_test.go sets it); unset, Origin
+// and Target are plain TCP listeners, enough for the stand-in proxy only.
 var zdmClusters func(t *testing.T, bridge string) (origin, target int)
 
 // zdmEnv is one migration under test: a fleet's first three hosts as
@@ -106,7 +105,7 @@ func newZDMEnv(t *testing.T, f *testfleet.Fleet) *zdmEnv {
 	case zdmClusters != nil:
 		originPort, targetPort = zdmClusters(t, f.BridgeAddress)
 	case zdmRealProxy:
-		t.Skip("the real zdm-proxy needs CQL clusters: run with -tags 'e2e zdmload' (or ZDMCTL_E2E_PROXY=fake)")
+		t.Skip("the real zdm-proxy needs CQL clusters (zdmClusters)")
 	default:
 		originPort = listen(t, f.BridgeAddress).Addr().(*net.TCPAddr).Port
 		targetPort = listen(t, f.BridgeAddress).Addr().(*net.TCPAddr).Port

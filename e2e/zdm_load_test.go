@@ -1,19 +1,14 @@
-//go:build e2e && zdmload
+//go:build e2e
 
 package e2e
 
-// The zdmload tag brings in internal/cqltest (branch proxy until merged):
-// Origin and Target become in-memory CQL clusters for TestZDM too, and
-// TestZDMClientLoad runs gocql load through the real zdm-proxy (admin API,
-// SIGHUP reload, config_sha256):
-//
-//	go test -tags 'e2e zdmload' ./e2e/ -run ZDM -v
-//
-// When cqltest is on main, drop the tag.
+// Origin and Target are in-memory CQL clusters (internal/cqltest) on the
+// fleet's bridge address, for TestZDM too. TestZDMClientLoad runs gocql load
+// through the real zdm-proxy (admin API, SIGHUP reload, config_sha256); it
+// skips while the stand-in proxy is used.
 
 import (
 	"context"
-	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -27,38 +22,11 @@ import (
 
 func init() {
 	zdmClusters = func(t *testing.T, bridge string) (int, int) {
-		origin := cqltest.Start(t, cqltest.Options{Name: "origin", Username: "cassandra", Password: "origin-s3cret"})
-		target := cqltest.Start(t, cqltest.Options{Name: "target"})
-		return forward(t, bridge, origin.Addr), forward(t, bridge, target.Addr)
+		listen := net.JoinHostPort(bridge, "0")
+		origin := cqltest.Start(t, cqltest.Options{Name: "origin", Username: "cassandra", Password: "origin-s3cret", Listen: listen})
+		target := cqltest.Start(t, cqltest.Options{Name: "target", Listen: listen})
+		return origin.Port(), target.Port()
 	}
-}
-
-// forward exposes a loopback listener on the fleet bridge address.
-func forward(t *testing.T, bridge, to string) int {
-	l, err := net.Listen("tcp", net.JoinHostPort(bridge, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				u, err := net.Dial("tcp", to)
-				if err != nil {
-					return
-				}
-				defer u.Close()
-				go io.Copy(u, c)
-				io.Copy(c, u)
-			}()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // load runs queries through every proxy until stop is closed and counts
