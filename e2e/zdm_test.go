@@ -75,7 +75,7 @@ func TestZDM(t *testing.T) {
 		e.vars["target_port"] = e.vars["_saved_target_port"]
 		delete(e.vars, "_saved_target_port")
 		e.writeInventory()
-		if r.code != 1 || !strings.Contains(r.err, "cannot open TCP from this host to: target contact point "+f.BridgeAddress+":"+itoa(e.closed)) {
+		if r.code != 1 || !strings.Contains(r.err, "preflight failed, nothing was changed: "+h1+", "+h2+", "+h3+": contact points reachable: cannot open TCP from this host to: target contact point "+f.BridgeAddress+":"+itoa(e.closed)) {
 			t.Fatalf("preflight: exit %d, stderr:\n%s", r.code, r.err)
 		}
 		for _, h := range e.hosts {

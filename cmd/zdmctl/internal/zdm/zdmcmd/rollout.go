@@ -64,6 +64,7 @@ type Rollout struct {
 
 type failure struct {
 	host, task, msg, rollback string
+	preflight                 bool // failed in a play without serial (checks before any change)
 }
 
 // Run takes the fleet lock, runs the playbook with the gate, journal and
@@ -107,8 +108,9 @@ func (r *Rollout) Run() error {
 	maps.Copy(vars, e.Overrides)
 
 	var (
-		mu   sync.Mutex
-		fail *failure
+		mu    sync.Mutex
+		fail  *failure
+		fails []*failure
 	)
 	hooks := runner.Hooks{
 		AfterBatch: func(ctx context.Context, b *runner.Batch) error {
@@ -130,7 +132,7 @@ func (r *Rollout) Run() error {
 			}
 		},
 		OnHostFailed: func(ctx context.Context, hf *runner.HostFailure) {
-			fl := &failure{host: hf.Host, task: hf.Task.Name, msg: hf.Result.Msg}
+			fl := &failure{host: hf.Host, task: hf.Task.Name, msg: hf.Result.Msg, preflight: len(hf.Play.Serial) == 0}
 			if r.Rollback && len(hf.Play.Serial) > 0 && !s.Check && hf.Conn != nil {
 				fmt.Fprintf(f.IO.ErrOut, "rolling back %s ...\n", hf.Host)
 				what, err := zdm.Rollback(context.WithoutCancel(ctx), hf.Conn, runID, e.AdminPort(hf.Host))
@@ -144,6 +146,7 @@ func (r *Rollout) Run() error {
 			if fail == nil {
 				fail = fl
 			}
+			fails = append(fails, fl)
 			mu.Unlock()
 		},
 	}
@@ -202,6 +205,9 @@ func (r *Rollout) Run() error {
 		return report(f, res, err)
 	}
 	msg := r.failureMessage(res, fail)
+	if fail != nil && fail.preflight && r.Rollback {
+		msg = preflightMessage(r.Command, r.Env.Targets, fails)
+	}
 	if r.Journal != nil && !s.Check && fail != nil {
 		_ = r.Journal.MarkFailed(fail.host, fail.task+": "+fail.msg)
 	}
@@ -239,6 +245,30 @@ func (r *Rollout) failureMessage(res *runner.Result, fl *failure) string {
 		fmt.Fprintf(&b, "; fix the cause, then run zdmctl -i %s %s again", e.Path, r.Command)
 	}
 	return b.String()
+}
+
+// preflightMessage lists the failed checks, hosts with the same failure
+// together, in inventory order.
+func preflightMessage(command string, order []string, fails []*failure) string {
+	var whys []string
+	hosts := map[string][]string{}
+	for _, h := range order {
+		for _, fl := range fails {
+			if fl.host != h {
+				continue
+			}
+			why := fl.task + ": " + strings.TrimPrefix(oneLine(fl.msg), "non-zero exit code 1: ")
+			if hosts[why] == nil {
+				whys = append(whys, why)
+			}
+			hosts[why] = append(hosts[why], h)
+		}
+	}
+	var parts []string
+	for _, why := range whys {
+		parts = append(parts, strings.Join(hosts[why], ", ")+": "+why)
+	}
+	return fmt.Sprintf("%s: preflight failed, nothing was changed: %s", command, strings.Join(parts, "; "))
 }
 
 func (r *Rollout) lock(ctx context.Context) (*zdm.Lock, error) {
