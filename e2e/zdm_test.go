@@ -66,6 +66,12 @@ func TestZDM(t *testing.T) {
 				t.Fatalf("%s: a bad input created %s", h.Name, out)
 			}
 		}
+		// A rolling-update before any deploy stops at the first host.
+		r = e.run("rolling-update", "--no-save", "--log-level", "DEBUG")
+		if r.code != 1 || !strings.Contains(r.err, "not deployed on this host: run zdmctl deploy first") {
+			t.Fatalf("rolling-update before deploy: exit %d, stderr %q", r.code, tail(r.err, 3))
+		}
+		os.Remove(zdm.JournalPath(e.inv))
 	})
 
 	step("PreflightUnreachableContactPoint", func(t *testing.T) {

@@ -140,6 +140,9 @@ func (r *Rollout) Run() error {
 					fl.rollback = "rollback FAILED: " + err.Error()
 				} else {
 					fl.rollback = "rolled back (restored " + what + ", proxy ready again)"
+					if what == "nothing" {
+						fl.rollback = "nothing to roll back"
+					}
 				}
 			}
 			mu.Lock()
