@@ -128,6 +128,7 @@ type zdmctlRun struct {
 	Stdout string
 	Stderr string
 	Took   time.Duration
+	CPU    time.Duration // zdmctl's own user + system time
 }
 
 func (r zdmctlRun) String() string {
@@ -160,6 +161,9 @@ func runZdmctl(t testing.TB, args ...string) zdmctlRun {
 	start := time.Now()
 	err := cmd.Run()
 	r := zdmctlRun{Args: args, Stdout: stdout.String(), Stderr: stderr.String(), Took: time.Since(start)}
+	if ps := cmd.ProcessState; ps != nil {
+		r.CPU = ps.UserTime() + ps.SystemTime()
+	}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
