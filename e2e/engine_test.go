@@ -126,6 +126,40 @@ func TestEngine(t *testing.T) {
 		}
 	})
 
+	t.Run("a binary changed behind zdmctl's back is re-uploaded despite the checksum cache", func(t *testing.T) {
+		// The earlier runs hashed the (by then settled) binary on every
+		// host and recorded it in the host's checksum cache.
+		for _, h := range f.Hosts {
+			out, err := hostSh(ctx, f, h, "ls /var/cache/zdmctl/sums | wc -l")
+			if err != nil || strings.TrimSpace(out) == "0" {
+				t.Fatalf("%s: no checksum cache entries (%q, %v)", h.Name, out, err)
+			}
+		}
+		// Same size, same inode, one byte of the padding changed (the
+		// service is stopped first: a running binary cannot be written).
+		// The handler the new upload notifies starts it again.
+		victim := f.Hosts[len(f.Hosts)-1]
+		if _, err := hostSh(ctx, f, victim, fmt.Sprintf("systemctl stop echod && printf X | dd of=/opt/echod/echod bs=1 seek=%d conv=notrunc status=none", echodSize-1)); err != nil {
+			t.Fatal(err)
+		}
+		r := runZdmctl(t, append(base, "-o", "json", "playbook", "run", "deploy.yaml")...)
+		if r.Code != 0 {
+			t.Fatalf("want exit 0\n%s", r)
+		}
+		d := r.doc(t)
+		for _, h := range f.Hosts {
+			rc, _ := d.host(h.Name)
+			want := 0
+			if h.Name == victim.Name {
+				want = 2 // binary, handler
+			}
+			if rc.Status != "ok" || rc.Changed != want {
+				t.Errorf("%s: recap %+v, want %d changed", h.Name, rc, want)
+			}
+		}
+		checkEchod(ctx, t, f, victim, "hello")
+	})
+
 	t.Run("a wrong known_hosts key is refused with exit 4", func(t *testing.T) {
 		victim := f.Hosts[0]
 		real, _, _, _, err := ssh.ParseAuthorizedKey([]byte(victim.HostKey))
