@@ -256,7 +256,7 @@ func (e *Env) readLocal(path string) ([]byte, error) {
 	if !strings.HasPrefix(path, "/") && e.BaseDir != "" {
 		path = e.BaseDir + "/" + path
 	}
-	return readLocalFile(path)
+	return os.ReadFile(path)
 }
 
 // maxDiffBytes is the largest file diffed; bigger ones get a summary.
