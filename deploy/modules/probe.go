@@ -28,15 +28,15 @@ type fileState struct {
 // probeScript prints: kind, then "mode owner group size", then the checksum or
 // link target. Symlinks are not followed. Args: the path, the checksum
 // cache dir and its minimum entry age in seconds (see sumCacheDir).
-const probeScript = `p=%s c=%s
+const probeScript = `p=%s c=%s age=%d
 if [ -L "$p" ]; then echo link; stat -c '%%a %%U %%G %%s' -- "$p"; readlink -- "$p"
 elif [ -d "$p" ]; then echo dir; stat -c '%%a %%U %%G %%s' -- "$p"
 elif [ -f "$p" ]; then echo file; stat -c '%%a %%U %%G %%s' -- "$p"
   k=$(stat -c '%%Z %%d %%i %%s %%y %%z' -- "$p") e=
-  if mkdir -p -m 700 "$c" 2>/dev/null && [ -O "$c" ]; then e=$c/$(printf '%%s' "$p" | sha256sum | cut -c1-64); fi
+  if { [ -d "$c" ] || { [ "$age" -ge 0 ] && mkdir -p -m 700 "$c" 2>/dev/null; }; } && [ -O "$c" ]; then e=$c/$(printf '%%s' "$p" | sha256sum | cut -c1-64); fi
   if [ -n "$e" ] && [ -f "$e" ] && { read -r ek && read -r es; } < "$e" && [ "$ek" = "$k" ]; then echo "$es"
   else s=$(sha256sum -- "$p" | cut -d' ' -f1); echo "$s"
-    if [ -n "$e" ] && [ -n "$s" ] && [ $(( $(date +%%s) - ${k%%%% *} )) -ge %d ]; then
+    if [ -n "$e" ] && [ -n "$s" ] && [ "$age" -ge 0 ] && [ $(( $(date +%%s) - ${k%%%% *} )) -ge "$age" ]; then
       { printf '%%s\n%%s\n' "$k" "$s" > "$e.$$" && mv -f "$e.$$" "$e"; } 2>/dev/null || rm -f "$e.$$"; fi; fi
 elif [ -e "$p" ]; then echo other; stat -c '%%a %%U %%G %%s' -- "$p"
 else echo absent; fi`
@@ -52,7 +52,7 @@ else echo absent; fi`
 // the hashing can never hide behind an unchanged key (git's "racy clean").
 // The cache is used only when the directory can be created and is owned by
 // the probing user: root (or become) on a normal host; other users hash
-// every time.
+// every time. In check mode the cache is read but never written.
 var (
 	sumCacheDir    = "/var/cache/zdmctl/sums"
 	sumCacheMinAge = 2
@@ -70,7 +70,11 @@ const probeSep = "---zdmctl-probe-end---"
 // probeWith probes path and, in the same round trip, runs extra (a shell
 // snippet) whose stdout it returns.
 func (e *Env) probeWith(ctx context.Context, path, extra string) (fileState, string, error) {
-	cmd := fmt.Sprintf(probeScript, transport.ShellQuote(path), transport.ShellQuote(sumCacheDir), sumCacheMinAge)
+	age := sumCacheMinAge
+	if e.Check {
+		age = -1 // read the cache, record nothing
+	}
+	cmd := fmt.Sprintf(probeScript, transport.ShellQuote(path), transport.ShellQuote(sumCacheDir), age)
 	if extra != "" {
 		cmd += "\necho " + probeSep + "\n" + extra
 	}

@@ -49,6 +49,17 @@ func TestProbeChecksumCache(t *testing.T) {
 		return out
 	}
 
+	// Check mode records nothing, not even the cache dir.
+	sumCacheMinAge = 0
+	env.Check = true
+	if got := probeSum(); got != sha256Hex(a) {
+		t.Fatalf("check mode: sum %s", got)
+	}
+	if _, err := os.Stat(sumCacheDir); !os.IsNotExist(err) {
+		t.Fatalf("check mode created the cache dir: %v", err)
+	}
+	env.Check = false
+
 	// A file changed less than sumCacheMinAge ago is hashed, not recorded.
 	sumCacheMinAge = 3600
 	if got := probeSum(); got != sha256Hex(a) {
@@ -58,8 +69,8 @@ func TestProbeChecksumCache(t *testing.T) {
 		t.Fatalf("racy file recorded: %v", e)
 	}
 
-	// Old enough: recorded, with the stat key and the sum.
 	sumCacheMinAge = 0
+	// Old enough: recorded, with the stat key and the sum.
 	if got := probeSum(); got != sha256Hex(a) {
 		t.Fatalf("sum %s, want %s", got, sha256Hex(a))
 	}
@@ -85,6 +96,11 @@ func TestProbeChecksumCache(t *testing.T) {
 	if got := probeSum(); got != planted {
 		t.Fatalf("sum %s: the cache entry was not used", got)
 	}
+	env.Check = true
+	if got := probeSum(); got != planted {
+		t.Fatalf("check mode: sum %s: the cache entry was not used", got)
+	}
+	env.Check = false
 
 	// Same size, new content, renamed over (as zdmctl uploads): new inode,
 	// new key, re-hashed.
