@@ -6,8 +6,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,12 +129,23 @@ func TestEngine(t *testing.T) {
 	})
 
 	t.Run("a binary changed behind zdmctl's back is re-uploaded despite the checksum cache", func(t *testing.T) {
-		// The earlier runs hashed the (by then settled) binary on every
-		// host and recorded it in the host's checksum cache.
+		// A no-op run records the binary's checksum in each host's cache
+		// once the binary has been unchanged for 2 s (wait for that).
+		age, err := hostSh(ctx, f, f.Hosts[0], "echo $(( $(date +%s) - $(stat -c %Z /opt/echod/echod) ))")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := strconv.Atoi(strings.TrimSpace(age)); n < 3 {
+			time.Sleep(time.Duration(3-n) * time.Second)
+		}
+		if r := runZdmctl(t, append(base, "playbook", "run", "deploy.yaml")...); r.Code != 0 {
+			t.Fatalf("want exit 0\n%s", r)
+		}
+		entry := fmt.Sprintf("/var/cache/zdmctl/sums/%x", sha256.Sum256([]byte("/opt/echod/echod")))
 		for _, h := range f.Hosts {
-			out, err := hostSh(ctx, f, h, "ls /var/cache/zdmctl/sums | wc -l")
-			if err != nil || strings.TrimSpace(out) == "0" {
-				t.Fatalf("%s: no checksum cache entries (%q, %v)", h.Name, out, err)
+			out, err := hostSh(ctx, f, h, "tail -n1 "+entry)
+			if err != nil || strings.TrimSpace(out) != echodSum {
+				t.Fatalf("%s: checksum cache entry %s: %q, %v; want %s", h.Name, entry, out, err, echodSum)
 			}
 		}
 		// Same size, same inode, one byte of the padding changed (the
