@@ -28,12 +28,12 @@ type fileState struct {
 // probeScript prints: kind, then "mode owner group size", then the checksum or
 // link target. Symlinks are not followed. Args: the path, the checksum
 // cache dir and its minimum entry age in seconds (see sumCacheDir).
-const probeScript = `p=%s c=%s age=%d
+const probeScript = `p=%s c=%s age=%d min=%d
 if [ -L "$p" ]; then echo link; stat -c '%%a %%U %%G %%s' -- "$p"; readlink -- "$p"
 elif [ -d "$p" ]; then echo dir; stat -c '%%a %%U %%G %%s' -- "$p"
-elif [ -f "$p" ]; then echo file; stat -c '%%a %%U %%G %%s' -- "$p"
-  k=$(stat -c '%%Z %%d %%i %%s %%y %%z' -- "$p") e=
-  if { [ -d "$c" ] || { [ "$age" -ge 0 ] && mkdir -p -m 700 "$c" 2>/dev/null; }; } && [ -O "$c" ]; then e=$c/$(printf '%%s' "$p" | sha256sum | cut -c1-64); fi
+elif [ -f "$p" ]; then echo file; a=$(stat -c '%%a %%U %%G %%s|%%Z %%d %%i %%s %%y %%z' -- "$p")
+  k=${a#*|} a=${a%%%%|*} e=; echo "$a"
+  if [ "${a##* }" -ge "$min" ] && { [ -d "$c" ] || { [ "$age" -ge 0 ] && mkdir -p -m 700 "$c" 2>/dev/null; }; } && [ -O "$c" ]; then e=$c/$(printf '%%s' "$p" | sha256sum | cut -c1-64); fi
   if [ -n "$e" ] && [ -f "$e" ] && { read -r ek && read -r es; } < "$e" && [ "$ek" = "$k" ]; then echo "$es"
   else s=$(sha256sum -- "$p" | cut -d' ' -f1); echo "$s"
     if [ -n "$e" ] && [ -n "$s" ] && [ "$age" -ge 0 ] && [ $(( $(date +%%s) - ${k%%%% *} )) -ge "$age" ]; then
@@ -53,9 +53,12 @@ else echo absent; fi`
 // The cache is used only when the directory can be created and is owned by
 // the probing user: root (or become) on a normal host; other users hash
 // every time. In check mode the cache is read but never written.
+// Files smaller than sumCacheMinSize are simply hashed: that is cheaper
+// than the cache lookup.
 var (
-	sumCacheDir    = "/var/cache/zdmctl/sums"
-	sumCacheMinAge = 2
+	sumCacheDir     = "/var/cache/zdmctl/sums"
+	sumCacheMinAge  = 2
+	sumCacheMinSize = 256 << 10
 )
 
 // probe learns a path's kind, mode, owner, group and checksum in one Exec.
@@ -74,7 +77,7 @@ func (e *Env) probeWith(ctx context.Context, path, extra string) (fileState, str
 	if e.Check {
 		age = -1 // read the cache, record nothing
 	}
-	cmd := fmt.Sprintf(probeScript, transport.ShellQuote(path), transport.ShellQuote(sumCacheDir), age)
+	cmd := fmt.Sprintf(probeScript, transport.ShellQuote(path), transport.ShellQuote(sumCacheDir), age, sumCacheMinSize)
 	if extra != "" {
 		cmd += "\necho " + probeSep + "\n" + extra
 	}

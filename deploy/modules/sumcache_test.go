@@ -24,11 +24,23 @@ func TestMain(m *testing.M) {
 func TestProbeChecksumCache(t *testing.T) {
 	env := localEnv(t)
 	ctx := context.Background()
-	oldDir, oldAge := sumCacheDir, sumCacheMinAge
-	t.Cleanup(func() { sumCacheDir, sumCacheMinAge = oldDir, oldAge })
+	oldDir, oldAge, oldSize := sumCacheDir, sumCacheMinAge, sumCacheMinSize
+	t.Cleanup(func() { sumCacheDir, sumCacheMinAge, sumCacheMinSize = oldDir, oldAge, oldSize })
 	sumCacheDir = filepath.Join(t.TempDir(), "sums")
 	p := filepath.Join(t.TempDir(), "payload bin")
 	a := []byte("content A\n")
+	// Below the minimum size: never cached.
+	sumCacheMinSize, sumCacheMinAge = len(a)+1, 0
+	if err := os.WriteFile(p, a, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := env.probe(ctx, p); err != nil || st.Sum != sha256Hex(a) || st.Size != int64(len(a)) || st.Mode != 0o644 {
+		t.Fatalf("small file: %+v, %v", st, err)
+	}
+	if _, err := os.Stat(sumCacheDir); !os.IsNotExist(err) {
+		t.Fatalf("a small file used the cache: %v", err)
+	}
+	sumCacheMinSize = 0
 	if err := os.WriteFile(p, a, 0o644); err != nil {
 		t.Fatal(err)
 	}
