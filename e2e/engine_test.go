@@ -248,6 +248,19 @@ func TestEngine(t *testing.T) {
 		// must not be touched.
 		first, failing := f.Hosts[0], f.Hosts[1]
 		rollID := fmt.Sprintf("roll-%d", time.Now().UnixNano())
+		// When echod last started on each host: only the rolled host may
+		// have restarted it.
+		started := func(h testfleet.Host) string {
+			out, err := hostSh(ctx, f, h, "systemctl show -p ActiveEnterTimestampMonotonic --value echod")
+			if err != nil {
+				t.Fatalf("%s: %v", h.Name, err)
+			}
+			return strings.TrimSpace(out)
+		}
+		before := map[string]string{}
+		for _, h := range f.Hosts {
+			before[h.Name] = started(h)
+		}
 		r := runZdmctl(t, append(base, "-o", "json", "--set", "fail_host="+failing.Name, "--set", "roll_id="+rollID,
 			"playbook", "run", "rolling.yaml")...)
 		if r.Code != 1 {
@@ -257,8 +270,9 @@ func TestEngine(t *testing.T) {
 		if d.Result.Stopped == "" {
 			t.Errorf("result does not say the rollout stopped\n%s", r)
 		}
-		for i, h := range f.Hosts {
+		for _, h := range f.Hosts {
 			rc, _ := d.host(h.Name)
+			restarted := started(h) != before[h.Name]
 			out, err := hostSh(ctx, f, h, "cat /var/tmp/echod-rolled 2>/dev/null || echo absent")
 			if err != nil {
 				t.Fatalf("%s: %v", h.Name, err)
@@ -266,16 +280,16 @@ func TestEngine(t *testing.T) {
 			marker := strings.TrimSpace(out)
 			switch {
 			case h.Name == first.Name:
-				if rc.Status != "ok" || marker != rollID {
-					t.Errorf("%s: recap %+v, marker %q; want rolled (%s)", h.Name, rc, marker, rollID)
+				if rc.Status != "ok" || marker != rollID || !restarted {
+					t.Errorf("%s: recap %+v, marker %q, restarted %v; want rolled (%s)", h.Name, rc, marker, restarted, rollID)
 				}
 			case h.Name == failing.Name:
-				if rc.Status != "failed" || marker != "absent" {
-					t.Errorf("%s: recap %+v, marker %q; want failed, no marker", h.Name, rc, marker)
+				if rc.Status != "failed" || marker != "absent" || restarted {
+					t.Errorf("%s: recap %+v, marker %q, restarted %v; want failed, untouched", h.Name, rc, marker, restarted)
 				}
 			default:
-				if i < 2 || rc.Status != "not_run" || marker != "absent" {
-					t.Errorf("%s: recap %+v, marker %q; want not_run, no marker", h.Name, rc, marker)
+				if rc.Status != "not_run" || marker != "absent" || restarted {
+					t.Errorf("%s: recap %+v, marker %q, restarted %v; want not_run, untouched", h.Name, rc, marker, restarted)
 				}
 			}
 			checkEchod(ctx, t, f, h, "hello")
