@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -36,15 +35,10 @@ var (
 	zdmRealProxy bool
 )
 
-func repoRoot(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(file))
-}
-
 // zdmBinaries builds zdmctl and the proxy (linux/amd64) once.
 func zdmBinaries(t testing.TB) (zdmctl, proxy string) {
 	t.Helper()
-	root := repoRoot(t)
+	root := repoRoot()
 	zdmBuildOnce.Do(func() {
 		zdmBuildDir, zdmBuildErr = os.MkdirTemp("", "zdm-e2e-bin-")
 		if zdmBuildErr != nil {
@@ -283,7 +277,7 @@ func (e *zdmEnv) status() (statusDoc, cmdResult) {
 	return d, r
 }
 
-type runDoc struct {
+type zdmRunDoc struct {
 	OK     bool   `json:"ok"`
 	Error  string `json:"error"`
 	Result struct {
@@ -296,7 +290,7 @@ type runDoc struct {
 }
 
 func changedCount(t *testing.T, r cmdResult) int {
-	var d runDoc
+	var d zdmRunDoc
 	if err := json.Unmarshal([]byte(r.out), &d); err != nil {
 		t.Fatalf("run JSON: %v\n%s", err, r.out)
 	}

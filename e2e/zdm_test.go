@@ -209,7 +209,7 @@ func TestZDM(t *testing.T) {
 		}
 		bin := filepath.Join(e.dir, "zdm-proxy-v2")
 		cmd := exec.Command("go", "build", "-ldflags", "-X main.version=fake-v2", "-o", bin, "./e2e/testdata/fakeproxy")
-		cmd.Dir = repoRoot(t)
+		cmd.Dir = repoRoot()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("build: %v\n%s", err, out)

@@ -26,13 +26,40 @@ type fileState struct {
 }
 
 // probeScript prints: kind, then "mode owner group size", then the checksum or
-// link target. Symlinks are not followed.
-const probeScript = `p=%s
+// link target. Symlinks are not followed. Args: the path, the checksum
+// cache dir and its minimum entry age in seconds (see sumCacheDir).
+const probeScript = `p=%s c=%s age=%d min=%d
 if [ -L "$p" ]; then echo link; stat -c '%%a %%U %%G %%s' -- "$p"; readlink -- "$p"
 elif [ -d "$p" ]; then echo dir; stat -c '%%a %%U %%G %%s' -- "$p"
-elif [ -f "$p" ]; then echo file; stat -c '%%a %%U %%G %%s' -- "$p"; sha256sum -- "$p" | cut -d' ' -f1
+elif [ -f "$p" ]; then echo file; a=$(stat -c '%%a %%U %%G %%s|%%Z %%d %%i %%s %%y %%z' -- "$p")
+  k=${a#*|} a=${a%%%%|*} e=; echo "$a"
+  if [ "${a##* }" -ge "$min" ] && { [ -d "$c" ] || { [ "$age" -ge 0 ] && mkdir -p -m 700 "$c" 2>/dev/null; }; } && [ -O "$c" ]; then e=$c/$(printf '%%s' "$p" | sha256sum | cut -c1-64); fi
+  if [ -n "$e" ] && [ -f "$e" ] && { read -r ek && read -r es; } < "$e" && [ "$ek" = "$k" ]; then echo "$es"
+  else s=$(sha256sum -- "$p" | cut -d' ' -f1); echo "$s"
+    if [ -n "$e" ] && [ -n "$s" ] && [ "$age" -ge 0 ] && [ $(( $(date +%%s) - ${k%%%% *} )) -ge "$age" ]; then
+      { printf '%%s\n%%s\n' "$k" "$s" > "$e.$$" && mv -f "$e.$$" "$e"; } 2>/dev/null || rm -f "$e.$$"; fi; fi
 elif [ -e "$p" ]; then echo other; stat -c '%%a %%U %%G %%s' -- "$p"
 else echo absent; fi`
+
+// The probe caches checksums of regular files on the host, so an
+// idempotent run does not re-hash large files (a 25 MB binary costs ~0.1-0.25
+// s of host CPU per run). An entry holds the file's stat key (ctime, device,
+// inode, size, mtime and ctime with nanoseconds) and its sha256, under
+// sumCacheDir/sha256(path); it is used only when the key is unchanged. Any
+// write, rename-over, chmod or chown changes the ctime, which only the
+// kernel sets. Entries are recorded only for files whose ctime is at least
+// sumCacheMinAge seconds old, so a write within the same timestamp tick as
+// the hashing can never hide behind an unchanged key (git's "racy clean").
+// The cache is used only when the directory can be created and is owned by
+// the probing user: root (or become) on a normal host; other users hash
+// every time. In check mode the cache is read but never written.
+// Files smaller than sumCacheMinSize are simply hashed: that is cheaper
+// than the cache lookup.
+var (
+	sumCacheDir     = "/var/cache/zdmctl/sums"
+	sumCacheMinAge  = 2
+	sumCacheMinSize = 256 << 10
+)
 
 // probe learns a path's kind, mode, owner, group and checksum in one Exec.
 func (e *Env) probe(ctx context.Context, path string) (fileState, error) {
@@ -46,7 +73,11 @@ const probeSep = "---zdmctl-probe-end---"
 // probeWith probes path and, in the same round trip, runs extra (a shell
 // snippet) whose stdout it returns.
 func (e *Env) probeWith(ctx context.Context, path, extra string) (fileState, string, error) {
-	cmd := fmt.Sprintf(probeScript, transport.ShellQuote(path))
+	age := sumCacheMinAge
+	if e.Check {
+		age = -1 // read the cache, record nothing
+	}
+	cmd := fmt.Sprintf(probeScript, transport.ShellQuote(path), transport.ShellQuote(sumCacheDir), age, sumCacheMinSize)
 	if extra != "" {
 		cmd += "\necho " + probeSep + "\n" + extra
 	}
@@ -182,7 +213,7 @@ func (e *Env) putFileState(ctx context.Context, dest string, st fileState, conte
 	default:
 		return Failf("%s exists and is a %s, not a file", dest, st.Kind)
 	}
-	sum := sha256Hex(content)
+	sum := contentSum(content)
 	needWrite := st.Kind == "absent" || st.Sum != sum
 	attrCmds := attrCommands(dest, st, want)
 	if st.Kind == "absent" {

@@ -76,7 +76,15 @@ func TestSystemdInstallsReloadsAndStarts(t *testing.T) {
 	if string(f.files["/etc/systemd/system/zdm-proxy.service"]) != "[Service]\nExecStart=/bin/true\n" {
 		t.Fatalf("unit not written: %v", f.files)
 	}
-	if !f.ran("systemctl daemon-reload && systemctl enable 'zdm-proxy.service' && systemctl start 'zdm-proxy.service' && systemctl is-active --quiet 'zdm-proxy.service'") {
+	// enable reloads the manager itself: no separate daemon-reload.
+	if !f.ran("systemctl enable 'zdm-proxy.service' && systemctl start 'zdm-proxy.service' && systemctl is-active --quiet 'zdm-proxy.service'") || f.ran("daemon-reload") {
+		t.Fatalf("cmds %q", f.cmds)
+	}
+	// A changed unit that needs no enable: an explicit daemon-reload.
+	state = "enabled\n\ninactive\n"
+	f.cmds, f.files = nil, nil
+	mustStatus(t, run(t, env, "systemd", args), "changed")
+	if !f.ran("systemctl daemon-reload && systemctl start 'zdm-proxy.service'") {
 		t.Fatalf("cmds %q", f.cmds)
 	}
 

@@ -91,9 +91,7 @@ func (systemdModule) Run(ctx context.Context, env *Env, a Args) Result {
 	r.Data["was_enabled"] = enabledNow
 	r.Data["was_active"] = activeNow
 	var cmds []string
-	if reload {
-		cmds = append(cmds, "systemctl daemon-reload")
-	}
+	enableCmd := ""
 	if a.Has("enabled") {
 		want, err := a.Bool("enabled", false)
 		if err != nil {
@@ -101,10 +99,19 @@ func (systemdModule) Run(ctx context.Context, env *Env, a Args) Result {
 		}
 		isEnabled := enabledNow == "enabled" || enabledNow == "enabled-runtime"
 		if want && !isEnabled {
-			cmds = append(cmds, "systemctl enable "+q)
+			enableCmd = "systemctl enable " + q
 		} else if !want && isEnabled {
-			cmds = append(cmds, "systemctl disable "+q)
+			enableCmd = "systemctl disable " + q
 		}
+	}
+	// systemctl enable/disable reload the manager themselves (unless
+	// --no-reload): a second, explicit daemon-reload would double the
+	// slowest step of installing a unit.
+	if reload && enableCmd == "" {
+		cmds = append(cmds, "systemctl daemon-reload")
+	}
+	if enableCmd != "" {
+		cmds = append(cmds, enableCmd)
 	}
 	active := activeNow == "active"
 	verify := false

@@ -47,6 +47,7 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if opts.ReadFile == nil {
 		opts.ReadFile = opts.Playbook.ReadFile
 	}
+	opts.ReadFile = readOnce(opts.ReadFile)
 	r := &run{
 		opts:    opts,
 		taskCtx: opts.TaskContext,

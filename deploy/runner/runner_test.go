@@ -654,3 +654,27 @@ func TestTopologyVars(t *testing.T) {
 		t.Fatalf("ran %q", got)
 	}
 }
+
+// Every host's copy of a controller file comes from one read per run.
+func TestReadOnceSharesFiles(t *testing.T) {
+	reads := 0
+	read := readOnce(func(p string) ([]byte, error) {
+		reads++
+		if p == "missing" {
+			return nil, os.ErrNotExist
+		}
+		return []byte("content of " + p), nil
+	})
+	a1, _ := read("a")
+	a2, _ := read("a")
+	if string(a1) != "content of a" || &a1[0] != &a2[0] {
+		t.Fatalf("a read twice: %q %q", a1, a2)
+	}
+	if _, err := read("missing"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("err %v", err)
+	}
+	read("missing")
+	if reads != 2 {
+		t.Fatalf("%d reads, want 2", reads)
+	}
+}

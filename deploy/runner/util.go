@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/zdmctl/zdmctl/playbooks"
 )
@@ -57,4 +58,22 @@ func plural(n int, one, many string) string {
 		return fmt.Sprintf("%d %s", n, one)
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// readOnce wraps read so that each path is read once per run: every host
+// gets the same bytes (a 25 MB binary is held once, not once per host, and
+// its checksum is computed once). Callers must not modify the result.
+func readOnce(read func(string) ([]byte, error)) func(string) ([]byte, error) {
+	type entry struct {
+		once sync.Once
+		data []byte
+		err  error
+	}
+	var files sync.Map // path -> *entry
+	return func(path string) ([]byte, error) {
+		v, _ := files.LoadOrStore(path, &entry{})
+		e := v.(*entry)
+		e.once.Do(func() { e.data, e.err = read(path) })
+		return e.data, e.err
+	}
 }

@@ -106,6 +106,8 @@ func (f *Factory) Vars() (map[string]any, error) {
 func (f *Factory) DialOptions() transport.DialOptions {
 	return transport.DialOptions{
 		KnownHostsFile:    f.Settings.KnownHosts,
+		SSHConfigFile:     f.Settings.SSHConfig,
+		Timeout:           f.Settings.ConnectTimeout,
 		AcceptNewHostKeys: f.Settings.AcceptNewHostKeys,
 		PasswordEnv:       "ZDMCTL_SSH_PASSWORD",
 	}

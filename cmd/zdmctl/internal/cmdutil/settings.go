@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -25,6 +26,8 @@ type Settings struct {
 	Output            string // text or json
 	AcceptNewHostKeys bool
 	KnownHosts        string
+	SSHConfig         string
+	ConnectTimeout    time.Duration
 	PlaybookDir       string
 }
 
@@ -45,6 +48,8 @@ func AddGlobalFlags(root *cobra.Command) {
 	fl.StringP("output", "o", "text", "output format: text or json")
 	fl.Bool("accept-new-host-keys", false, "record unknown SSH host keys instead of refusing them")
 	fl.String("known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
+	fl.String("ssh-config", "", "OpenSSH client config file (default ~/.ssh/config then /etc/ssh/ssh_config; \"none\": no config)")
+	fl.Duration("connect-timeout", 10*time.Second, "bound for reaching a host: TCP connect plus SSH handshake, per hop")
 	fl.String("playbook-dir", "", "directory whose playbooks override the built-in ones by name")
 }
 
@@ -87,9 +92,14 @@ func Resolve(cmd *cobra.Command, s *Settings) error {
 	s.Output = v.GetString("output")
 	s.AcceptNewHostKeys = v.GetBool("accept-new-host-keys")
 	s.KnownHosts = v.GetString("known-hosts")
+	s.SSHConfig = v.GetString("ssh-config")
+	s.ConnectTimeout = v.GetDuration("connect-timeout")
 	s.PlaybookDir = v.GetString("playbook-dir")
 	if s.Output != "text" && s.Output != "json" {
 		return fmt.Errorf("--output %q: want text or json", s.Output)
+	}
+	if s.ConnectTimeout <= 0 {
+		return fmt.Errorf("--connect-timeout %s: want a positive duration", s.ConnectTimeout)
 	}
 	if s.Forks < 1 {
 		return fmt.Errorf("--forks %d: want at least 1", s.Forks)

@@ -6,10 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdtest"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	"github.com/zdmctl/zdmctl/deploy/runner"
+	"github.com/zdmctl/zdmctl/deploy/transport"
 )
 
 func TestMainUsageErrorsAreJSONWhenAsked(t *testing.T) {
@@ -116,5 +119,49 @@ func TestSettingsPrecedence(t *testing.T) {
 	s = resolve("-i", "flag.yaml", "--set", "a=1", "--set", "b=x,y")
 	if s.Forks != 3 || s.Inventory != "flag.yaml" || len(s.Set) != 2 || s.Set[1] != "b=x,y" {
 		t.Fatalf("%+v", s)
+	}
+}
+
+// TestDialOptionsFromFlagsAndEnv: --known-hosts, --ssh-config and
+// --connect-timeout (or ZDMCTL_KNOWN_HOSTS, ZDMCTL_SSH_CONFIG,
+// ZDMCTL_CONNECT_TIMEOUT) reach the transport's DialOptions.
+func TestDialOptionsFromFlagsAndEnv(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	dialOpts := func(args ...string) transport.DialOptions {
+		t.Helper()
+		f, out, errOut := cmdtest.Factory(cmdtest.NewInventory("a"))
+		f.Settings = &cmdutil.Settings{}
+		var got *transport.DialOptions
+		f.Dial = func(o transport.DialOptions) runner.DialFunc {
+			got = &o
+			return runner.DialWith(transport.DialOptions{})
+		}
+		if code := Main(f, append([]string{"playbook", "run", "ping"}, args...)); code != 0 {
+			t.Fatalf("%v: exit %d: %s %s", args, code, out, errOut)
+		}
+		if got == nil {
+			t.Fatalf("%v: Dial never called", args)
+		}
+		return *got
+	}
+	o := dialOpts()
+	if o.KnownHostsFile != "" || o.SSHConfigFile != "" || o.Timeout != 10*time.Second {
+		t.Fatalf("defaults: %+v", o)
+	}
+	o = dialOpts("--known-hosts", "/k/known_hosts", "--ssh-config", "/k/ssh_config", "--connect-timeout", "1500ms")
+	if o.KnownHostsFile != "/k/known_hosts" || o.SSHConfigFile != "/k/ssh_config" || o.Timeout != 1500*time.Millisecond {
+		t.Fatalf("flags: %+v", o)
+	}
+	t.Setenv("ZDMCTL_KNOWN_HOSTS", "/e/known_hosts")
+	t.Setenv("ZDMCTL_SSH_CONFIG", "none")
+	t.Setenv("ZDMCTL_CONNECT_TIMEOUT", "3s")
+	o = dialOpts()
+	if o.KnownHostsFile != "/e/known_hosts" || o.SSHConfigFile != "none" || o.Timeout != 3*time.Second {
+		t.Fatalf("env: %+v", o)
+	}
+	f, out, _ := cmdtest.Factory(cmdtest.NewInventory("a"))
+	f.Settings = &cmdutil.Settings{}
+	if code := Main(f, []string{"playbook", "run", "ping", "--connect-timeout", "0s"}); code != cmdutil.ExitUsage {
+		t.Fatalf("--connect-timeout 0s: exit %d: %s", code, out)
 	}
 }
