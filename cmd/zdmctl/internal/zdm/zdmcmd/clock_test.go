@@ -34,7 +34,9 @@ func TestCheckClocks(t *testing.T) {
 	f, _, _ := cmdtest.Factory(inv)
 	offsets := map[string]time.Duration{"p1": 0, "p2": 2 * time.Second, "p3": -100 * time.Millisecond}
 	f.Dial = func(transport.DialOptions) runner.DialFunc {
-		return func(_ context.Context, h *inventory.Host) (transport.Conn, error) { return clockHost{offset: offsets[h.Name]}, nil }
+		return func(_ context.Context, h *inventory.Host) (transport.Conn, error) {
+			return clockHost{offset: offsets[h.Name]}, nil
+		}
 	}
 	env, err := Load(f, nil)
 	if err != nil {
