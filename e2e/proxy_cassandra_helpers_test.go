@@ -201,6 +201,24 @@ func startProxy(t *testing.T, c *testcluster.Clusters, o proxyOpts, index int) *
 	}
 }
 
+// runProxyUntilExit runs fleet member index and waits for it to exit on
+// its own (within limit), returning its log and exit error.
+func runProxyUntilExit(t *testing.T, c *testcluster.Clusters, o proxyOpts, index int, limit time.Duration) (string, error) {
+	t.Helper()
+	bin := zdmProxyBinary(t, c.RepoRoot())
+	cfgPath := filepath.Join(t.TempDir(), "zdm-proxy.yml")
+	if err := os.WriteFile(cfgPath, []byte(proxyConfigYAML(c, o, index)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "--config", cfgPath).CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("zdm-proxy still running after %s:\n%s", limit, out)
+	}
+	return string(out), err
+}
+
 // startProxyFleet starts both fleet members with the same options.
 func startProxyFleet(t *testing.T, c *testcluster.Clusters, o proxyOpts) []*proxyProc {
 	t.Helper()
@@ -288,15 +306,15 @@ func verifyMatrixRows(ctx context.Context, s *gocql.Session, ks string) error {
 		return fmt.Errorf("%s.kv extra = %v, want %v", ks, extra, want)
 	}
 	var owner string
-	if err := s.Query("SELECT owner FROM "+ks+".lwt WHERE id = 1").WithContext(ctx).Scan(&owner); err != nil || owner != "alice" {
+	if err := s.Query("SELECT owner FROM " + ks + ".lwt WHERE id = 1").WithContext(ctx).Scan(&owner); err != nil || owner != "alice" {
 		return fmt.Errorf("%s.lwt id=1: owner=%q err=%v, want alice", ks, owner, err)
 	}
 	var hits int64
-	if err := s.Query("SELECT hits FROM "+ks+".counters WHERE id = 'c1'").WithContext(ctx).Scan(&hits); err != nil || hits != 8 {
+	if err := s.Query("SELECT hits FROM " + ks + ".counters WHERE id = 'c1'").WithContext(ctx).Scan(&hits); err != nil || hits != 8 {
 		return fmt.Errorf("%s.counters c1: hits=%d err=%v, want 8", ks, hits, err)
 	}
 	n := 0
-	it = s.Query("SELECT seq, payload FROM "+ks+".rows WHERE bucket = 0").WithContext(ctx).PageSize(1000).Iter()
+	it = s.Query("SELECT seq, payload FROM " + ks + ".rows WHERE bucket = 0").WithContext(ctx).PageSize(1000).Iter()
 	var seq int
 	var payload string
 	for it.Scan(&seq, &payload) {
