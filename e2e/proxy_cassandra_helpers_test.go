@@ -183,6 +183,13 @@ func startProxy(t *testing.T, c *testcluster.Clusters, o proxyOpts, index int) *
 		if t.Failed() {
 			t.Logf("zdm-proxy %s log (last lines):\n%s", p.Addr, lastLines(p.Log(), 60))
 		}
+		if strings.Contains(p.Log(), "panic") {
+			t.Errorf("zdm-proxy %s panicked:\n%s", p.Addr, lastLines(p.Log(), 80))
+		}
+		if dir := os.Getenv("ZDMCTL_E2E_PROXY_LOGS"); dir != "" { // keep full logs for debugging
+			name := strings.NewReplacer("/", "_", ":", "_").Replace(t.Name() + "-" + p.Addr + ".log")
+			_ = os.WriteFile(filepath.Join(dir, name), []byte(p.Log()), 0o644)
+		}
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {

@@ -201,7 +201,7 @@ func TestProxyCassandraTargetOutage(t *testing.T) {
 	w := &ackWriter{s: s, stmt: "INSERT INTO " + ks + ".t (id, v) VALUES (?, ?)"}
 	wctx, stopWriter := context.WithCancel(ctx)
 	writerDone := make(chan struct{})
-	go func() { w.run(wctx); close(writerDone) }()
+	go func() { w.run(wctx, 4); close(writerDone) }()
 	defer func() { stopWriter(); <-writerDone }()
 
 	waitFor(t, ctx, "50 acknowledged writes before the outage", 60*time.Second, func() bool { return w.acks() >= 50 })
@@ -306,8 +306,8 @@ func TestProxyCassandraBadCredentials(t *testing.T) {
 	})
 }
 
-// ackWriter inserts rows with increasing ids one at a time and records which
-// were acknowledged and which failed, in order.
+// ackWriter inserts rows with distinct ids and records which were
+// acknowledged and which failed.
 type ackWriter struct {
 	s    *gocql.Session
 	stmt string
@@ -319,31 +319,45 @@ type ackWriter struct {
 	kinds   map[string]int // distinct error messages and how often
 }
 
-func (w *ackWriter) run(ctx context.Context) {
-	for id := 0; ctx.Err() == nil; id++ {
-		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := w.s.Query(w.stmt, id, fmt.Sprintf("v%d", id)).WithContext(qctx).Exec()
-		cancel()
-		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return // stopped mid-write: neither acked nor a real failure
-		}
-		w.mu.Lock()
-		if err == nil {
-			w.acked = append(w.acked, id)
-		} else {
-			w.nFail++
-			w.lastErr = err
-			if w.kinds == nil {
-				w.kinds = map[string]int{}
+// run writes with n concurrent workers (ids w, w+n, w+2n, ...) until ctx
+// ends.
+func (w *ackWriter) run(ctx context.Context, n int) {
+	var wg sync.WaitGroup
+	for k := 0; k < n; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := k; ctx.Err() == nil; id += n {
+				w.write(ctx, id)
 			}
-			w.kinds[err.Error()]++
+		}()
+	}
+	wg.Wait()
+}
+
+func (w *ackWriter) write(ctx context.Context, id int) {
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err := w.s.Query(w.stmt, id, fmt.Sprintf("v%d", id)).WithContext(qctx).Exec()
+	cancel()
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return // stopped mid-write: neither acked nor a real failure
+	}
+	w.mu.Lock()
+	if err == nil {
+		w.acked = append(w.acked, id)
+	} else {
+		w.nFail++
+		w.lastErr = err
+		if w.kinds == nil {
+			w.kinds = map[string]int{}
 		}
-		w.mu.Unlock()
-		if err != nil {
-			time.Sleep(200 * time.Millisecond)
-		} else {
-			time.Sleep(10 * time.Millisecond)
-		}
+		w.kinds[err.Error()]++
+	}
+	w.mu.Unlock()
+	if err != nil {
+		time.Sleep(200 * time.Millisecond)
+	} else {
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
