@@ -291,7 +291,8 @@ final class Matrix implements AutoCloseable {
     }
     for (int i = 0; i < 2; i++) { // twice: the second EXECUTE carries the new metadata id
       Row sr = s.execute(star.bind(200)).one();
-      check(sr != null && sr.getColumnDefinitions().contains("extra") && "new-column".equals(sr.getString("extra")),
+      check(sr != null && sr.getColumnDefinitions().contains("extra") && "new-column".equals(sr.getString("extra"))
+              && "v200".equals(sr.getString("val")),
           "prepared SELECT * after ALTER (execution " + (i + 1) + ") returned " + (sr == null ? null : sr.getFormattedContents()));
     }
     return "ADD extra text, then wrote and read it (prepared SELECT * sees it: v5 metadata id)";
