@@ -352,3 +352,33 @@ func verifyMatrixRows(ctx context.Context, s *gocql.Session, ks string) error {
 	}
 	return nil
 }
+
+// runNegotiated runs the compatibility script without forcing a protocol
+// version and fails t unless every step passed on version want ("v5").
+func runNegotiated(t *testing.T, ctx context.Context, repoRoot string, r driverRun, want string) string {
+	t.Helper()
+	var out bytes.Buffer
+	var err error
+	switch r.Driver {
+	case "gocql":
+		err = gocqlmatrix.Run(ctx, gocqlmatrix.Config{Contact: r.Contact, Username: r.User, Password: r.Pass,
+			Keyspace: r.Keyspace, Out: &out})
+	case "python":
+		err = runMatrixCommand(ctx, &out, r, "/usr/bin/python3", filepath.Join(repoRoot, "e2e", "drivers", "python", "matrix.py"))
+	case "java":
+		err = runMatrixCommand(ctx, &out, r, filepath.Join(repoRoot, "e2e", "drivers", "java", "run.sh"))
+	default:
+		t.Fatalf("unknown driver %q", r.Driver)
+	}
+	t.Logf("%s output:\n%s", r, out.String())
+	if err != nil {
+		t.Fatalf("%s: %v", r, err)
+	}
+	if got := matrixInfo(out.String())["protocol"]; got != want {
+		t.Fatalf("%s negotiated protocol %q, want %q", r, got, want)
+	}
+	if !strings.Contains(out.String(), "RESULT PASS driver="+r.Driver) {
+		t.Fatalf("%s: no RESULT PASS line", r)
+	}
+	return out.String()
+}
