@@ -382,3 +382,16 @@ func runNegotiated(t *testing.T, ctx context.Context, repoRoot string, r driverR
 	}
 	return out.String()
 }
+
+// localReads is how many single-partition reads of ks.table node ep served
+// since it started (Cassandra 5's system_views.local_read_latency).
+func localReads(t *testing.T, ctx context.Context, ep testcluster.Endpoint, ks, table string) int64 {
+	t.Helper()
+	s := clusterSession(t, ep)
+	var n int64
+	if err := s.Query("SELECT count FROM system_views.local_read_latency WHERE keyspace_name = ? AND table_name = ?", ks, table).
+		WithContext(ctx).Scan(&n); err != nil {
+		t.Fatalf("read %s's local read count of %s.%s: %v", ep.Node, ks, table, err)
+	}
+	return n
+}

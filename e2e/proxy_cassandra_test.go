@@ -32,14 +32,14 @@ func TestProxyCassandraDrivers(t *testing.T) {
 		for _, proto := range []int{4, 5} {
 			contact := fleet[i%len(fleet)].Addr // alternate the contact point
 			i++
-			runThroughProxy(t, ctx, c, d, proto, contact, testcluster.Origin)
+			runThroughProxy(t, ctx, c, d, proto, contact, testcluster.Origin, false)
 		}
 	}
 	// No version forced: the driver, the proxy and Cassandra 5 settle on v5
 	// (drivers that open with a higher or DSE version are refused by the
 	// proxy with the message drivers recognise, and step down).
 	for _, d := range []string{"gocql", "python", "java"} {
-		runThroughProxy(t, ctx, c, d, 0, fleet[0].Addr, testcluster.Origin)
+		runThroughProxy(t, ctx, c, d, 0, fleet[0].Addr, testcluster.Origin, false)
 	}
 	t.Run("lwt answer comes from Origin", func(t *testing.T) {
 		checkLWTFromPrimary(t, ctx, c, fleet[0].Addr, testcluster.Origin)
@@ -54,12 +54,12 @@ func TestProxyCassandraReadModes(t *testing.T) {
 	defer cancel()
 	t.Run("dual async reads", func(t *testing.T) {
 		fleet := startProxyFleet(t, c, proxyOpts{ReadMode: "DUAL_ASYNC_ON_SECONDARY"})
-		runThroughProxy(t, ctx, c, "python", 5, fleet[1].Addr, testcluster.Origin)
-		runThroughProxy(t, ctx, c, "gocql", 4, fleet[0].Addr, testcluster.Origin)
+		runThroughProxy(t, ctx, c, "python", 5, fleet[1].Addr, testcluster.Origin, true)
+		runThroughProxy(t, ctx, c, "gocql", 4, fleet[0].Addr, testcluster.Origin, true)
 	})
 	t.Run("target primary", func(t *testing.T) {
 		fleet := startProxyFleet(t, c, proxyOpts{PrimaryCluster: "TARGET"})
-		runThroughProxy(t, ctx, c, "java", 5, fleet[0].Addr, testcluster.Target)
+		runThroughProxy(t, ctx, c, "java", 5, fleet[0].Addr, testcluster.Target, false)
 		t.Run("lwt answer comes from Target", func(t *testing.T) {
 			checkLWTFromPrimary(t, ctx, c, fleet[1].Addr, testcluster.Target)
 		})
@@ -68,8 +68,10 @@ func TestProxyCassandraReadModes(t *testing.T) {
 
 // runThroughProxy runs one driver's script through the proxy at contact as
 // a subtest, checks that the driver sees the proxy fleet (not the Cassandra
-// nodes) as the cluster, then checks the rows on Origin and Target.
-func runThroughProxy(t *testing.T, ctx context.Context, c *testcluster.Clusters, driver string, proto int, contact string, primary testcluster.Node) {
+// nodes) as the cluster and that its reads went to the primary (and, with
+// dualReads, were replayed on the secondary), then checks the rows on Origin
+// and Target.
+func runThroughProxy(t *testing.T, ctx context.Context, c *testcluster.Clusters, driver string, proto int, contact string, primary testcluster.Node, dualReads bool) {
 	t.Helper()
 	origin, target := c.Endpoint(testcluster.Origin), c.Endpoint(testcluster.Target)
 	// The client authenticates against Target (it needs auth); the proxy
@@ -78,7 +80,11 @@ func runThroughProxy(t *testing.T, ctx context.Context, c *testcluster.Clusters,
 	if u == "" {
 		u, p = origin.Credentials()
 	}
-	ks := fmt.Sprintf("e2e_proxy_%s_v%d_%s", driver, proto, strings.ToLower(string(primary)))
+	mode := strings.ToLower(string(primary))
+	if dualReads {
+		mode += "_dual"
+	}
+	ks := fmt.Sprintf("e2e_proxy_%s_v%d_%s", driver, proto, mode)
 	r := driverRun{Driver: driver, Contact: contact, User: u, Pass: p, Proto: proto, Keyspace: ks}
 	t.Run(strings.ReplaceAll(r.String(), "/", "_"), func(t *testing.T) {
 		start := time.Now()
@@ -111,6 +117,24 @@ func runThroughProxy(t *testing.T, ctx context.Context, c *testcluster.Clusters,
 		}
 		if len(peers) != len(proxyFleetHosts)-1 {
 			t.Errorf("system.peers = %v, want %d other proxy(ies)", peers, len(proxyFleetHosts)-1)
+		}
+		secondary := testcluster.Target
+		if primary == testcluster.Target {
+			secondary = testcluster.Origin
+		}
+		// The script reads kv by key many times; the checks below scan it
+		// (a range read, counted elsewhere), so count before and after alike.
+		pReads := localReads(t, ctx, c.Endpoint(primary), ks, "kv")
+		sReads := localReads(t, ctx, c.Endpoint(secondary), ks, "kv")
+		t.Logf("single-partition reads of %s.kv: %d on the primary %s, %d on the secondary %s", ks, pReads, primary, sReads, secondary)
+		if pReads == 0 {
+			t.Errorf("the primary %s served no read of %s.kv", primary, ks)
+		}
+		if dualReads && sReads == 0 {
+			t.Errorf("read_mode DUAL_ASYNC_ON_SECONDARY: no read of %s.kv replayed on the secondary %s", ks, secondary)
+		}
+		if !dualReads && sReads != 0 {
+			t.Errorf("read_mode PRIMARY_ONLY: the secondary %s served %d reads of %s.kv", secondary, sReads, ks)
 		}
 		for _, ep := range []testcluster.Endpoint{origin, target} {
 			s := clusterSession(t, ep)
