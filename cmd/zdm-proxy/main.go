@@ -61,7 +61,7 @@ func run(args []string) int {
 	logger.Info("starting zdm-proxy", "version", version.Version, "config", cfg)
 
 	srv := proxy.New(cfg, proxy.Options{Logger: logger})
-	checkCtx, cancelCheck := context.WithTimeout(context.Background(), 30*time.Second)
+	checkCtx, cancelCheck := context.WithTimeout(context.Background(), 10*time.Second)
 	err = srv.CheckCredentials(checkCtx)
 	cancelCheck()
 	if err != nil {
