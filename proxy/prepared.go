@@ -25,7 +25,17 @@ func appendExecuteFor(dst []byte, f frame.Frame, msgOff int, e *psEntry, c Clust
 	if v5 {
 		meta = cur.ShortBytes()
 	}
-	if cur.Err != nil || (bytes.Equal(id, e.ids[c]) && (!v5 || bytes.Equal(meta, e.metaIDs[c]))) {
+	// Only the metadata id the client got from PREPARE is mapped to cluster
+	// c's. Any other (stale after a schema change, or announced by a ROWS
+	// result) goes through as is: a cluster that does not know it as current
+	// answers with METADATA_CHANGED and the new metadata. Mapping a stale id
+	// to the cluster's current one would make the cluster skip the metadata
+	// and the driver decode new rows with its old columns.
+	wantMeta := meta
+	if v5 && bytes.Equal(meta, e.clientMeta) {
+		wantMeta = e.metaIDs[c]
+	}
+	if cur.Err != nil || (bytes.Equal(id, e.ids[c]) && (!v5 || bytes.Equal(meta, wantMeta))) {
 		start := len(dst)
 		dst = append(dst, f...)
 		frame.Frame(dst[start:]).SetStream(stream)
@@ -34,13 +44,13 @@ func appendExecuteFor(dst []byte, f frame.Frame, msgOff int, e *psEntry, c Clust
 	rest := cur.B
 	newLen := msgOff + 2 + len(e.ids[c]) + len(rest)
 	if v5 {
-		newLen += 2 + len(e.metaIDs[c])
+		newLen += 2 + len(wantMeta)
 	}
 	dst = frame.AppendHeader(dst, f[0], f.Flags(), stream, f.Opcode(), newLen)
 	dst = append(dst, body[:msgOff]...)
 	dst = frame.AppendShortBytes(dst, e.ids[c])
 	if v5 {
-		dst = frame.AppendShortBytes(dst, e.metaIDs[c])
+		dst = frame.AppendShortBytes(dst, wantMeta)
 	}
 	return append(dst, rest...)
 }

@@ -13,8 +13,11 @@ type psEntry struct {
 	clientID []byte
 	ids      [2][]byte // per cluster prepared id
 	metaIDs  [2][]byte // per cluster result_metadata_id (v5)
-	stmt     classify.Statement
-	query    string // kept for statements the proxy answers itself
+	// clientMeta is the result_metadata_id the client got with clientID
+	// (the primary's at PREPARE time); only that one is mapped to metaIDs.
+	clientMeta []byte
+	stmt       classify.Statement
+	query      string // kept for statements the proxy answers itself
 }
 
 // psCache is a bounded LRU of prepared statements shared by all client
@@ -97,6 +100,6 @@ func (p *psCache) storeFromResults(version byte, st classify.Statement, query st
 		}
 		e.ids[c], e.metaIDs[c] = id, meta
 	}
-	e.clientID = e.ids[primary]
+	e.clientID, e.clientMeta = e.ids[primary], e.metaIDs[primary]
 	p.put(e)
 }

@@ -61,6 +61,13 @@ func run(args []string) int {
 	logger.Info("starting zdm-proxy", "version", version.Version, "config", cfg)
 
 	srv := proxy.New(cfg, proxy.Options{Logger: logger})
+	checkCtx, cancelCheck := context.WithTimeout(context.Background(), 10*time.Second)
+	err = srv.CheckCredentials(checkCtx)
+	cancelCheck()
+	if err != nil {
+		logger.Error("a cluster rejected the configured credentials", "err", err.Error())
+		return 1
+	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr())
 	if err != nil {
 		logger.Error("cannot listen", "address", cfg.ListenAddr(), "err", err.Error())

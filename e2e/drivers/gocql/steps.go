@@ -286,6 +286,12 @@ func (r *runner) useKeyspace(ctx context.Context) (string, error) {
 }
 
 func (r *runner) alterTable(ctx context.Context) (string, error) {
+	// A prepared SELECT * from before the ALTER: on protocol v5 its result
+	// metadata id changes and the driver must see the new column.
+	star := "SELECT * FROM " + r.ks + ".kv WHERE id = ?"
+	if err := r.s.Query(star, 1).WithContext(ctx).MapScan(map[string]any{}); err != nil {
+		return "", fmt.Errorf("prepared SELECT * before ALTER: %w", err)
+	}
 	if err := r.exec(ctx, "ALTER TABLE "+r.ks+".kv ADD extra text"); err != nil {
 		return "", err
 	}
@@ -302,5 +308,17 @@ func (r *runner) alterTable(ctx context.Context) (string, error) {
 	if extra != "new-column" {
 		return "", fmt.Errorf("extra = %q, want new-column", extra)
 	}
-	return "ADD extra text, then wrote and read it", nil
+	if r.obs.v.Load() < 5 {
+		return "ADD extra text, then wrote and read it", nil
+	}
+	for i := 1; i <= 2; i++ { // twice: the second EXECUTE carries the new metadata id
+		row := map[string]any{}
+		if err := r.s.Query(star, 200).WithContext(ctx).MapScan(row); err != nil {
+			return "", fmt.Errorf("prepared SELECT * after ALTER (execution %d): %w", i, err)
+		}
+		if row["extra"] != "new-column" || row["val"] != "v200" {
+			return "", fmt.Errorf("prepared SELECT * after ALTER (execution %d) returned %v", i, row)
+		}
+	}
+	return "ADD extra text, then wrote and read it (prepared SELECT * sees it: v5 metadata id)", nil
 }

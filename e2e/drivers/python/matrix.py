@@ -221,13 +221,23 @@ class Matrix:
         return "USE %s, then unqualified statements" % self.ks
 
     def alter_table(self):
+        # A prepared SELECT * from before the ALTER: on protocol v5 its result
+        # metadata id changes and the driver must see the new column.
+        star = self.s.prepare("SELECT * FROM %s.kv WHERE id = ?" % self.ks)
+        check(self.s.execute(star, (1,)).one() is not None, "prepared SELECT * before ALTER returned no row")
         rs = self.s.execute("ALTER TABLE %s.kv ADD extra text" % self.ks)
         check(rs.response_future.is_schema_agreed, "no schema agreement after ALTER")
         ps = self.s.prepare("INSERT INTO %s.kv (id, val, extra) VALUES (?, ?, ?)" % self.ks)
         self.s.execute(ps, (200, "v200", "new-column"))
         r = self.s.execute("SELECT extra FROM %s.kv WHERE id = 200" % self.ks).one()
         check(r is not None and r.extra == "new-column", "extra = %r" % (r,))
-        return "ADD extra text, then wrote and read it"
+        if self.cluster.protocol_version < 5:
+            return "ADD extra text, then wrote and read it"
+        for i in range(2):  # twice: the second EXECUTE carries the new metadata id
+            r = self.s.execute(star, (200,)).one()
+            ok = r is not None and getattr(r, "extra", None) == "new-column" and r.val == "v200"
+            check(ok, "prepared SELECT * after ALTER (execution %d) returned %r" % (i + 1, r))
+        return "ADD extra text, then wrote and read it (prepared SELECT * sees it: v5 metadata id)"
 
 
 STEPS = [

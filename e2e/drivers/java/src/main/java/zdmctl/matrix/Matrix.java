@@ -278,10 +278,23 @@ final class Matrix implements AutoCloseable {
   }
 
   private String alterTable() {
+    // A prepared SELECT * from before the ALTER: on protocol v5 its result
+    // metadata id changes and the driver must see the new column.
+    PreparedStatement star = s.prepare("SELECT * FROM " + ks + ".kv WHERE id = ?");
+    check(s.execute(star.bind(1)).one() != null, "prepared SELECT * before ALTER returned no row");
     ddl("ALTER TABLE " + ks + ".kv ADD extra text");
     s.execute(s.prepare("INSERT INTO " + ks + ".kv (id, val, extra) VALUES (?, ?, ?)").bind(200, "v200", "new-column"));
     Row r = s.execute("SELECT extra FROM " + ks + ".kv WHERE id = 200").one();
     check(r != null && "new-column".equals(r.getString("extra")), "extra = " + r);
-    return "ADD extra text, then wrote and read it";
+    if (s.getContext().getProtocolVersion().getCode() < 5) {
+      return "ADD extra text, then wrote and read it";
+    }
+    for (int i = 0; i < 2; i++) { // twice: the second EXECUTE carries the new metadata id
+      Row sr = s.execute(star.bind(200)).one();
+      check(sr != null && sr.getColumnDefinitions().contains("extra") && "new-column".equals(sr.getString("extra"))
+              && "v200".equals(sr.getString("val")),
+          "prepared SELECT * after ALTER (execution " + (i + 1) + ") returned " + (sr == null ? null : sr.getFormattedContents()));
+    }
+    return "ADD extra text, then wrote and read it (prepared SELECT * sees it: v5 metadata id)";
   }
 }

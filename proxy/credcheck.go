@@ -1,0 +1,100 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/zdmctl/zdmctl/proxy/config"
+	"github.com/zdmctl/zdmctl/proxy/frame"
+)
+
+// ErrCredentialsRejected marks a cluster refusing the credentials of the
+// proxy's configuration.
+var ErrCredentialsRejected = errors.New("credentials rejected")
+
+// CheckCredentials logs into every cluster whose username is configured,
+// once, with the configured username and password, so a wrong password
+// stops startup with a clear error instead of surfacing later (or never,
+// when clients authenticate against that cluster themselves). A cluster
+// that cannot be reached is only logged: the proxy may start before its
+// clusters, and clients get an error naming it until it is back.
+func (s *Server) CheckCredentials(ctx context.Context) error {
+	var wg sync.WaitGroup
+	var errs [2]error
+	for c := Origin; c <= Target; c++ {
+		if s.clusterCfg(c).Username == "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[c] = s.checkCredentials(ctx, c)
+		}()
+	}
+	wg.Wait()
+	var bad []error
+	for c := Origin; c <= Target; c++ {
+		if errs[c] == nil {
+			continue
+		}
+		if errors.Is(errs[c], ErrCredentialsRejected) {
+			bad = append(bad, errs[c])
+			continue
+		}
+		s.log.Warn("cannot check the configured credentials", "cluster", c.String(), "err", errs[c].Error())
+	}
+	return errors.Join(bad...)
+}
+
+func (s *Server) clusterCfg(c Cluster) config.ClusterConfig {
+	if c == Target {
+		return s.cfg.Target
+	}
+	return s.cfg.Origin
+}
+
+// checkCredentials runs STARTUP (protocol v4) and, if the cluster asks
+// for it, one PasswordAuthenticator round with the configured credentials.
+func (s *Server) checkCredentials(ctx context.Context, c Cluster) error {
+	conn, err := s.dialCluster(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer conn.conn.Close()
+	const v = 4
+	opts := map[string]string{"CQL_VERSION": "3.0.0"}
+	resp, err := conn.roundTrip(frame.New(v, 0, 0, frame.OpStartup, frame.AppendStringMap(nil, []string{"CQL_VERSION"}, opts)), handshakeTimeout)
+	if err != nil {
+		return fmt.Errorf("%s STARTUP: %w", c, err)
+	}
+	switch resp.Opcode() {
+	case frame.OpReady:
+		return nil // no authentication: nothing to check
+	case frame.OpAuthenticate:
+	default:
+		return fmt.Errorf("%s answered STARTUP with %s", c, frame.OpcodeName(resp.Opcode()))
+	}
+	cfg := s.clusterCfg(c)
+	token := make([]byte, 0, 2+len(cfg.Username)+len(cfg.Password))
+	token = append(token, 0)
+	token = append(token, cfg.Username...)
+	token = append(token, 0)
+	token = append(token, cfg.Password...)
+	body := appendU32(nil, uint32(len(token)))
+	body = append(body, token...)
+	resp, err = conn.roundTrip(frame.New(v, 0, 0, frame.OpAuthResponse, body), handshakeTimeout)
+	if err != nil {
+		return fmt.Errorf("%s AUTH_RESPONSE: %w", c, err)
+	}
+	switch resp.Opcode() {
+	case frame.OpAuthSuccess:
+		return nil
+	case frame.OpError:
+		name := strings.ToLower(c.String())
+		return fmt.Errorf("%s %w: %s_username/%s_password: %s", c, ErrCredentialsRejected, name, name, frame.ErrorMessage(resp))
+	}
+	return fmt.Errorf("%s answered the credentials with %s", c, frame.OpcodeName(resp.Opcode()))
+}
