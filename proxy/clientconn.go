@@ -1,0 +1,170 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zdmctl/zdmctl/proxy/frame"
+)
+
+// clientConn is one driver connection and its two cluster connections.
+type clientConn struct {
+	srv      *Server
+	conn     net.Conn
+	r        *frame.Reader
+	w        *frame.Writer
+	version  byte
+	reqFlags byte // FlagBeta when the client uses a beta protocol version
+	comp     frame.Compressor
+	clusters [2]*clusterConn
+	log      *slog.Logger
+
+	supported  []byte // SUPPORTED body (intersection of both clusters)
+	keyspace   atomic.Pointer[string]
+	inflight   atomic.Int64
+	registered atomic.Bool // client asked for SCHEMA_CHANGE events
+	writerUp   bool
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+func (s *Server) startClient(conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	cc := &clientConn{srv: s, conn: conn, r: frame.NewReader(conn, 16<<10), w: frame.NewWriter(conn),
+		closed: make(chan struct{}),
+		log:    s.log.With("client", conn.RemoteAddr().String())}
+	cc.r.Requests = true
+	s.mu.Lock()
+	if isClosed(s.closed) {
+		s.mu.Unlock()
+		conn.Close()
+		return
+	}
+	s.clients[cc] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.clientCount.Add(1)
+	go cc.run()
+}
+
+func (cc *clientConn) run() {
+	defer cc.srv.wg.Done()
+	defer func() {
+		if p := recover(); p != nil { // a bug must cost one connection, not the proxy
+			cc.log.Error("panic in client connection", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			cc.closeWith(fmt.Errorf("internal error: %v", p))
+		}
+	}()
+	if err := cc.handshake(); err != nil {
+		cc.closeWith(err)
+		return
+	}
+	cc.log.Debug("client connection ready", "version", cc.version, "origin", cc.clusters[Origin].addr, "target", cc.clusters[Target].addr)
+	for {
+		f, err := cc.r.ReadFrame()
+		if err != nil {
+			var pe *frame.ProtocolError
+			if errors.As(err, &pe) && pe.HasStream {
+				cc.reply(frame.ErrorFrame(cc.version, pe.Stream, frame.ErrCodeProtocol, pe.Msg), pe.Stream)
+			}
+			cc.closeWith(err)
+			return
+		}
+		if f.Version() != cc.version {
+			cc.reply(frame.ErrorFrame(cc.version, f.Stream(), frame.ErrCodeProtocol, "protocol version changed mid-connection"), f.Stream())
+			cc.closeWith(errors.New("protocol version changed mid-connection"))
+			return
+		}
+		cc.handle(f)
+		if !cc.r.HasBufferedFrame() {
+			cc.flush()
+		}
+	}
+}
+
+// flush writes what this connection queued for the clusters and the client.
+func (cc *clientConn) flush() {
+	for _, c := range cc.clusters {
+		_ = c.w.Flush()
+	}
+	_ = cc.w.Flush()
+}
+
+// reply queues a response frame for the client with the given stream id.
+func (cc *clientConn) reply(f frame.Frame, stream int16) {
+	if !cc.writerUp {
+		_ = cc.writeDirect(f, stream)
+		return
+	}
+	_ = cc.w.Enqueue(f, stream)
+}
+
+// closeWith closes the client connection and its cluster connections,
+// flushing responses already queued.
+func (cc *clientConn) closeWith(err error) {
+	cc.closeOnce.Do(func() {
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			cc.log.Info("closing client connection", "reason", err.Error())
+		}
+		close(cc.closed)
+		if cc.writerUp {
+			_ = cc.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+			_ = cc.w.Close()
+		}
+		_ = cc.conn.Close()
+		for _, c := range cc.clusters {
+			if c != nil {
+				c.close()
+			}
+		}
+		cc.srv.mu.Lock()
+		delete(cc.srv.clients, cc)
+		cc.srv.mu.Unlock()
+		cc.srv.clientCount.Add(-1)
+	})
+}
+
+func (cc *clientConn) onEvent(c Cluster, f frame.Frame) {
+	if c != Origin || !cc.registered.Load() {
+		return
+	}
+	m, err := frame.ResponseMessage(f)
+	if err != nil {
+		return
+	}
+	cur := frame.Cursor{B: m}
+	if cur.Str() == "SCHEMA_CHANGE" {
+		cc.reply(f, -1)
+	}
+}
+
+func (cc *clientConn) trackKeyspace(f frame.Frame) {
+	m, err := frame.ResponseMessage(f)
+	if err != nil {
+		return
+	}
+	cur := frame.Cursor{B: m}
+	if cur.Int() == 3 { // SetKeyspace
+		ks := cur.Str()
+		if cur.Err == nil {
+			cc.keyspace.Store(&ks)
+		}
+	}
+}
+
+func (cc *clientConn) currentKeyspace() string {
+	if p := cc.keyspace.Load(); p != nil {
+		return *p
+	}
+	return ""
+}

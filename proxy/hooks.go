@@ -1,0 +1,40 @@
+package proxy
+
+import (
+	"time"
+
+	"github.com/zdmctl/zdmctl/proxy/classify"
+	"github.com/zdmctl/zdmctl/proxy/frame"
+)
+
+// RequestOutcome describes one client request once answered.
+type RequestOutcome struct {
+	Opcode   byte
+	Kind     classify.Kind
+	Clusters []Cluster // clusters the request was sent to
+	Duration time.Duration
+	// Err is nil on success, else the error sent to the client (its
+	// message); ErrCluster is which cluster's error it was (-1 for proxy).
+	Err        error
+	ErrCluster Cluster
+}
+
+// AsyncReadResult is the outcome of a read replayed on the secondary.
+type AsyncReadResult struct {
+	Kind      classify.Kind
+	Secondary Cluster
+	Duration  time.Duration
+	// Primary and SecondaryFrame are the RESULT frames (nil if unavailable).
+	Primary, SecondaryFrame frame.Frame
+	Err                     error
+	Dropped                 bool // not sent: queue full or no stream id
+}
+
+// Hooks observe the data path. Every field may be nil; calls happen on the
+// hot path and must be cheap and non-blocking.
+type Hooks struct {
+	OnRequest   func(RequestOutcome)
+	OnAsyncRead func(AsyncReadResult)
+	// OnClusterRequest is called per cluster response with its latency.
+	OnClusterRequest func(c Cluster, d time.Duration, errCode int32)
+}

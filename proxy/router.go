@@ -1,0 +1,316 @@
+package proxy
+
+import (
+	"time"
+
+	"github.com/zdmctl/zdmctl/proxy/classify"
+	"github.com/zdmctl/zdmctl/proxy/frame"
+)
+
+// builder appends the frame to send to cluster c with cluster stream id.
+type builder func(dst []byte, c Cluster, stream int16) []byte
+
+func forwardAs(f frame.Frame) builder {
+	return func(dst []byte, _ Cluster, stream int16) []byte {
+		start := len(dst)
+		dst = append(dst, f...)
+		frame.Frame(dst[start:]).SetStream(stream)
+		return dst
+	}
+}
+
+// handle routes one request frame after the handshake.
+func (cc *clientConn) handle(f frame.Frame) {
+	stream := f.Stream()
+	if cc.srv.draining.Load() {
+		cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeOverloaded, "zdm-proxy is shutting down; retry on another node"), stream)
+		return
+	}
+	msg, err := frame.RequestMessage(f)
+	if err != nil {
+		cc.protocolError(stream, "malformed custom payload")
+		return
+	}
+	msgOff := len(f.Body()) - len(msg)
+	st := cc.srv.Settings()
+	switch f.Opcode() {
+	case frame.OpOptions:
+		cc.reply(frame.New(cc.version|frame.ResponseBit, 0, stream, frame.OpSupported, cc.supported), stream)
+	case frame.OpRegister:
+		cc.handleRegister(f, msg)
+	case frame.OpQuery:
+		cc.handleQuery(f, msg, st)
+	case frame.OpPrepare:
+		q, err := classify.QueryString(msg)
+		if err != nil {
+			cc.protocolError(stream, "malformed PREPARE")
+			return
+		}
+		stmt := classify.Query(q)
+		r := cc.newRequest(f, stmt.Kind, st.Primary)
+		r.prepared = &stmt
+		if tbl := cc.systemTable(stmt); tbl != "" {
+			if tbl == "peers_v2" {
+				cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeInvalid, "unconfigured table peers_v2"), stream)
+				return
+			}
+			r.preparedQuery = string(q)
+		}
+		cc.send(r, st, true, true, forwardAs(f))
+	case frame.OpExecute:
+		id, _, err := classify.ExecuteID(msg)
+		if err != nil {
+			cc.protocolError(stream, "malformed EXECUTE")
+			return
+		}
+		e := cc.srv.ps.get(id)
+		if e == nil {
+			cc.reply(frame.UnpreparedFrame(cc.version, stream, id), stream)
+			return
+		}
+		r := cc.newRequest(f, e.stmt.Kind, st.Primary)
+		r.clientID = e.clientID
+		b := func(dst []byte, c Cluster, s int16) []byte { return appendExecuteFor(dst, f, msgOff, e, c, s) }
+		if e.stmt.Kind.IsRead() {
+			if e.query != "" && cc.systemTable(e.stmt) != "" {
+				cc.answerSystemTable(r, cc.systemTable(e.stmt), []byte(e.query), st)
+				return
+			}
+			if cc.isSystem(e.stmt.Keyspace) {
+				r.primary = st.SystemQueries
+				cc.send(r, st, r.primary == Origin, r.primary == Target, b)
+				return
+			}
+			cc.sendRead(r, st, b)
+			return
+		}
+		cc.send(r, st, true, true, b)
+	case frame.OpBatch:
+		children, unknown, ok := cc.srv.parseBatchChildren(msg)
+		if !ok {
+			cc.protocolError(stream, "malformed BATCH")
+			return
+		}
+		if unknown != nil {
+			cc.reply(frame.UnpreparedFrame(cc.version, stream, unknown), stream)
+			return
+		}
+		r := cc.newRequest(f, classify.KindBatch, st.Primary)
+		r.batch = children
+		cc.send(r, st, true, true, func(dst []byte, c Cluster, s int16) []byte {
+			return appendBatchFor(dst, f, msgOff, children, c, s)
+		})
+	default:
+		cc.protocolError(stream, "unexpected "+frame.OpcodeName(f.Opcode())+" after the handshake")
+	}
+}
+
+func (cc *clientConn) protocolError(stream int16, msg string) {
+	cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeProtocol, msg), stream)
+	cc.closeWith(&handshakeError{msg})
+}
+
+func (cc *clientConn) handleQuery(f frame.Frame, msg []byte, st *Settings) {
+	stream := f.Stream()
+	q, err := classify.QueryString(msg)
+	if err != nil {
+		cc.protocolError(stream, "malformed QUERY")
+		return
+	}
+	stmt := classify.Query(q)
+	r := cc.newRequest(f, stmt.Kind, st.Primary)
+	switch stmt.Kind {
+	case classify.KindSelect:
+		ks := stmt.Keyspace
+		if ks == "" {
+			ks = cc.currentKeyspace()
+		}
+		if cc.isSystem(ks) {
+			if ks == "system" {
+				switch stmt.Table {
+				case "local", "peers":
+					cc.answerSystemTable(r, stmt.Table, q, st)
+					return
+				case "peers_v2":
+					cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeInvalid, "unconfigured table peers_v2"), stream)
+					return
+				}
+			}
+			r.primary = st.SystemQueries
+			cc.send(r, st, r.primary == Origin, r.primary == Target, forwardAs(f))
+			return
+		}
+		cc.sendRead(r, st, forwardAs(f))
+	case classify.KindUse:
+		r.useKS = true
+		cc.send(r, st, true, true, forwardAs(f))
+	default:
+		cc.send(r, st, true, true, forwardAs(f))
+	}
+}
+
+// systemTable returns "local", "peers" or "peers_v2" when stmt reads one of
+// the tables the proxy answers itself.
+func (cc *clientConn) systemTable(stmt classify.Statement) string {
+	if stmt.Kind != classify.KindSelect {
+		return ""
+	}
+	ks := stmt.Keyspace
+	if ks == "" {
+		ks = cc.currentKeyspace()
+	}
+	if ks != "system" {
+		return ""
+	}
+	switch stmt.Table {
+	case "local", "peers", "peers_v2":
+		return stmt.Table
+	}
+	return ""
+}
+
+func (cc *clientConn) isSystem(ks string) bool {
+	switch ks {
+	case "system", "system_schema", "system_auth", "system_distributed", "system_traces", "system_views", "system_virtual_schema", "dse_system", "dse_auth":
+		return true
+	}
+	return false
+}
+
+func (cc *clientConn) newRequest(f frame.Frame, kind classify.Kind, primary Cluster) *request {
+	r := &request{cc: cc, stream: f.Stream(), version: cc.version, opcode: f.Opcode(), kind: kind, primary: primary, start: time.Now()}
+	if kind == classify.KindSelect && cc.srv.Settings().DualAsyncReads {
+		if msg, err := frame.RequestMessage(f); err == nil {
+			r.paged = classify.HasPagingState(f.Opcode(), cc.version, msg)
+		}
+	}
+	return r
+}
+
+// send reserves stream ids, arms the timeout and queues the request to the
+// chosen clusters.
+func (cc *clientConn) send(r *request, st *Settings, toOrigin, toTarget bool, b builder) bool {
+	want := [2]bool{toOrigin, toTarget}
+	// Everything the cluster readers look at is set before the stream ids are
+	// published (acquire takes the cluster lock the reader also takes).
+	r.sentTo = want
+	for c := Origin; c <= Target; c++ {
+		if want[c] {
+			r.pending++
+		}
+	}
+	if !r.isAsync {
+		cc.srv.inflight.Add(1)
+		cc.inflight.Add(1)
+	}
+	r.timer = time.AfterFunc(answerBy(st.RequestTimeout), r.onTimeout)
+	var ids [2]int16
+	for c := Origin; c <= Target; c++ {
+		if !want[c] {
+			continue
+		}
+		id, ok := cc.clusters[c].acquire(r)
+		if !ok {
+			r.mu.Lock()
+			r.done = true
+			r.mu.Unlock()
+			r.timer.Stop()
+			for d := Origin; d < c; d++ {
+				if want[d] {
+					cc.clusters[d].release(ids[d])
+				}
+			}
+			if !r.isAsync {
+				cc.srv.inflight.Add(-1)
+				cc.inflight.Add(-1)
+				cc.reply(frame.ErrorFrame(cc.version, r.stream, frame.ErrCodeOverloaded,
+					"zdm-proxy: no free stream id towards "+c.String()+" (proxy_max_stream_ids)"), r.stream)
+			}
+			return false
+		}
+		ids[c] = id
+	}
+	for c := Origin; c <= Target; c++ {
+		if want[c] {
+			id := ids[c]
+			_ = cc.clusters[c].sendFunc(func(dst []byte) []byte { return b(dst, c, id) })
+		}
+	}
+	return true
+}
+
+// sendRead sends a read to the primary and, with DUAL_ASYNC_ON_SECONDARY,
+// replays it on the secondary in the background (bounded; dropped when full).
+func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
+	srv := cc.srv
+	if st.DualAsyncReads && r.paged {
+		// A paging state belongs to the primary; replaying page 2+ on the
+		// secondary would only produce errors.
+		cc.send(r, st, st.Primary == Origin, st.Primary == Target, b)
+		return
+	}
+	wantAsync := st.DualAsyncReads && srv.hooks.OnAsyncRead != nil
+	if wantAsync {
+		r.pair = &asyncPair{} // set before the ids are published
+	}
+	if !cc.send(r, st, st.Primary == Origin, st.Primary == Target, b) || !st.DualAsyncReads {
+		return
+	}
+	limit := int64(srv.cfg.AsyncReadQueueSize)
+	sec := st.Primary.Other()
+	// Async reads may hold at most half of a connection's stream ids, so a
+	// slow secondary never starves the writes that must reach it.
+	if srv.asyncInFlight.Add(1) > limit || cc.clusters[sec].inFlight() >= srv.cfg.MaxStreamIDs/2 {
+		srv.asyncInFlight.Add(-1)
+		srv.asyncDropped.Add(1)
+		if h := srv.hooks.OnAsyncRead; h != nil {
+			h(AsyncReadResult{Kind: r.kind, Secondary: sec, Dropped: true})
+		}
+		return
+	}
+	a := &request{cc: cc, stream: r.stream, version: r.version, opcode: r.opcode, kind: r.kind,
+		primary: sec, start: r.start, isAsync: true, pair: r.pair}
+	if !cc.send(a, st, sec == Origin, sec == Target, b) {
+		srv.asyncInFlight.Add(-1)
+		srv.asyncDropped.Add(1)
+		if wantAsync {
+			srv.hooks.OnAsyncRead(AsyncReadResult{Kind: r.kind, Secondary: sec, Dropped: true})
+		}
+	}
+}
+
+// handleRegister answers REGISTER itself and subscribes to Origin's schema
+// events when the client asked for them (topology and status events are not
+// forwarded: the proxy presents its own topology).
+func (cc *clientConn) handleRegister(f frame.Frame, msg []byte) {
+	cur := frame.Cursor{B: msg}
+	types := cur.StringList()
+	if cur.Err != nil {
+		cc.protocolError(f.Stream(), "malformed REGISTER")
+		return
+	}
+	for _, t := range types {
+		if t == "SCHEMA_CHANGE" && cc.registered.CompareAndSwap(false, true) {
+			body := frame.AppendStringList(nil, []string{"SCHEMA_CHANGE"})
+			reg := frame.New(cc.version, cc.reqFlags, 0, frame.OpRegister, body)
+			oc := cc.clusters[Origin]
+			if id, ok := oc.acquire(ignoreResponse{}); ok {
+				_ = oc.send(reg, id)
+			}
+		}
+	}
+	cc.reply(frame.New(cc.version|frame.ResponseBit, 0, f.Stream(), frame.OpReady, nil), f.Stream())
+}
+
+type ignoreResponse struct{}
+
+func (ignoreResponse) onResponse(Cluster, frame.Frame) {}
+
+// answerBy is when the proxy gives up on a cluster: a little before
+// proxy_request_timeout_ms so the error frame reaches the client within it.
+func answerBy(timeout time.Duration) time.Duration {
+	if timeout > 20*time.Millisecond {
+		return timeout - 2*time.Millisecond
+	}
+	return timeout
+}
