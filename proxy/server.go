@@ -51,6 +51,7 @@ type Server struct {
 	asyncDropped  atomic.Int64
 	rejected      atomic.Int64
 	health        [2]clusterHealth
+	control       [2]controlState // control connections: control.go
 }
 
 type clusterHealth struct {
@@ -113,7 +114,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
-	s.hbOnce.Do(func() { go s.heartbeatLoop() })
+	s.hbOnce.Do(func() { go s.heartbeatLoop(); s.startControl() })
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
