@@ -70,6 +70,9 @@ func (o *Observer) onRequest(r RequestOutcome) {
 	default:
 		return // handshake, PREPARE, REGISTER...: not client reads or writes
 	}
+	if len(r.Clusters) == 0 {
+		return // answered by the proxy itself (system.local, system.peers)
+	}
 	if r.Kind.IsRead() && len(r.Clusters) == 1 {
 		c := mc(r.Clusters[0])
 		o.m.ObserveRead(c, r.Duration)

@@ -105,18 +105,8 @@ func (d *daemon) status() admin.Status {
 		PrimaryCluster:       cfg.PrimaryCluster,
 		ClientConnections:    st.ClientConnections,
 		InflightRequests:     st.InFlightRequests,
-		Clusters:             d.clusterStatus(),
+		Clusters:             d.srv.ClusterStatus(),
 		RestartPending:       len(pending) > 0,
 		ChangedImmutableKeys: pending,
 	}
-}
-
-// clusterStatus is each cluster's health from its control connection.
-func (d *daemon) clusterStatus() []admin.ClusterStatus {
-	out := make([]admin.ClusterStatus, 0, 2)
-	for c := proxy.Origin; c <= proxy.Target; c++ {
-		p := d.srv.Probe(c)
-		out = append(out, admin.ClusterStatus{Name: clusterName(c), Reachable: p.Reachable, LastHeartbeat: p.LastOK, Error: p.Err})
-	}
-	return out
 }

@@ -53,7 +53,7 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 		return nil, err
 	}
 	ao := admin.Options{Addr: admin.Address(cfg.MetricsAddress, cfg.MetricsPort),
-		Health: admin.HealthFunc(d.clusterStatus), Status: d.status, Logger: logger}
+		Health: srv, Status: d.status, Logger: logger}
 	if m != nil {
 		ao.Gatherer = srv.Gatherer(m)
 	}
