@@ -65,7 +65,7 @@ func (s *Server) controlLoop(c Cluster) {
 			}
 			f, err := r.ReadFrame()
 			if err != nil {
-				return fmt.Errorf("heartbeat to %s: no answer within %s: %w", c, timeout, err)
+				return fmt.Errorf("heartbeat to %s (timeout %s): %w", c, timeout, err)
 			}
 			// SUPPORTED, or an ERROR about the protocol version: either way
 			// the node answers.
