@@ -43,7 +43,7 @@ func clusterDialer(cfg *config.Config, log *slog.Logger) (proxy.DialFunc, error)
 			log.Error("TLS handshake with cluster failed", "cluster", c.String(), "address", addr, "cause", why.Kind.String(), "err", why.Error())
 			return nil, fmt.Errorf("the proxy could not reach %s over TLS: %s", c, why.Error())
 		}
-		return conn, nil
+		return &tlsClientConn{Conn: conn, cluster: c, log: log}, nil
 	}, nil
 }
 
@@ -96,4 +96,26 @@ func (c *tlsServerConn) Read(p []byte) (int, error) {
 		}
 	})
 	return c.Conn.Read(p)
+}
+
+// tlsClientConn explains a TLS alert on its first read: with TLS 1.3 a
+// server rejects the proxy's client certificate only after the proxy's
+// handshake returned.
+type tlsClientConn struct {
+	*tls.Conn
+	cluster proxy.Cluster
+	log     *slog.Logger
+	read    bool
+}
+
+func (c *tlsClientConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil && !c.read {
+		if why := tlsconf.Explain(err, tlsconf.AsClient); why != nil && why.Kind != tlsconf.Other {
+			c.log.Error("TLS handshake with cluster failed", "cluster", c.cluster.String(), "address", c.RemoteAddr().String(), "cause", why.Kind.String(), "err", why.Error())
+			err = fmt.Errorf("the proxy could not reach %s over TLS: %s", c.cluster, why.Error())
+		}
+	}
+	c.read = true
+	return n, err
 }
