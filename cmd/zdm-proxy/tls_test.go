@@ -249,7 +249,9 @@ func TestClientTLS(t *testing.T) {
 	clusters := []string{"ZDM_ORIGIN_CONTACT_POINTS=127.0.0.1", "ZDM_ORIGIN_PORT=" + strconv.Itoa(origin.Port()),
 		"ZDM_TARGET_CONTACT_POINTS=127.0.0.1", "ZDM_TARGET_PORT=" + strconv.Itoa(target.Port()),
 		"ZDM_PROXY_TLS_CERT_PATH=" + proxyLeaf.certPath, "ZDM_PROXY_TLS_KEY_PATH=" + proxyLeaf.keyPath}
-	withCA := func(cl *gocql.ClusterConfig) { cl.SslOpts = &gocql.SslOptions{CaPath: srvCA.caPath(), EnableHostVerification: true} }
+	withCA := func(cl *gocql.ClusterConfig) {
+		cl.SslOpts = &gocql.SslOptions{CaPath: srvCA.caPath(), EnableHostVerification: true}
+	}
 	withCert := func(cl *gocql.ClusterConfig) {
 		cl.SslOpts = &gocql.SslOptions{CaPath: srvCA.caPath(), CertPath: app.certPath, KeyPath: app.keyPath, EnableHostVerification: true}
 	}
