@@ -5,6 +5,7 @@ import (
 
 	"github.com/zdmctl/zdmctl/proxy/classify"
 	"github.com/zdmctl/zdmctl/proxy/frame"
+	"github.com/zdmctl/zdmctl/proxy/nowfunc"
 )
 
 // builder appends the frame to send to cluster c with cluster stream id.
@@ -33,6 +34,10 @@ func (cc *clientConn) handle(f frame.Frame) {
 	}
 	msgOff := len(f.Body()) - len(msg)
 	st := cc.srv.Settings()
+	var nowP *nowfunc.Prepared
+	if cc.srv.now != nil { // replace_cql_functions: nowrewrite.go
+		f, msg, nowP = cc.rewriteNow(f, msg, msgOff)
+	}
 	switch f.Opcode() {
 	case frame.OpOptions:
 		cc.reply(frame.New(cc.version|frame.ResponseBit, 0, stream, frame.OpSupported, cc.supported), stream)
@@ -49,6 +54,9 @@ func (cc *clientConn) handle(f frame.Frame) {
 		stmt := classify.Query(q)
 		r := cc.newRequest(f, stmt.Kind, st.Primary)
 		r.prepared = &stmt
+		if nowP != nil {
+			r.transform = cc.stripPrepared(nowP)
+		}
 		if tbl := cc.systemTable(stmt); tbl != "" {
 			if tbl == "peers_v2" {
 				cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeInvalid, "unconfigured table peers_v2"), stream)

@@ -52,6 +52,7 @@ type Server struct {
 	rejected      atomic.Int64
 	health        [2]clusterHealth
 	control       [2]controlState // control connections: control.go
+	now           *nowState       // replace_cql_functions (nil: off): nowrewrite.go
 }
 
 type clusterHealth struct {
@@ -84,6 +85,9 @@ func New(cfg *config.Config, opts Options) *Server {
 	s.addrs[Target] = cfg.Target.Addresses()
 	st := SettingsFromConfig(cfg)
 	s.settings.Store(&st)
+	if cfg.ReplaceCQLFunctions {
+		s.now = newNowState()
+	}
 	return s
 }
 

@@ -74,6 +74,7 @@ var knownKeys = []key{
 
 	floatKey("async_read_compare_sample_rate", "1", 0, 1, func(c *Config) *float64 { return &c.CompareSampleRate }),
 	boolKey("log_mismatch_values", "false", func(c *Config) *bool { return &c.LogMismatchValues }),
+	boolKey("replace_cql_functions", "false", func(c *Config) *bool { return &c.ReplaceCQLFunctions }),
 }
 
 func findKey(name string) *key {

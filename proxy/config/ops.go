@@ -24,6 +24,10 @@ type Ops struct {
 	// reads are already an opt-in diagnostic mode).
 	CompareSampleRate float64
 	LogMismatchValues bool
+
+	// ReplaceCQLFunctions replaces now() in writes by one proxy-chosen
+	// timeuuid so both clusters store the same value.
+	ReplaceCQLFunctions bool
 }
 
 // ServerTLS are the proxy_tls_* keys (client-facing listener).
