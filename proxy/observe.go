@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -142,7 +143,14 @@ func (o *Observer) onAsyncRead(r AsyncReadResult) {
 // counters (client and cluster connections, prepared cache size) into their
 // gauges: nothing is recorded for them on the data path.
 func (s *Server) Gatherer(m *metrics.Metrics) prometheus.Gatherer {
+	var mu sync.Mutex
+	var missSeen int64
 	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		mu.Lock()
+		miss := s.psMiss.Load()
+		m.PSCacheMiss.Add(float64(miss - missSeen))
+		missSeen = miss
+		mu.Unlock()
 		st := s.Stats()
 		m.ClientConnections.Set(float64(st.ClientConnections))
 		m.PSCacheEntries.Set(float64(st.PreparedStatements))

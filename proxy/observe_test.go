@@ -16,6 +16,7 @@ import (
 	"github.com/zdmctl/zdmctl/internal/cqltest"
 	"github.com/zdmctl/zdmctl/proxy"
 	"github.com/zdmctl/zdmctl/proxy/admin"
+	"github.com/zdmctl/zdmctl/proxy/frame"
 	"github.com/zdmctl/zdmctl/proxy/metrics"
 )
 
@@ -106,6 +107,20 @@ func TestMetricsCountTraffic(t *testing.T) {
 	}
 	if got := delta(`zdm_origin_requests_failed_total{error="overloaded"}`); got != 1 {
 		t.Errorf("origin overloaded failures grew by %v, want 1", got)
+	}
+	// An EXECUTE of an id the proxy never saw is a prepared cache miss.
+	rc := dialRaw(t, o.addr)
+	rc.startup()
+	rc.write(frame.New(4, 0, 3, frame.OpExecute, frame.AppendShortBytes(nil, []byte("nope"))))
+	if f := rc.read(); frame.ErrorCode(f) != frame.ErrCodeUnprepared {
+		t.Fatalf("want UNPREPARED, got %s", frame.OpcodeName(f.Opcode()))
+	}
+	after = o.scrape(t)
+	if got := delta("zdm_pscache_miss_total"); got != 1 {
+		t.Errorf("zdm_pscache_miss_total grew by %v, want 1", got)
+	}
+	if got := after["zdm_pscache_entries_total"]; got < 1 || got != float64(o.srv.Stats().PreparedStatements) {
+		t.Errorf("zdm_pscache_entries_total = %v, server has %d", got, o.srv.Stats().PreparedStatements)
 	}
 	st := o.srv.Stats()
 	if got := after["zdm_client_connections_total"]; got != float64(st.ClientConnections) || got < 1 {

@@ -73,6 +73,7 @@ func (cc *clientConn) handle(f frame.Frame) {
 		}
 		e := cc.srv.ps.get(id)
 		if e == nil {
+			cc.srv.psMiss.Add(1)
 			cc.reply(frame.UnpreparedFrame(cc.version, stream, id), stream)
 			return
 		}
@@ -100,6 +101,7 @@ func (cc *clientConn) handle(f frame.Frame) {
 			return
 		}
 		if unknown != nil {
+			cc.srv.psMiss.Add(1)
 			cc.reply(frame.UnpreparedFrame(cc.version, stream, unknown), stream)
 			return
 		}

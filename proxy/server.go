@@ -53,6 +53,7 @@ type Server struct {
 	health        [2]clusterHealth
 	control       [2]controlState // control connections: control.go
 	now           *nowState       // replace_cql_functions (nil: off): nowrewrite.go
+	psMiss        atomic.Int64    // EXECUTE/BATCH ids not in the prepared cache
 }
 
 type clusterHealth struct {
