@@ -11,7 +11,7 @@ import (
 type RequestOutcome struct {
 	Opcode   byte
 	Kind     classify.Kind
-	Clusters []Cluster // clusters the request was sent to
+	Clusters []Cluster // clusters the request was sent to (shared: read only)
 	Duration time.Duration
 	// Err is nil on success, else the error sent to the client (its
 	// message); ErrCluster is which cluster's error it was (-1 for proxy).
@@ -37,4 +37,15 @@ type Hooks struct {
 	OnAsyncRead func(AsyncReadResult)
 	// OnClusterRequest is called per cluster response with its latency.
 	OnClusterRequest func(c Cluster, d time.Duration, errCode int32)
+}
+
+// clusterSets are the possible RequestOutcome.Clusters, shared so reporting
+// an outcome allocates nothing; index: bit 0 Origin, bit 1 Target.
+var clusterSets = [4][]Cluster{nil, {Origin}, {Target}, {Origin, Target}}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

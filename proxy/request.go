@@ -159,12 +159,7 @@ func (r *request) finish(timedOut bool) {
 	srv.inflight.Add(-1)
 	r.cc.inflight.Add(-1)
 	if h := srv.hooks.OnRequest; h != nil {
-		var cl []Cluster
-		for c := Origin; c <= Target; c++ {
-			if r.sentTo[c] {
-				cl = append(cl, c)
-			}
-		}
+		cl := clusterSets[b2i(r.sentTo[Origin])|b2i(r.sentTo[Target])<<1]
 		h(RequestOutcome{Opcode: r.opcode, Kind: r.kind, Clusters: cl, Duration: time.Since(r.start), Err: outErr, ErrCluster: errCluster})
 	}
 }
