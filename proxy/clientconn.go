@@ -32,6 +32,10 @@ type clientConn struct {
 	registered atomic.Bool // client asked for SCHEMA_CHANGE events
 	writerUp   bool
 
+	waitMu     sync.Mutex
+	waiting    []waitingSend // requests waiting for a free stream id
+	hasWaiting atomic.Bool
+
 	closeOnce sync.Once
 	closed    chan struct{}
 }
@@ -127,6 +131,7 @@ func (cc *clientConn) closeWith(err error) {
 				c.close()
 			}
 		}
+		cc.abandonWaiting()
 		cc.srv.mu.Lock()
 		delete(cc.srv.clients, cc)
 		cc.srv.mu.Unlock()

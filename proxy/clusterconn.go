@@ -194,6 +194,9 @@ func (cc *clusterConn) readLoop() {
 		if r != nil {
 			r.onResponse(cc.cluster, f)
 		}
+		if cc.owner != nil && cc.owner.hasWaiting.Load() {
+			cc.owner.drainWaiting()
+		}
 		if !cc.r.HasBufferedFrame() && cc.owner != nil {
 			_ = cc.owner.w.Flush()
 		}

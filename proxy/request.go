@@ -74,6 +74,24 @@ func (r *request) onResponse(c Cluster, f frame.Frame) {
 	r.finish(false)
 }
 
+// isDone reports whether the request was already answered (or abandoned).
+func (r *request) isDone() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.done
+}
+
+// abandon marks a request that was never sent as done and stops its timer;
+// it returns false if the request had already finished.
+func (r *request) abandon() bool {
+	r.mu.Lock()
+	was := r.done
+	r.done = true
+	r.mu.Unlock()
+	r.timer.Stop()
+	return !was
+}
+
 func (r *request) onTimeout() {
 	defer func() {
 		if p := recover(); p != nil {

@@ -214,6 +214,47 @@ func (cc *clientConn) send(r *request, st *Settings, toOrigin, toTarget bool, b 
 		cc.inflight.Add(1)
 	}
 	r.timer = time.AfterFunc(answerBy(st.RequestTimeout), r.onTimeout)
+	if r.isAsync {
+		if cc.dispatch(r, want, b) {
+			return true
+		}
+		r.abandon()
+		return false
+	}
+	// Requests wait in order when a cluster connection has no free stream
+	// id; the queue is bounded, beyond it the client gets OVERLOADED.
+	cc.waitMu.Lock()
+	defer cc.waitMu.Unlock()
+	if len(cc.waiting) == 0 && cc.dispatch(r, want, b) {
+		return true
+	}
+	if len(cc.waiting) >= maxWaiting {
+		r.abandon()
+		cc.srv.inflight.Add(-1)
+		cc.inflight.Add(-1)
+		cc.reply(frame.ErrorFrame(cc.version, r.stream, frame.ErrCodeOverloaded,
+			"zdm-proxy: too many requests waiting for a stream id (proxy_max_stream_ids)"), r.stream)
+		return false
+	}
+	cc.waiting = append(cc.waiting, waitingSend{r: r, want: want, b: b})
+	cc.hasWaiting.Store(true)
+	return true
+}
+
+// maxWaiting bounds the per-connection wait queue; a client cannot have more
+// requests in flight than the protocol's 32768 stream ids anyway.
+const maxWaiting = 32768
+
+// waitingSend is a request queued until stream ids free up.
+type waitingSend struct {
+	r    *request
+	want [2]bool
+	b    builder
+}
+
+// dispatch reserves an id on every wanted cluster and queues the frames;
+// when one cluster has no free id it releases the others and returns false.
+func (cc *clientConn) dispatch(r *request, want [2]bool, b builder) bool {
 	var ids [2]int16
 	for c := Origin; c <= Target; c++ {
 		if !want[c] {
@@ -221,20 +262,10 @@ func (cc *clientConn) send(r *request, st *Settings, toOrigin, toTarget bool, b 
 		}
 		id, ok := cc.clusters[c].acquire(r)
 		if !ok {
-			r.mu.Lock()
-			r.done = true
-			r.mu.Unlock()
-			r.timer.Stop()
 			for d := Origin; d < c; d++ {
 				if want[d] {
 					cc.clusters[d].release(ids[d])
 				}
-			}
-			if !r.isAsync {
-				cc.srv.inflight.Add(-1)
-				cc.inflight.Add(-1)
-				cc.reply(frame.ErrorFrame(cc.version, r.stream, frame.ErrCodeOverloaded,
-					"zdm-proxy: no free stream id towards "+c.String()+" (proxy_max_stream_ids)"), r.stream)
 			}
 			return false
 		}
@@ -247,6 +278,47 @@ func (cc *clientConn) send(r *request, st *Settings, toOrigin, toTarget bool, b 
 		}
 	}
 	return true
+}
+
+// drainWaiting dispatches queued requests while stream ids are free. Called
+// by cluster readers after they free an id.
+func (cc *clientConn) drainWaiting() {
+	cc.waitMu.Lock()
+	sent := false
+	for len(cc.waiting) > 0 {
+		w := cc.waiting[0]
+		if !w.r.isDone() && !cc.dispatch(w.r, w.want, w.b) {
+			break
+		}
+		cc.waiting[0] = waitingSend{}
+		cc.waiting = cc.waiting[1:]
+		sent = true
+	}
+	if len(cc.waiting) == 0 {
+		cc.waiting = nil
+		cc.hasWaiting.Store(false)
+	}
+	cc.waitMu.Unlock()
+	if sent {
+		for _, c := range cc.clusters {
+			_ = c.w.Flush()
+		}
+	}
+}
+
+// abandonWaiting fails queued requests when the connection closes.
+func (cc *clientConn) abandonWaiting() {
+	cc.waitMu.Lock()
+	waiting := cc.waiting
+	cc.waiting = nil
+	cc.hasWaiting.Store(false)
+	cc.waitMu.Unlock()
+	for _, w := range waiting {
+		if w.r.abandon() {
+			cc.srv.inflight.Add(-1)
+			cc.inflight.Add(-1)
+		}
+	}
 }
 
 // sendRead sends a read to the primary and, with DUAL_ASYNC_ON_SECONDARY,

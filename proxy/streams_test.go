@@ -14,9 +14,12 @@ import (
 	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
-func TestStreamIDsExhaustedGivesOverloaded(t *testing.T) {
+func TestStreamIDsExhaustedRequestsWait(t *testing.T) {
 	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_PROXY_MAX_STREAM_IDS=1"}})
 	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	defer unblock()
 	e.origin.SetHook(func(r cqltest.Received) cqltest.Action {
 		if strings.Contains(r.Query, "slow") {
 			<-release
@@ -26,29 +29,69 @@ func TestStreamIDsExhaustedGivesOverloaded(t *testing.T) {
 	c := dialRaw(t, e.addr)
 	c.startup()
 	c.write(frame.New(4, 0, 10, frame.OpQuery, queryBody("INSERT INTO ks.slow (k) VALUES ('a')")))
-	waitFor(t, "slow write in flight", func() bool { return e.srv.Stats().InFlightRequests == 1 })
-	c.write(frame.New(4, 0, 11, frame.OpQuery, queryBody("INSERT INTO ks.t (k) VALUES ('b')")))
-	f := c.read()
-	if f.Stream() != 11 || frame.ErrorCode(f) != frame.ErrCodeOverloaded {
-		t.Fatalf("got stream %d code %x, want OVERLOADED on 11", f.Stream(), frame.ErrorCode(f))
+	waitFor(t, "slow write in flight", func() bool { return e.srv.Stats().Clusters[0].StreamsInUse == 1 })
+	// The only stream id is taken: the next requests wait for it.
+	for s := int16(11); s <= 14; s++ {
+		c.write(frame.New(4, 0, s, frame.OpQuery, queryBody("INSERT INTO ks.t (k) VALUES ('b')")))
 	}
-	close(release)
-	if f := c.read(); f.Stream() != 10 || f.Opcode() != frame.OpResult {
-		t.Fatalf("slow write: stream %d %s", f.Stream(), frame.OpcodeName(f.Opcode()))
+	waitFor(t, "4 waiting requests", func() bool { return e.srv.Stats().InFlightRequests == 5 })
+	if n := len(e.target.Queries("INSERT INTO ks.t")); n != 0 {
+		t.Fatalf("%d writes went out without a stream id", n)
 	}
-	// The id is free again.
-	c.write(frame.New(4, 0, 12, frame.OpQuery, queryBody("INSERT INTO ks.t (k) VALUES ('c')")))
-	if f := c.read(); f.Stream() != 12 || f.Opcode() != frame.OpResult {
-		t.Fatalf("after release: stream %d %s", f.Stream(), frame.OpcodeName(f.Opcode()))
+	unblock()
+	got := map[int16]bool{}
+	for i := 0; i < 5; i++ {
+		f := c.read()
+		if f.Opcode() != frame.OpResult {
+			t.Fatalf("stream %d: %s", f.Stream(), frame.OpcodeName(f.Opcode()))
+		}
+		got[f.Stream()] = true
+	}
+	for s := int16(10); s <= 14; s++ {
+		if !got[s] {
+			t.Fatalf("no answer on stream %d (got %v)", s, got)
+		}
+	}
+	if n := len(e.target.Queries("INSERT INTO ks.t")); n != 4 {
+		t.Fatalf("target got %d of the waiting writes, want 4", n)
+	}
+}
+
+func TestWaitingRequestTimesOut(t *testing.T) {
+	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_PROXY_MAX_STREAM_IDS=1", "ZDM_PROXY_REQUEST_TIMEOUT_MS=300"}})
+	release := make(chan struct{})
+	defer close(release)
+	e.origin.SetHook(func(r cqltest.Received) cqltest.Action {
+		if strings.Contains(r.Query, "slow") {
+			<-release
+		}
+		return cqltest.Action{}
+	})
+	c := dialRaw(t, e.addr)
+	c.startup()
+	c.write(frame.New(4, 0, 1, frame.OpQuery, queryBody("INSERT INTO ks.slow (k) VALUES ('a')")))
+	c.write(frame.New(4, 0, 2, frame.OpQuery, queryBody("INSERT INTO ks.t (k) VALUES ('b')")))
+	for i := 0; i < 2; i++ {
+		f := c.read()
+		if code := frame.ErrorCode(f); code != frame.ErrCodeWriteTO {
+			t.Fatalf("stream %d: code %x, want WRITE_TIMEOUT", f.Stream(), code)
+		}
+	}
+	if e.srv.Stats().InFlightRequests != 0 {
+		t.Fatal("timed-out requests still counted")
+	}
+	if n := len(e.target.Queries("INSERT INTO ks.t")); n != 0 {
+		t.Fatal("a request that timed out while waiting was sent later")
 	}
 }
 
 func TestManyConcurrentRequestsOnOneConnection(t *testing.T) {
-	e := newEnv(t, envOpts{})
-	s := e.session(t, nil)
+	// More requests in flight than proxy_max_stream_ids: the rest wait.
+	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_PROXY_MAX_STREAM_IDS=256"}})
+	s := e.session(t, func(c *gocql.ClusterConfig) { c.NumConns = 1 })
 	var wg sync.WaitGroup
-	errs := make(chan error, 2000)
-	for i := 0; i < 2000; i++ {
+	errs := make(chan error, 3000)
+	for i := 0; i < 3000; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -62,8 +105,8 @@ func TestManyConcurrentRequestsOnOneConnection(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if n := len(e.target.Queries("INSERT")); n != 2000 {
-		t.Fatalf("target got %d writes, want 2000", n)
+	if n := len(e.target.Queries("INSERT")); n != 3000 {
+		t.Fatalf("target got %d writes, want 3000", n)
 	}
 	st := e.srv.Stats()
 	if st.InFlightRequests != 0 || st.Clusters[0].StreamsInUse != 0 || st.Clusters[1].StreamsInUse != 0 {
