@@ -136,10 +136,16 @@ func tlsFront(t *testing.T, backend string, cert tls.Certificate, clientCA *pki)
 
 // startProxy runs the proxy in this process from environment settings.
 func startProxy(t *testing.T, env ...string) (int, *syncBuffer) {
+	port, logs, _ := startRunning(t, env...)
+	return port, logs
+}
+
+// startRunning is startProxy that also returns the running proxy.
+func startRunning(t *testing.T, env ...string) (int, *syncBuffer, *running) {
 	t.Helper()
 	port := freePort(t)
 	env = append([]string{"ZDM_PROXY_LISTEN_ADDRESS=127.0.0.1", "ZDM_PROXY_LISTEN_PORT=" + strconv.Itoa(port),
-		"ZDM_METRICS_ADDRESS=127.0.0.1", "ZDM_METRICS_PORT=0"}, env...)
+		"ZDM_METRICS_ADDRESS=127.0.0.1", "ZDM_METRICS_PORT=" + strconv.Itoa(freePort(t))}, env...)
 	cfg, _, raw, err := config.LoadRaw("", env)
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +160,7 @@ func startProxy(t *testing.T, env ...string) (int, *syncBuffer) {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.close)
-	return port, &logs
+	return port, &logs, r
 }
 
 func session(port int, mod func(*gocql.ClusterConfig)) (*gocql.Session, error) {
