@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,6 +51,20 @@ func TestMetricsCanBeTurnedOff(t *testing.T) {
 		// From the environment only: the hash of the canonical rendering.
 		if want := sha(r.cfg.Canonical()); st.ConfigSHA256 != want || st.ClientConnections != 0 {
 			t.Fatalf("status hash %q, want %q (%+v)", st.ConfigSHA256, want, st)
+		}
+	}
+}
+
+func TestListConfigKeysHasOpsKeys(t *testing.T) {
+	out, err := exec.Command(binary, "--list-config-keys").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"metrics_enabled", "metrics_proxy_latency_buckets_ms", "metrics_async_latency_buckets_ms",
+		"proxy_tls_require_client_auth", "origin_tls_server_ca_path", "target_tls_skip_hostname_verification",
+		"log_format", "replace_cql_functions", "async_read_compare_sample_rate", "log_mismatch_values"} {
+		if !strings.Contains(string(out), k+"\tZDM_"+strings.ToUpper(k)) {
+			t.Errorf("--list-config-keys lacks %s", k)
 		}
 	}
 }
