@@ -35,8 +35,10 @@ type AsyncReadResult struct {
 type Hooks struct {
 	OnRequest   func(RequestOutcome)
 	OnAsyncRead func(AsyncReadResult)
-	// OnClusterRequest is called per cluster response with its latency.
-	OnClusterRequest func(c Cluster, d time.Duration, errCode int32)
+	// OnClusterRequest is called per cluster response with its latency;
+	// async is true for a read replayed on the secondary; errCode is the
+	// CQL error code, -1 when the answer is not an ERROR or was lost.
+	OnClusterRequest func(c Cluster, kind classify.Kind, async bool, d time.Duration, errCode int32)
 }
 
 // clusterSets are the possible RequestOutcome.Clusters, shared so reporting

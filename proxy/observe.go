@@ -11,6 +11,7 @@ import (
 
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
 
+	"github.com/zdmctl/zdmctl/proxy/classify"
 	"github.com/zdmctl/zdmctl/proxy/digest"
 	"github.com/zdmctl/zdmctl/proxy/frame"
 	"github.com/zdmctl/zdmctl/proxy/metrics"
@@ -88,9 +89,19 @@ func (o *Observer) onRequest(r RequestOutcome) {
 	}
 }
 
-func (o *Observer) onClusterRequest(c Cluster, d time.Duration, code int32) {
+func (o *Observer) onClusterRequest(c Cluster, kind classify.Kind, async bool, d time.Duration, code int32) {
+	if async {
+		return // recorded as zdm_async_* by onAsyncRead
+	}
 	cm := o.m.Cluster(mc(c))
-	cm.ObserveRequest(metrics.KindOther, d)
+	k := metrics.KindWrite
+	switch {
+	case kind.IsRead():
+		k = metrics.KindRead
+	case kind == classify.KindOther || kind == classify.KindUse:
+		k = metrics.KindOther
+	}
+	cm.ObserveRequest(k, d)
 	if code >= 0 {
 		cm.Failed(primitive.ErrorCode(code))
 	}

@@ -105,6 +105,15 @@ func TestMetricsCountTraffic(t *testing.T) {
 			t.Errorf("%s grew by %v, want %v", k, got, want)
 		}
 	}
+	ow, tw := delta(`zdm_origin_request_duration_seconds_count{type="writes"}`), delta(`zdm_target_request_duration_seconds_count{type="writes"}`)
+	if ow < 6 || ow != tw {
+		t.Errorf("per-cluster writes grew by %v on origin and %v on target, want the same, >= 6", ow, tw)
+	}
+	if or, tr := delta(`zdm_origin_request_duration_seconds_count{type="reads"}`), delta(`zdm_target_request_duration_seconds_count{type="reads"}`); or-tr < 3 {
+		// PREPAREs go to both clusters (with their statement's kind); the
+		// three SELECT executions only to Origin.
+		t.Errorf("per-cluster reads grew by %v on origin and %v on target, want 3 more on origin", or, tr)
+	}
 	if got := delta(`zdm_origin_requests_failed_total{error="overloaded"}`); got != 1 {
 		t.Errorf("origin overloaded failures grew by %v, want 1", got)
 	}

@@ -63,7 +63,7 @@ func (r *request) onResponse(c Cluster, f frame.Frame) {
 		if f != nil {
 			code = frame.ErrorCode(f)
 		}
-		h(c, time.Since(r.start), code)
+		h(c, r.kind, r.isAsync, time.Since(r.start), code)
 	}
 	if !last {
 		return
