@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/zdmctl/zdmctl/internal/cqltest"
@@ -36,6 +37,17 @@ func TestAsyncReadMismatchCounted(t *testing.T) {
 	if d[mismatchKey] != 4 {
 		t.Fatalf("mismatches grew by %v, want 4", d[mismatchKey])
 	}
+	if l := o.logs.String(); !strings.Contains(l, "SELECT * FROM ks.t WHERE k = 'x'") || !strings.Contains(l, "table=t") {
+		t.Fatalf("mismatch log lacks the statement or table:\n%s", l)
+	}
+	// A prepared read: the log names the prepared statement's text.
+	s := o.session(t, nil)
+	if err := s.Query("SELECT * FROM ks.t WHERE k = ?", "y").Exec(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the prepared read's mismatch logged", func() bool {
+		return strings.Contains(o.logs.String(), "SELECT * FROM ks.t WHERE k = ?")
+	})
 }
 
 func TestAsyncReadEqualRowsNoMismatch(t *testing.T) {

@@ -27,7 +27,8 @@ type AsyncReadResult struct {
 	// Primary and SecondaryFrame are the RESULT frames (nil if unavailable).
 	Primary, SecondaryFrame frame.Frame
 	Err                     error
-	Dropped                 bool // not sent: queue full or no stream id
+	Dropped                 bool   // not sent: queue full or no stream id
+	Statement               string // CQL text (EXECUTE: the prepared statement's)
 }
 
 // Hooks observe the data path. Every field may be nil; calls happen on the

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
@@ -26,15 +27,34 @@ type observed struct {
 	m    *metrics.Metrics
 	g    prometheus.Gatherer
 	http *httptest.Server
+	logs *lockedBuffer // the observer's log (mismatch samples)
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newObserved(t *testing.T, o envOpts) *observed {
 	t.Helper()
 	m := metrics.New(metrics.Options{NoRuntimeCollectors: true})
-	obs := proxy.NewObserver(m, slog.New(slog.NewTextHandler(io.Discard, nil)), 1, false)
+	logs := &lockedBuffer{}
+	obs := proxy.NewObserver(m, slog.New(slog.NewTextHandler(logs, nil)), 1, false)
 	o.hooks = obs.Hooks()
 	e := newEnv(t, o)
-	ob := &observed{env: e, m: m, g: e.srv.Gatherer(m)}
+	ob := &observed{env: e, m: m, g: e.srv.Gatherer(m), logs: logs}
 	as := admin.New(admin.Options{Gatherer: ob.g, Health: e.srv, Status: func() admin.Status { return admin.Status{} }})
 	ob.http = httptest.NewServer(as.Handler())
 	t.Cleanup(ob.http.Close)

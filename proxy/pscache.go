@@ -14,7 +14,7 @@ type psEntry struct {
 	ids      [2][]byte // per cluster prepared id
 	metaIDs  [2][]byte // per cluster result_metadata_id (v5)
 	stmt     classify.Statement
-	query    string // kept for statements the proxy answers itself
+	query    string // CQL text: system tables the proxy answers, async mismatch logs
 }
 
 // psCache is a bounded LRU of prepared statements shared by all client

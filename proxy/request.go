@@ -33,6 +33,7 @@ type request struct {
 	// Kind-specific context.
 	prepared      *classify.Statement // PREPARE: the statement being prepared
 	preparedQuery string              // PREPARE: its text, for system tables
+	stmt          string              // read in DUAL_ASYNC mode: CQL text for the async hook
 	clientID      []byte              // EXECUTE: the id the client used
 	batch         []batchChild        // BATCH: prepared children
 	useKS         bool                // USE: track the keyspace on success
@@ -212,6 +213,7 @@ type asyncPair struct {
 	primary frame.Frame
 	pDone   bool
 	sec     *AsyncReadResult
+	stmt    string // the read's CQL text (read only)
 }
 
 func (p *asyncPair) primaryDone(f frame.Frame, h func(AsyncReadResult)) {
@@ -226,6 +228,7 @@ func (p *asyncPair) primaryDone(f frame.Frame, h func(AsyncReadResult)) {
 }
 
 func (p *asyncPair) secondaryDone(res AsyncReadResult, h func(AsyncReadResult)) {
+	res.Statement = p.stmt
 	p.mu.Lock()
 	if !p.pDone {
 		p.sec = &res

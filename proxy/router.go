@@ -57,13 +57,11 @@ func (cc *clientConn) handle(f frame.Frame) {
 		if nowP != nil {
 			r.transform = cc.stripPrepared(nowP)
 		}
-		if tbl := cc.systemTable(stmt); tbl != "" {
-			if tbl == "peers_v2" {
-				cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeInvalid, "unconfigured table peers_v2"), stream)
-				return
-			}
-			r.preparedQuery = string(q)
+		if cc.systemTable(stmt) == "peers_v2" {
+			cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeInvalid, "unconfigured table peers_v2"), stream)
+			return
 		}
+		r.preparedQuery = string(q) // system tables; async read mismatch logs
 		cc.send(r, st, true, true, forwardAs(f))
 	case frame.OpExecute:
 		id, _, err := classify.ExecuteID(msg)
@@ -90,6 +88,7 @@ func (cc *clientConn) handle(f frame.Frame) {
 				cc.send(r, st, r.primary == Origin, r.primary == Target, b)
 				return
 			}
+			r.stmt = e.query
 			cc.sendRead(r, st, b)
 			return
 		}
@@ -149,6 +148,9 @@ func (cc *clientConn) handleQuery(f frame.Frame, msg []byte, st *Settings) {
 			r.primary = st.SystemQueries
 			cc.send(r, st, r.primary == Origin, r.primary == Target, forwardAs(f))
 			return
+		}
+		if st.DualAsyncReads {
+			r.stmt = string(q)
 		}
 		cc.sendRead(r, st, forwardAs(f))
 	case classify.KindUse:
@@ -333,7 +335,7 @@ func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
 	}
 	wantAsync := st.DualAsyncReads && srv.hooks.OnAsyncRead != nil
 	if wantAsync {
-		r.pair = &asyncPair{} // set before the ids are published
+		r.pair = &asyncPair{stmt: r.stmt} // set before the ids are published
 	}
 	if !cc.send(r, st, st.Primary == Origin, st.Primary == Target, b) || !st.DualAsyncReads {
 		return
