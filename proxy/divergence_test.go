@@ -58,3 +58,18 @@ func TestAsyncReadEqualRowsNoMismatch(t *testing.T) {
 		t.Fatalf("mismatches grew by %v with equal rows, want 0", d[mismatchKey])
 	}
 }
+
+func TestMismatchValuesLoggedOnlyWhenAsked(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		o := newObserved(t, envOpts{extraEnv: []string{"ZDM_READ_MODE=DUAL_ASYNC_ON_SECONDARY", "ZDM_LOG_MISMATCH_VALUES=" + map[bool]string{true: "true", false: "false"}[on]}})
+		s := o.session(t, nil)
+		if err := s.Query("SELECT * FROM ks.t WHERE k = ?", "secret-ish-value").Exec(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the mismatch logged", func() bool { return strings.Contains(o.logs.String(), "WHERE k = ?") })
+		hexed := "0x7365637265742d6973682d76616c7565" // "secret-ish-value"
+		if got := strings.Contains(o.logs.String(), hexed); got != on {
+			t.Fatalf("log_mismatch_values=%v but values logged=%v:\n%s", on, got, o.logs.String())
+		}
+	}
+}

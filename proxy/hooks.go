@@ -27,8 +27,9 @@ type AsyncReadResult struct {
 	// Primary and SecondaryFrame are the RESULT frames (nil if unavailable).
 	Primary, SecondaryFrame frame.Frame
 	Err                     error
-	Dropped                 bool   // not sent: queue full or no stream id
-	Statement               string // CQL text (EXECUTE: the prepared statement's)
+	Dropped                 bool     // not sent: queue full or no stream id
+	Statement               string   // CQL text (EXECUTE: the prepared statement's)
+	Values                  [][]byte // bound values, only with SetLogMismatchValues(true)
 }
 
 // Hooks observe the data path. Every field may be nil; calls happen on the

@@ -147,7 +147,7 @@ func (o *Observer) onAsyncRead(r AsyncReadResult) {
 	if o.m != nil {
 		o.m.AsyncReadMismatch(res.Keyspace, res.Table)
 	}
-	cs.logger.Log(digest.Mismatch{Result: res, Statement: r.Statement})
+	cs.logger.Log(digest.Mismatch{Result: res, Statement: r.Statement, Values: r.Values})
 }
 
 // Gatherer wraps m's registry so each scrape first copies the server's

@@ -54,6 +54,8 @@ func newObserved(t *testing.T, o envOpts) *observed {
 	obs := proxy.NewObserver(m, slog.New(slog.NewTextHandler(logs, nil)), 1, false)
 	o.hooks = obs.Hooks()
 	e := newEnv(t, o)
+	obs.SetCompare(e.cfg.CompareSampleRate, e.cfg.LogMismatchValues)
+	e.srv.SetLogMismatchValues(e.cfg.LogMismatchValues)
 	ob := &observed{env: e, m: m, g: e.srv.Gatherer(m), logs: logs}
 	as := admin.New(admin.Options{Gatherer: ob.g, Health: e.srv, Status: func() admin.Status { return admin.Status{} }})
 	ob.http = httptest.NewServer(as.Handler())

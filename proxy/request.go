@@ -34,6 +34,7 @@ type request struct {
 	prepared      *classify.Statement // PREPARE: the statement being prepared
 	preparedQuery string              // PREPARE: its text, for system tables
 	stmt          string              // read in DUAL_ASYNC mode: CQL text for the async hook
+	values        [][]byte            // and its bound values (log_mismatch_values)
 	clientID      []byte              // EXECUTE: the id the client used
 	batch         []batchChild        // BATCH: prepared children
 	useKS         bool                // USE: track the keyspace on success
@@ -213,7 +214,8 @@ type asyncPair struct {
 	primary frame.Frame
 	pDone   bool
 	sec     *AsyncReadResult
-	stmt    string // the read's CQL text (read only)
+	stmt    string   // the read's CQL text (read only)
+	values  [][]byte // its bound values with log_mismatch_values (read only)
 }
 
 func (p *asyncPair) primaryDone(f frame.Frame, h func(AsyncReadResult)) {
@@ -228,7 +230,7 @@ func (p *asyncPair) primaryDone(f frame.Frame, h func(AsyncReadResult)) {
 }
 
 func (p *asyncPair) secondaryDone(res AsyncReadResult, h func(AsyncReadResult)) {
-	res.Statement = p.stmt
+	res.Statement, res.Values = p.stmt, p.values
 	p.mu.Lock()
 	if !p.pDone {
 		p.sec = &res

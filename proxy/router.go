@@ -89,6 +89,9 @@ func (cc *clientConn) handle(f frame.Frame) {
 				return
 			}
 			r.stmt = e.query
+			if st.DualAsyncReads && cc.srv.logValues.Load() {
+				r.values = boundValues(frame.OpExecute, cc.version, msg)
+			}
 			cc.sendRead(r, st, b)
 			return
 		}
@@ -151,6 +154,9 @@ func (cc *clientConn) handleQuery(f frame.Frame, msg []byte, st *Settings) {
 		}
 		if st.DualAsyncReads {
 			r.stmt = string(q)
+			if cc.srv.logValues.Load() {
+				r.values = boundValues(frame.OpQuery, cc.version, msg)
+			}
 		}
 		cc.sendRead(r, st, forwardAs(f))
 	case classify.KindUse:
@@ -335,7 +341,7 @@ func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
 	}
 	wantAsync := st.DualAsyncReads && srv.hooks.OnAsyncRead != nil
 	if wantAsync {
-		r.pair = &asyncPair{stmt: r.stmt} // set before the ids are published
+		r.pair = &asyncPair{stmt: r.stmt, values: r.values} // set before the ids are published
 	}
 	if !cc.send(r, st, st.Primary == Origin, st.Primary == Target, b) || !st.DualAsyncReads {
 		return

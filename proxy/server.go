@@ -54,6 +54,7 @@ type Server struct {
 	control       [2]controlState // control connections: control.go
 	now           *nowState       // replace_cql_functions (nil: off): nowrewrite.go
 	psMiss        atomic.Int64    // EXECUTE/BATCH ids not in the prepared cache
+	logValues     atomic.Bool     // log_mismatch_values: mismatchvalues.go
 }
 
 type clusterHealth struct {

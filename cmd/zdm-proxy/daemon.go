@@ -72,6 +72,7 @@ func (d *daemon) reload() error {
 	d.srv.SetSettings(proxy.SettingsFromConfig(&eff))
 	d.level.Set(lvl)
 	d.obs.SetCompare(eff.CompareSampleRate, eff.LogMismatchValues)
+	d.srv.SetLogMismatchValues(eff.LogMismatchValues)
 	d.cfg = &eff
 	d.pending = immutable
 	d.sha = configSHA256(next, raw, d.fromFile)

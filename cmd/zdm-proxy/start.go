@@ -39,6 +39,7 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 		return nil, err
 	}
 	srv := proxy.New(cfg, proxy.Options{Logger: logger, Dial: dial, Hooks: obs.Hooks()})
+	srv.SetLogMismatchValues(cfg.LogMismatchValues)
 	d := &daemon{path: path, environ: environ, log: logger, level: level, srv: srv, obs: obs,
 		start: time.Now(), cfg: cfg, fromFile: path != ""}
 	d.sha = configSHA256(cfg, raw, d.fromFile)
