@@ -27,6 +27,8 @@ type envOpts struct {
 	origin, target cqltest.Options
 	extraEnv       []string
 	hooks          *proxy.Hooks
+	// lateEnv adds environment overrides once the fake clusters run.
+	lateEnv func(*env) []string
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -49,7 +51,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 		"ZDM_TARGET_CONTACT_POINTS=" + e.target.Host(), "ZDM_TARGET_PORT=" + itoa(e.target.Port()),
 		"ZDM_PROXY_LISTEN_ADDRESS=127.0.0.1", "ZDM_PROXY_LISTEN_PORT=0",
 	}
-	cfg, _, err := config.Load("", append(envs, o.extraEnv...))
+	envs = append(envs, o.extraEnv...)
+	if o.lateEnv != nil {
+		envs = append(envs, o.lateEnv(e)...)
+	}
+	cfg, _, err := config.Load("", envs)
 	if err != nil {
 		t.Fatal(err)
 	}

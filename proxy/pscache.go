@@ -17,7 +17,7 @@ type psEntry struct {
 	// (the primary's at PREPARE time); only that one is mapped to metaIDs.
 	clientMeta []byte
 	stmt       classify.Statement
-	query      string // kept for statements the proxy answers itself
+	query      string // CQL text: system tables the proxy answers, async mismatch logs
 }
 
 // psCache is a bounded LRU of prepared statements shared by all client

@@ -33,6 +33,8 @@ type request struct {
 	// Kind-specific context.
 	prepared      *classify.Statement // PREPARE: the statement being prepared
 	preparedQuery string              // PREPARE: its text, for system tables
+	stmt          string              // read in DUAL_ASYNC mode: CQL text for the async hook
+	values        [][]byte            // and its bound values (log_mismatch_values)
 	clientID      []byte              // EXECUTE: the id the client used
 	batch         []batchChild        // BATCH: prepared children
 	useKS         bool                // USE: track the keyspace on success
@@ -63,7 +65,7 @@ func (r *request) onResponse(c Cluster, f frame.Frame) {
 		if f != nil {
 			code = frame.ErrorCode(f)
 		}
-		h(c, time.Since(r.start), code)
+		h(c, r.kind, r.isAsync, time.Since(r.start), code)
 	}
 	if !last {
 		return
@@ -177,12 +179,7 @@ func (r *request) finish(timedOut bool) {
 	srv.inflight.Add(-1)
 	r.cc.inflight.Add(-1)
 	if h := srv.hooks.OnRequest; h != nil {
-		var cl []Cluster
-		for c := Origin; c <= Target; c++ {
-			if r.sentTo[c] {
-				cl = append(cl, c)
-			}
-		}
+		cl := clusterSets[b2i(r.sentTo[Origin])|b2i(r.sentTo[Target])<<1]
 		h(RequestOutcome{Opcode: r.opcode, Kind: r.kind, Clusters: cl, Duration: time.Since(r.start), Err: outErr, ErrCluster: errCluster})
 	}
 }
@@ -217,6 +214,8 @@ type asyncPair struct {
 	primary frame.Frame
 	pDone   bool
 	sec     *AsyncReadResult
+	stmt    string   // the read's CQL text (read only)
+	values  [][]byte // its bound values with log_mismatch_values (read only)
 }
 
 func (p *asyncPair) primaryDone(f frame.Frame, h func(AsyncReadResult)) {
@@ -231,6 +230,7 @@ func (p *asyncPair) primaryDone(f frame.Frame, h func(AsyncReadResult)) {
 }
 
 func (p *asyncPair) secondaryDone(res AsyncReadResult, h func(AsyncReadResult)) {
+	res.Statement, res.Values = p.stmt, p.values
 	p.mu.Lock()
 	if !p.pDone {
 		p.sec = &res

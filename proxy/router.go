@@ -5,6 +5,7 @@ import (
 
 	"github.com/zdmctl/zdmctl/proxy/classify"
 	"github.com/zdmctl/zdmctl/proxy/frame"
+	"github.com/zdmctl/zdmctl/proxy/nowfunc"
 )
 
 // builder appends the frame to send to cluster c with cluster stream id.
@@ -33,6 +34,10 @@ func (cc *clientConn) handle(f frame.Frame) {
 	}
 	msgOff := len(f.Body()) - len(msg)
 	st := cc.srv.Settings()
+	var nowP *nowfunc.Prepared
+	if cc.srv.now != nil { // replace_cql_functions: nowrewrite.go
+		f, msg, nowP = cc.rewriteNow(f, msg, msgOff)
+	}
 	switch f.Opcode() {
 	case frame.OpOptions:
 		cc.reply(frame.New(cc.version|frame.ResponseBit, 0, stream, frame.OpSupported, cc.supported), stream)
@@ -49,13 +54,14 @@ func (cc *clientConn) handle(f frame.Frame) {
 		stmt := classify.Query(q)
 		r := cc.newRequest(f, stmt.Kind, st.Primary)
 		r.prepared = &stmt
-		if tbl := cc.systemTable(stmt); tbl != "" {
-			if tbl == "peers_v2" {
-				cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeInvalid, "unconfigured table peers_v2"), stream)
-				return
-			}
-			r.preparedQuery = string(q)
+		if nowP != nil {
+			r.transform = cc.stripPrepared(nowP)
 		}
+		if cc.systemTable(stmt) == "peers_v2" {
+			cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeInvalid, "unconfigured table peers_v2"), stream)
+			return
+		}
+		r.preparedQuery = string(q) // system tables; async read mismatch logs
 		cc.send(r, st, true, true, forwardAs(f))
 	case frame.OpExecute:
 		id, _, err := classify.ExecuteID(msg)
@@ -65,6 +71,7 @@ func (cc *clientConn) handle(f frame.Frame) {
 		}
 		e := cc.srv.ps.get(id)
 		if e == nil {
+			cc.srv.psMiss.Add(1)
 			cc.reply(frame.UnpreparedFrame(cc.version, stream, id), stream)
 			return
 		}
@@ -81,6 +88,10 @@ func (cc *clientConn) handle(f frame.Frame) {
 				cc.send(r, st, r.primary == Origin, r.primary == Target, b)
 				return
 			}
+			r.stmt = e.query
+			if st.DualAsyncReads && cc.srv.logValues.Load() {
+				r.values = boundValues(frame.OpExecute, cc.version, msg)
+			}
 			cc.sendRead(r, st, b)
 			return
 		}
@@ -92,6 +103,7 @@ func (cc *clientConn) handle(f frame.Frame) {
 			return
 		}
 		if unknown != nil {
+			cc.srv.psMiss.Add(1)
 			cc.reply(frame.UnpreparedFrame(cc.version, stream, unknown), stream)
 			return
 		}
@@ -139,6 +151,12 @@ func (cc *clientConn) handleQuery(f frame.Frame, msg []byte, st *Settings) {
 			r.primary = st.SystemQueries
 			cc.send(r, st, r.primary == Origin, r.primary == Target, forwardAs(f))
 			return
+		}
+		if st.DualAsyncReads {
+			r.stmt = string(q)
+			if cc.srv.logValues.Load() {
+				r.values = boundValues(frame.OpQuery, cc.version, msg)
+			}
 		}
 		cc.sendRead(r, st, forwardAs(f))
 	case classify.KindUse:
@@ -323,7 +341,7 @@ func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
 	}
 	wantAsync := st.DualAsyncReads && srv.hooks.OnAsyncRead != nil
 	if wantAsync {
-		r.pair = &asyncPair{} // set before the ids are published
+		r.pair = &asyncPair{stmt: r.stmt, values: r.values} // set before the ids are published
 	}
 	if !cc.send(r, st, st.Primary == Origin, st.Primary == Target, b) || !st.DualAsyncReads {
 		return

@@ -51,6 +51,10 @@ type Server struct {
 	asyncDropped  atomic.Int64
 	rejected      atomic.Int64
 	health        [2]clusterHealth
+	control       [2]controlState // control connections: control.go
+	now           *nowState       // replace_cql_functions (nil: off): nowrewrite.go
+	psMiss        atomic.Int64    // EXECUTE/BATCH ids not in the prepared cache
+	logValues     atomic.Bool     // log_mismatch_values: mismatchvalues.go
 }
 
 type clusterHealth struct {
@@ -83,6 +87,9 @@ func New(cfg *config.Config, opts Options) *Server {
 	s.addrs[Target] = cfg.Target.Addresses()
 	st := SettingsFromConfig(cfg)
 	s.settings.Store(&st)
+	if cfg.ReplaceCQLFunctions {
+		s.now = newNowState()
+	}
 	return s
 }
 
@@ -113,7 +120,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
-	s.hbOnce.Do(func() { go s.heartbeatLoop() })
+	s.hbOnce.Do(func() { go s.heartbeatLoop(); s.startControl() })
 	for {
 		conn, err := ln.Accept()
 		if err != nil {

@@ -8,17 +8,16 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/zdmctl/zdmctl/internal/version"
 	"github.com/zdmctl/zdmctl/proxy"
 	"github.com/zdmctl/zdmctl/proxy/config"
+	"github.com/zdmctl/zdmctl/proxy/logging"
 )
 
 func main() {
@@ -43,7 +42,7 @@ func run(args []string) int {
 		}
 		return 0
 	}
-	cfg, warnings, err := config.Load(*cfgPath, os.Environ())
+	cfg, warnings, raw, err := config.LoadRaw(*cfgPath, os.Environ())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -53,52 +52,56 @@ func run(args []string) int {
 		// collect less often to save CPU on the data path.
 		debug.SetGCPercent(400)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+	logger, level, err := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "config:", err)
+		return 1
+	}
 	slog.SetDefault(logger)
 	for _, w := range warnings {
 		logger.Warn(w)
 	}
 	logger.Info("starting zdm-proxy", "version", version.Version, "config", cfg)
 
-	srv := proxy.New(cfg, proxy.Options{Logger: logger})
-	checkCtx, cancelCheck := context.WithTimeout(context.Background(), 10*time.Second)
-	err = srv.CheckCredentials(checkCtx)
-	cancelCheck()
+	d, err := start(cfg, raw, *cfgPath, os.Environ(), logger, level)
 	if err != nil {
-		logger.Error("a cluster rejected the configured credentials", "err", err.Error())
+		logger.Error("cannot start", "err", err.Error())
 		return 1
 	}
-	ln, err := net.Listen("tcp", cfg.ListenAddr())
-	if err != nil {
-		logger.Error("cannot listen", "address", cfg.ListenAddr(), "err", err.Error())
-		return 1
-	}
-	logger.Info("listening for CQL clients", "address", ln.Addr().String(),
-		"origin", strings.Join(cfg.Origin.Addresses(), ","), "target", strings.Join(cfg.Target.Addresses(), ","),
-		"primary_cluster", cfg.PrimaryCluster, "read_mode", cfg.ReadMode)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	defer d.close()
 
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case err := <-errc:
-		if err != nil && !errors.Is(err, proxy.ErrServerClosed) {
-			logger.Error("proxy stopped", "err", err.Error())
-			return 1
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	for stop := false; !stop; {
+		select {
+		case err := <-d.errc:
+			if err != nil && !errors.Is(err, proxy.ErrServerClosed) {
+				logger.Error("proxy stopped", "err", err.Error())
+				return 1
+			}
+			return 0
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				logger.Info("SIGHUP: reloading the config", "file", *cfgPath)
+				_ = d.reload() // logged; the old config stays on error
+				continue
+			}
+			logger.Info("shutting down: draining in-flight requests", "signal", sig.String(), "timeout_ms", cfg.ShutdownTimeoutMs)
+			stop = true
 		}
-		return 0
-	case sig := <-sigs:
-		logger.Info("shutting down: draining in-flight requests", "signal", sig.String(), "timeout_ms", cfg.ShutdownTimeoutMs)
 	}
 	go func() {
 		sig := <-sigs
+		for sig == syscall.SIGHUP {
+			sig = <-sigs
+		}
 		logger.Warn("second signal: exiting without waiting for in-flight requests", "signal", sig.String())
 		os.Exit(1)
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeoutMs)*time.Millisecond)
 	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
+	d.admin.Shutdown(ctx) // liveness turns 503 while the CQL side drains
+	if err := d.srv.Shutdown(ctx); err != nil {
 		logger.Warn("shutdown deadline reached with requests still in flight", "err", err.Error())
 	}
 	logger.Info("zdm-proxy stopped")

@@ -62,6 +62,8 @@ type Config struct {
 	LogLevel       string
 	MetricsAddress string
 	MetricsPort    int
+
+	Ops // operations keys (metrics, TLS, logs, read comparison): ops.go
 }
 
 // ListenAddr is proxy_listen_address:proxy_listen_port.

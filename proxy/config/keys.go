@@ -51,6 +51,30 @@ var knownKeys = []key{
 	enumKey("log_level", "INFO", func(c *Config) *string { return &c.LogLevel }, "DEBUG", "INFO", "WARN", "ERROR"),
 	hostKey("metrics_address", "localhost", func(c *Config) *string { return &c.MetricsAddress }),
 	intKey("metrics_port", "14001", 0, 65535, func(c *Config) *int { return &c.MetricsPort }),
+
+	enumKey("log_format", "text", func(c *Config) *string { return &c.LogFormat }, "text", "json"),
+	boolKey("metrics_enabled", "true", func(c *Config) *bool { return &c.MetricsEnabled }),
+	bucketsKey("metrics_proxy_latency_buckets_ms", func(c *Config) *[]float64 { return &c.ProxyBucketsMs }),
+	bucketsKey("metrics_origin_latency_buckets_ms", func(c *Config) *[]float64 { return &c.OriginBucketsMs }),
+	bucketsKey("metrics_target_latency_buckets_ms", func(c *Config) *[]float64 { return &c.TargetBucketsMs }),
+	bucketsKey("metrics_async_latency_buckets_ms", func(c *Config) *[]float64 { return &c.AsyncBucketsMs }),
+
+	pathKey("proxy_tls_cert_path", func(c *Config) *string { return &c.ProxyTLS.CertPath }),
+	pathKey("proxy_tls_key_path", func(c *Config) *string { return &c.ProxyTLS.KeyPath }),
+	pathKey("proxy_tls_ca_path", func(c *Config) *string { return &c.ProxyTLS.CAPath }),
+	boolKey("proxy_tls_require_client_auth", "false", func(c *Config) *bool { return &c.ProxyTLS.RequireClientAuth }),
+	pathKey("origin_tls_server_ca_path", func(c *Config) *string { return &c.OriginTLS.ServerCAPath }),
+	pathKey("origin_tls_client_cert_path", func(c *Config) *string { return &c.OriginTLS.ClientCertPath }),
+	pathKey("origin_tls_client_key_path", func(c *Config) *string { return &c.OriginTLS.ClientKeyPath }),
+	boolKey("origin_tls_skip_hostname_verification", "false", func(c *Config) *bool { return &c.OriginTLS.SkipHostnameVerification }),
+	pathKey("target_tls_server_ca_path", func(c *Config) *string { return &c.TargetTLS.ServerCAPath }),
+	pathKey("target_tls_client_cert_path", func(c *Config) *string { return &c.TargetTLS.ClientCertPath }),
+	pathKey("target_tls_client_key_path", func(c *Config) *string { return &c.TargetTLS.ClientKeyPath }),
+	boolKey("target_tls_skip_hostname_verification", "false", func(c *Config) *bool { return &c.TargetTLS.SkipHostnameVerification }),
+
+	floatKey("async_read_compare_sample_rate", "1", 0, 1, func(c *Config) *float64 { return &c.CompareSampleRate }),
+	boolKey("log_mismatch_values", "false", func(c *Config) *bool { return &c.LogMismatchValues }),
+	boolKey("replace_cql_functions", "false", func(c *Config) *bool { return &c.ReplaceCQLFunctions }),
 }
 
 func findKey(name string) *key {

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -19,6 +18,11 @@ const EnvPrefix = "ZDM_"
 // the value (redacted for secrets) and what is allowed. Unknown ZDM_* variables
 // are returned as warnings.
 func Load(path string, environ []string) (*Config, []string, error) {
+	c, w, _, err := LoadRaw(path, environ)
+	return c, w, err
+}
+
+func load(path string, data []byte, environ []string) (*Config, []string, error) {
 	c := &Config{}
 	for _, k := range knownKeys {
 		if err := k.set(c, k.def); err != nil && k.def != "" {
@@ -26,7 +30,7 @@ func Load(path string, environ []string) (*Config, []string, error) {
 		}
 	}
 	if path != "" {
-		if err := applyFile(c, path); err != nil {
+		if err := applyData(c, path, data); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -40,11 +44,7 @@ func Load(path string, environ []string) (*Config, []string, error) {
 	return c, warnings, nil
 }
 
-func applyFile(c *Config, path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: read %s: %w", path, err)
-	}
+func applyData(c *Config, path string, data []byte) error {
 	var raw map[string]any
 	if err := yaml.Unmarshal(data, &raw); err != nil {
 		return fmt.Errorf("config: parse %s: %s", path, oneLine(err.Error()))

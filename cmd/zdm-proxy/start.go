@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/zdmctl/zdmctl/proxy"
+	"github.com/zdmctl/zdmctl/proxy/admin"
+	"github.com/zdmctl/zdmctl/proxy/config"
+	"github.com/zdmctl/zdmctl/proxy/metrics"
+)
+
+// running is a started proxy: CQL listener, admin HTTP server, reload.
+type running struct {
+	*daemon
+	admin *admin.Server
+	errc  chan error // Serve's result
+}
+
+// start builds and starts the proxy and its admin server from cfg; raw is
+// the config file's bytes (nil from the environment only).
+func start(cfg *config.Config, raw []byte, path string, environ []string, logger *slog.Logger, level *slog.LevelVar) (*running, error) {
+	var m *metrics.Metrics
+	if cfg.MetricsEnabled {
+		m = metrics.New(metrics.Options{
+			ProxyBuckets:  metrics.BucketsFromMillis(cfg.ProxyBucketsMs),
+			OriginBuckets: metrics.BucketsFromMillis(cfg.OriginBucketsMs),
+			TargetBuckets: metrics.BucketsFromMillis(cfg.TargetBucketsMs),
+			AsyncBuckets:  metrics.BucketsFromMillis(cfg.AsyncBucketsMs),
+		})
+	}
+	obs := proxy.NewObserver(m, logger, cfg.CompareSampleRate, cfg.LogMismatchValues)
+	dial, err := clusterDialer(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	srv := proxy.New(cfg, proxy.Options{Logger: logger, Dial: dial, Hooks: obs.Hooks()})
+	srv.SetLogMismatchValues(cfg.LogMismatchValues)
+	// Wrong configured credentials would otherwise go unnoticed until a
+	// client needs them: refuse to start, naming the key. An unreachable
+	// cluster is only a warning, so the proxy can start before its clusters.
+	checkCtx, cancelCheck := context.WithTimeout(context.Background(), 10*time.Second)
+	err = srv.CheckCredentials(checkCtx)
+	cancelCheck()
+	if err != nil {
+		return nil, fmt.Errorf("a cluster rejected the configured credentials: %w", err)
+	}
+	d := &daemon{path: path, environ: environ, log: logger, level: level, srv: srv, obs: obs,
+		start: time.Now(), cfg: cfg, fromFile: path != ""}
+	d.sha = configSHA256(cfg, raw, d.fromFile)
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr())
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.ListenAddr(), err)
+	}
+	cln, err := clientListener(ln, cfg.ProxyTLS, logger)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	ao := admin.Options{Addr: admin.Address(cfg.MetricsAddress, cfg.MetricsPort),
+		Health: srv, Status: d.status, Logger: logger}
+	if m != nil {
+		ao.Gatherer = srv.Gatherer(m)
+	}
+	as := admin.New(ao)
+	if err := as.Start(); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("admin server on %s: %w", ao.Addr, err)
+	}
+	logger.Info("listening for CQL clients", "address", ln.Addr().String(), "tls", cln != ln,
+		"origin", strings.Join(cfg.Origin.Addresses(), ","), "target", strings.Join(cfg.Target.Addresses(), ","),
+		"primary_cluster", cfg.PrimaryCluster, "read_mode", cfg.ReadMode)
+	logger.Info("admin endpoints listening", "address", as.Addr(), "metrics", m != nil)
+	r := &running{daemon: d, admin: as, errc: make(chan error, 1)}
+	go func() { r.errc <- srv.Serve(cln) }()
+	return r, nil
+}
+
+func (r *running) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = r.admin.Shutdown(ctx)
+	r.srv.Close()
+}
