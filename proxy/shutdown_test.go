@@ -18,7 +18,10 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 	arrived := make(chan struct{}, 1)
 	e.origin.SetHook(func(r cqltest.Received) cqltest.Action {
 		if strings.HasPrefix(r.Query, "INSERT INTO ks.slow") && r.Opcode != 0x09 {
-			arrived <- struct{}{}
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
 			<-release
 		}
 		return cqltest.Action{}
@@ -71,7 +74,10 @@ func TestShutdownDeadline(t *testing.T) {
 	arrived := make(chan struct{}, 1)
 	e.origin.SetHook(func(r cqltest.Received) cqltest.Action {
 		if strings.HasPrefix(r.Query, "INSERT INTO ks.slow") && r.Opcode != 0x09 {
-			arrived <- struct{}{}
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
 			<-release
 		}
 		return cqltest.Action{}
