@@ -41,6 +41,42 @@ type Hooks struct {
 	// async is true for a read replayed on the secondary; errCode is the
 	// CQL error code, -1 when the answer is not an ERROR or was lost.
 	OnClusterRequest func(c Cluster, kind classify.Kind, async bool, d time.Duration, errCode int32)
+	// OnInflight is called with +1 when a client read or write (QUERY,
+	// EXECUTE, BATCH) is routed to the clusters and with -1, exactly once,
+	// when the client got its answer or the request was abandoned.
+	OnInflight func(t InflightType, delta int)
+}
+
+// InflightType classifies a client request in flight: a write (sent to both
+// clusters) or a read by the cluster serving it.
+type InflightType uint8
+
+// Inflight types; inflightNone marks a request that is not counted.
+const (
+	InflightReadsOrigin InflightType = iota
+	InflightReadsTarget
+	InflightWrites
+	inflightNone
+)
+
+// inflightType is how a request sent to the given clusters is counted.
+func inflightType(opcode byte, kind classify.Kind, toOrigin, toTarget bool) InflightType {
+	switch opcode {
+	case frame.OpQuery, frame.OpExecute, frame.OpBatch:
+	default:
+		return inflightNone
+	}
+	switch {
+	case toOrigin && toTarget:
+		return InflightWrites
+	case kind.IsRead() && toOrigin:
+		return InflightReadsOrigin
+	case kind.IsRead() && toTarget:
+		return InflightReadsTarget
+	case toOrigin || toTarget:
+		return InflightWrites // a non-read sent to one cluster: counted like onRequest does
+	}
+	return inflightNone
 }
 
 // clusterSets are the possible RequestOutcome.Clusters, shared so reporting

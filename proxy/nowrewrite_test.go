@@ -69,10 +69,12 @@ func TestNowReplacedIdenticallyOnBothClusters(t *testing.T) {
 		t.Fatal("each EXECUTE should get its own timeuuid")
 	}
 
-	// Batch: a literal child and a prepared child.
+	// Batch: a literal child and two prepared children (now() after and
+	// before the client's bind marker).
 	b := s.Batch(gocql.LoggedBatch)
 	b.Query("INSERT INTO ks.t (k, ts) VALUES ('batched', now())")
 	b.Query("DELETE FROM ks.t WHERE k = ? AND ts = now()", "bprep")
+	b.Query("UPDATE ks.t SET ts = now() WHERE k = ?", "bprep2")
 	if err := s.ExecuteBatch(b); err != nil {
 		t.Fatal(err)
 	}
@@ -82,5 +84,29 @@ func TestNowReplacedIdenticallyOnBothClusters(t *testing.T) {
 	}
 	if strings.Join(ob[0].Children, "|") != strings.Join(tb[0].Children, "|") || strings.Contains(strings.ToLower(ob[0].Children[0]), "now()") {
 		t.Fatalf("batch children differ or keep now(): %q vs %q", ob[0].Children, tb[0].Children)
+	}
+	// The prepared children carry the client's value plus one timeuuid,
+	// byte-identical on both clusters.
+	if len(ob[0].ChildValues) != 3 || len(tb[0].ChildValues) != 3 {
+		t.Fatalf("want values for 3 children, got %d and %d", len(ob[0].ChildValues), len(tb[0].ChildValues))
+	}
+	for i, want := range map[int]struct {
+		client string
+		uuidAt int
+	}{1: {"bprep", 1}, 2: {"bprep2", 0}} {
+		ov, tv := ob[0].ChildValues[i], tb[0].ChildValues[i]
+		if len(ov) != 2 || len(tv) != 2 {
+			t.Fatalf("child %d: want 2 values on each cluster, got origin %q target %q", i, ov, tv)
+		}
+		u := ov[want.uuidAt]
+		if string(ov[1-want.uuidAt]) != want.client || string(tv[1-want.uuidAt]) != want.client {
+			t.Fatalf("child %d: client value moved: origin %q target %q", i, ov, tv)
+		}
+		if len(u) != 16 || !bytes.Equal(u, tv[want.uuidAt]) {
+			t.Fatalf("child %d: timeuuid differs: origin %x target %x", i, u, tv[want.uuidAt])
+		}
+		if u[6]>>4 != 1 || u[8]&0xc0 != 0x80 {
+			t.Fatalf("child %d: not a version 1 (RFC 4122) UUID: %x", i, u)
+		}
 	}
 }

@@ -55,6 +55,7 @@ func (o *Observer) Hooks() *Hooks {
 	if o.m != nil {
 		h.OnRequest = o.onRequest
 		h.OnClusterRequest = o.onClusterRequest
+		h.OnInflight = o.onInflight
 	}
 	return h
 }
@@ -86,6 +87,24 @@ func (o *Observer) onRequest(r RequestOutcome) {
 	o.m.ObserveWrite(r.Duration)
 	if r.Err != nil {
 		o.m.FailedWrite(r.ErrCluster == Origin, r.ErrCluster == Target)
+	}
+}
+
+// inflightTypes maps InflightType to the metric's type label.
+var inflightTypes = [...]metrics.RequestType{
+	InflightReadsOrigin: metrics.ReadsOrigin,
+	InflightReadsTarget: metrics.ReadsTarget,
+	InflightWrites:      metrics.Writes,
+}
+
+func (o *Observer) onInflight(t InflightType, delta int) {
+	if int(t) >= len(inflightTypes) {
+		return
+	}
+	if delta > 0 {
+		o.m.InflightInc(inflightTypes[t])
+	} else {
+		o.m.InflightDec(inflightTypes[t])
 	}
 }
 

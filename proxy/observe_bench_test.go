@@ -20,8 +20,10 @@ func BenchmarkObserveDualWrite(b *testing.B) {
 	out := proxy.RequestOutcome{Opcode: frame.OpExecute, Kind: classify.KindInsert, Clusters: []proxy.Cluster{proxy.Origin, proxy.Target}, Duration: time.Millisecond}
 	b.ReportAllocs()
 	for b.Loop() {
+		h.OnInflight(proxy.InflightWrites, 1)
 		h.OnClusterRequest(proxy.Origin, classify.KindInsert, false, time.Millisecond, -1)
 		h.OnClusterRequest(proxy.Target, classify.KindInsert, false, time.Millisecond, -1)
 		h.OnRequest(out)
+		h.OnInflight(proxy.InflightWrites, -1)
 	}
 }

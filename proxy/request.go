@@ -40,7 +40,8 @@ type request struct {
 	useKS         bool                // USE: track the keyspace on success
 	pair          *asyncPair          // set on a read and its async replay
 	isAsync       bool
-	paged         bool // continues a paged read (has a paging state)
+	infl          InflightType // how OnInflight counts it (set by send)
+	paged         bool         // continues a paged read (has a paging state)
 	// transform rewrites a successful answer (system tables).
 	transform func(frame.Frame) frame.Frame
 }
@@ -176,8 +177,7 @@ func (r *request) finish(timedOut bool) {
 		r.pair.primaryDone(pf, srv.hooks.OnAsyncRead)
 	}
 	r.cc.reply(out, r.stream)
-	srv.inflight.Add(-1)
-	r.cc.inflight.Add(-1)
+	r.cc.endInflight(r)
 	if h := srv.hooks.OnRequest; h != nil {
 		cl := clusterSets[b2i(r.sentTo[Origin])|b2i(r.sentTo[Target])<<1]
 		h(RequestOutcome{Opcode: r.opcode, Kind: r.kind, Clusters: cl, Duration: time.Since(r.start), Err: outErr, ErrCluster: errCluster})
@@ -298,5 +298,25 @@ func (r *request) unpreparedForClient(c Cluster, f frame.Frame) frame.Frame {
 func (r *request) onDualSuccess() {
 	if r.prepared != nil {
 		r.cc.srv.ps.storeFromResults(r.version, *r.prepared, r.preparedQuery, r.primary, r.resp)
+	}
+}
+
+// beginInflight counts a client request (not an async replay) as in flight.
+func (cc *clientConn) beginInflight(r *request) {
+	cc.srv.inflight.Add(1)
+	cc.inflight.Add(1)
+	r.infl = inflightType(r.opcode, r.kind, r.sentTo[Origin], r.sentTo[Target])
+	if h := cc.srv.hooks.OnInflight; h != nil && r.infl != inflightNone {
+		h(r.infl, 1)
+	}
+}
+
+// endInflight undoes beginInflight; called exactly once per request, by
+// whoever set it done (finish, or the code abandoning it).
+func (cc *clientConn) endInflight(r *request) {
+	cc.srv.inflight.Add(-1)
+	cc.inflight.Add(-1)
+	if h := cc.srv.hooks.OnInflight; h != nil && r.infl != inflightNone {
+		h(r.infl, -1)
 	}
 }

@@ -218,8 +218,7 @@ func (cc *clientConn) send(r *request, st *Settings, toOrigin, toTarget bool, b 
 		}
 	}
 	if !r.isAsync {
-		cc.srv.inflight.Add(1)
-		cc.inflight.Add(1)
+		cc.beginInflight(r)
 	}
 	r.timer = time.AfterFunc(answerBy(st.RequestTimeout), r.onTimeout)
 	if r.isAsync {
@@ -238,8 +237,7 @@ func (cc *clientConn) send(r *request, st *Settings, toOrigin, toTarget bool, b 
 	}
 	if len(cc.waiting) >= maxWaiting {
 		r.abandon()
-		cc.srv.inflight.Add(-1)
-		cc.inflight.Add(-1)
+		cc.endInflight(r)
 		cc.reply(frame.ErrorFrame(cc.version, r.stream, frame.ErrCodeOverloaded,
 			"zdm-proxy: too many requests waiting for a stream id (proxy_max_stream_ids)"), r.stream)
 		return false
@@ -323,8 +321,7 @@ func (cc *clientConn) abandonWaiting() {
 	cc.waitMu.Unlock()
 	for _, w := range waiting {
 		if w.r.abandon() {
-			cc.srv.inflight.Add(-1)
-			cc.inflight.Add(-1)
+			cc.endInflight(w.r)
 		}
 	}
 }

@@ -100,8 +100,8 @@ func run(args []string) int {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeoutMs)*time.Millisecond)
 	defer cancel()
-	d.admin.Shutdown(ctx) // liveness turns 503 while the CQL side drains
-	if err := d.srv.Shutdown(ctx); err != nil {
+	// Readiness turns 503 during the drain; liveness answers until it ends.
+	if err := d.shutdown(ctx); err != nil {
 		logger.Warn("shutdown deadline reached with requests still in flight", "err", err.Error())
 	}
 	logger.Info("zdm-proxy stopped")

@@ -87,3 +87,20 @@ func (r *running) close() {
 	_ = r.admin.Shutdown(ctx)
 	r.srv.Close()
 }
+
+// shutdown drains the proxy: readiness fails at once while liveness keeps
+// answering, the CQL side stops accepting and waits (within ctx) for
+// in-flight requests, and only then does the admin server stop. The
+// returned error is the CQL side's (ctx ended with requests in flight).
+func (r *running) shutdown(ctx context.Context) error {
+	r.admin.Drain()
+	err := r.srv.Shutdown(ctx)
+	// ctx may be spent by a long drain: give the admin server its own
+	// short grace period to finish answering probes.
+	actx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if aerr := r.admin.Shutdown(actx); aerr != nil {
+		r.log.Warn("admin server did not stop cleanly", "err", aerr.Error())
+	}
+	return err
+}

@@ -27,9 +27,12 @@ type Received struct {
 	ID       []byte   // EXECUTE prepared id
 	MetaID   []byte   // v5 EXECUTE result_metadata_id
 	Children []string // BATCH children queries (prepared resolved)
-	Keyspace string   // keyspace of the connection when received
-	Values   [][]byte // bound values (EXECUTE / QUERY)
-	Paged    bool     // carried a paging state
+	// ChildValues are the BATCH children's bound values, one entry per
+	// child in Children's order (nil for a child without values).
+	ChildValues [][][]byte
+	Keyspace    string   // keyspace of the connection when received
+	Values      [][]byte // bound values (EXECUTE / QUERY)
+	Paged       bool     // carried a paging state
 }
 
 // Action tells the fake how to answer a request. The zero value answers

@@ -85,6 +85,7 @@ func (c *Cluster) handle(req *frame.Frame, conn *Conn) *frame.Frame {
 				}
 			}
 			rec.Children = append(rec.Children, q)
+			rec.ChildValues = append(rec.ChildValues, childValues(ch.Values))
 		}
 		c.mu.Unlock()
 	case *message.Register:
@@ -161,6 +162,18 @@ func values(o *message.QueryOptions) [][]byte {
 	}
 	var out [][]byte
 	for _, v := range o.PositionalValues {
+		out = append(out, v.Contents)
+	}
+	return out
+}
+
+func childValues(vs []*primitive.Value) [][]byte {
+	var out [][]byte
+	for _, v := range vs {
+		if v == nil {
+			out = append(out, nil)
+			continue
+		}
 		out = append(out, v.Contents)
 	}
 	return out

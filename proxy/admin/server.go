@@ -47,7 +47,8 @@ type Server struct {
 	o        Options
 	http     *http.Server
 	ln       net.Listener
-	stopping atomic.Bool
+	stopping atomic.Bool // liveness and readiness fail
+	draining atomic.Bool // readiness fails, liveness still answers
 	done     chan struct{}
 }
 
@@ -111,6 +112,12 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
+// Drain makes readiness answer 503 "shutting down" from now on while
+// liveness keeps answering 200: call it when the proxy starts draining, so
+// load balancers stop sending new clients but nothing restarts the process
+// before the drain ends. Shutdown follows once the drain is over.
+func (s *Server) Drain() { s.draining.Store(true) }
+
 // Shutdown makes liveness and readiness fail at once, then stops the server
 // gracefully within ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -146,7 +153,7 @@ func (s *Server) readiness(w http.ResponseWriter, _ *http.Request) {
 
 // Readiness evaluates the readiness document served on /health/readiness.
 func (s *Server) Readiness() Readiness {
-	if s.stopping.Load() {
+	if s.stopping.Load() || s.draining.Load() {
 		return Readiness{Reason: "shutting down", Clusters: []ClusterStatus{}}
 	}
 	if s.o.Health == nil {

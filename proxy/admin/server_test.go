@@ -183,6 +183,29 @@ func TestLiveServerAndShutdown(t *testing.T) {
 	}
 }
 
+func TestDrainFailsReadinessOnly(t *testing.T) {
+	h := &fakeHealth{}
+	h.set(ClusterStatus{Name: "origin", Reachable: true}, ClusterStatus{Name: "target", Reachable: true})
+	s := New(Options{Health: h})
+	if code, _ := get(t, s.Handler(), "/health/readiness"); code != 200 {
+		t.Fatalf("readiness before drain = %d", code)
+	}
+	s.Drain()
+	code, body := get(t, s.Handler(), "/health/readiness")
+	if code != 503 || !strings.Contains(body, "shutting down") {
+		t.Fatalf("readiness while draining = %d %s", code, body)
+	}
+	if code, body := get(t, s.Handler(), "/health/liveness"); code != 200 || body != "OK\n" {
+		t.Fatalf("liveness while draining = %d %q", code, body)
+	}
+	if err := s.Shutdown(context.Background()); err != nil { // never started
+		t.Fatal(err)
+	}
+	if code, _ := get(t, s.Handler(), "/health/liveness"); code != 503 {
+		t.Fatalf("liveness after shutdown = %d", code)
+	}
+}
+
 func TestAddress(t *testing.T) {
 	if got := Address("", 0); got != ":14001" {
 		t.Errorf("Address default = %q", got)
