@@ -18,7 +18,8 @@ import (
 
 // TestZDM drives the operator commands on the shared fleet, in order:
 // bad inputs and preflight change nothing; deploy from nothing, then again
-// with 0 changed; status; rolling-updates by reload and by restart; a host
+// with 0 changed; status; rolling-updates by reload, by restart and to a
+// second proxy build (new version, old binary kept); a host
 // failing mid-rollout is rolled back and --resume finishes; drift after a
 // hand edit; the fleet lock; logs; teardown leaves nothing behind.
 func TestZDM(t *testing.T) {
