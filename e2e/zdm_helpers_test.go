@@ -254,6 +254,7 @@ type statusDoc struct {
 		Host           string `json:"host"`
 		Ready          bool   `json:"ready"`
 		Drift          bool   `json:"drift"`
+		Version        string `json:"version"`
 		ReadMode       string `json:"read_mode"`
 		PrimaryCluster string `json:"primary_cluster"`
 		Running        string `json:"running_config_sha256"`

@@ -11,13 +11,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zdmctl/zdmctl/deploy/zdm"
 )
 
 // TestZDM drives the operator commands on the shared fleet, in order:
 // bad inputs and preflight change nothing; deploy from nothing, then again
-// with 0 changed; status; rolling-updates by reload and by restart; a host
+// with 0 changed; status; rolling-updates by reload, by restart and to a
+// second proxy build (new version, old binary kept); a host
 // failing mid-rollout is rolled back and --resume finishes; drift after a
 // hand edit; the fleet lock; logs; teardown leaves nothing behind.
 func TestZDM(t *testing.T) {
@@ -123,7 +125,11 @@ func TestZDM(t *testing.T) {
 	})
 
 	step("StatusReady", func(t *testing.T) {
+		start := time.Now()
 		d, r := e.status()
+		// Probes run in parallel: one SSH exec per host, no retries when
+		// all is well. Logged, not asserted (no timed assertions).
+		t.Logf("zdmctl status on %d hosts took %s", len(e.hosts), time.Since(start).Round(time.Millisecond))
 		if r.code != 0 || !d.OK || len(d.Proxies) != 3 || !strings.HasPrefix(d.Summary, "3/3 ready") || !strings.Contains(d.Summary, "no drift") {
 			t.Fatalf("status: exit %d\n%s", r.code, r.out)
 		}
@@ -204,33 +210,50 @@ func TestZDM(t *testing.T) {
 	})
 
 	step("RollingUpdateNewBinary", func(t *testing.T) {
+		// A second build of the same proxy with another version string:
+		// a different sha256, so a new versioned file on every host.
+		bin, version := filepath.Join(e.dir, "zdm-proxy-v2"), "fake-v2"
+		build := []string{"build", "-ldflags", "-X main.version=" + version, "-o", bin, "./e2e/testdata/fakeproxy"}
 		if zdmRealProxy {
-			t.Skip("builds a second stand-in proxy")
+			version = "e2e-v2"
+			build = []string{"build", "-ldflags", "-X github.com/zdmctl/zdmctl/internal/version.Version=" + version, "-o", bin, "./cmd/zdm-proxy"}
 		}
-		bin := filepath.Join(e.dir, "zdm-proxy-v2")
-		cmd := exec.Command("go", "build", "-ldflags", "-X main.version=fake-v2", "-o", bin, "./e2e/testdata/fakeproxy")
+		cmd := exec.Command("go", build...)
 		cmd.Dir = repoRoot()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("build: %v\n%s", err, out)
 		}
 		before := strings.TrimSpace(e.exec(h1, "readlink /opt/zdm-proxy/current"))
+		pids := map[string]string{}
+		for _, h := range e.hosts {
+			pids[h.Name] = e.mainPID(h.Name)
+		}
 		r := e.run(append([]string{"rolling-update", "--proxy-binary", bin}, gate...)...)
 		if r.code != 0 {
 			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
 		}
 		for _, h := range e.hosts {
-			out := e.exec(h.Name, "readlink /opt/zdm-proxy/current; readlink /opt/zdm-proxy/previous")
-			if lines := strings.Fields(out); len(lines) != 2 || lines[0] == before || lines[1] != before {
-				t.Errorf("%s: current/previous %q, old %s", h.Name, lines, before)
+			out := e.exec(h.Name, "readlink /opt/zdm-proxy/current; readlink /opt/zdm-proxy/previous; test -x "+shq(before)+" && echo kept")
+			lines := strings.Fields(out)
+			if len(lines) != 3 || lines[0] == before || !strings.HasPrefix(lines[0], "/opt/zdm-proxy/zdm-proxy-") || lines[1] != before || lines[2] != "kept" {
+				t.Errorf("%s: current, previous, old file kept: %q; old %s", h.Name, lines, before)
+			}
+			if pid := e.mainPID(h.Name); pid == pids[h.Name] || pid == "0" {
+				t.Errorf("%s: not restarted onto the new binary (pid %s → %s)", h.Name, pids[h.Name], pid)
 			}
 		}
 		d, _ := e.status()
-		if !d.OK {
+		if !d.OK || !strings.HasPrefix(d.Summary, "3/3 ready") || !strings.Contains(d.Summary, "no drift") {
 			t.Fatalf("status: %s", d.Summary)
 		}
-		if out := e.run("status"); !strings.Contains(out.out, "fake-v2") {
-			t.Errorf("new version not running:\n%s", out.out)
+		for _, p := range d.Proxies {
+			if !p.Ready || p.Drift || p.Version != version {
+				t.Errorf("%s: ready %v drift %v version %q, want %q", p.Host, p.Ready, p.Drift, p.Version, version)
+			}
+		}
+		if out := e.run("status"); !strings.Contains(out.out, version) {
+			t.Errorf("new version not in the status table:\n%s", out.out)
 		}
 	})
 
