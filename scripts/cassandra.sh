@@ -354,6 +354,16 @@ wait_ready() {
 	done
 }
 
+# alive PID: the process exists and has not exited. An exited JVM whose
+# parent does not reap it (this machine's init, or a test binary that is a
+# child subreaper for its test fleet) stays a zombie: that counts as stopped.
+alive() {
+	local state
+	[[ -d /proc/$1 ]] || return 1
+	state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+	[[ -n $state && $state != Z && $state != X ]]
+}
+
 stop_node() {
 	local node=$1 pid i
 	if ! pid=$(pid_of "$node"); then
@@ -363,13 +373,13 @@ stop_node() {
 	log "stopping $node (pid $pid)"
 	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < 60; i++)); do
-		[[ -d /proc/$pid ]] || break
+		alive "$pid" || break
 		sleep 0.5
 	done
-	if [[ -d /proc/$pid ]]; then
+	if alive "$pid"; then
 		log "$node did not stop in 30s; killing"
 		kill -KILL "$pid" 2>/dev/null || true
-		while [[ -d /proc/$pid ]]; do sleep 0.2; done
+		while alive "$pid"; do sleep 0.2; done
 	fi
 	rm -f "$RUN/$node/pid"
 }
