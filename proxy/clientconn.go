@@ -30,7 +30,10 @@ type clientConn struct {
 	keyspace   atomic.Pointer[string]
 	inflight   atomic.Int64
 	registered atomic.Bool // client asked for SCHEMA_CHANGE events
-	writerUp   bool
+	// statusEvents: client asked for STATUS_CHANGE events (only the
+	// proxy's own DOWN on shutdown is sent; clusters' are not forwarded)
+	statusEvents atomic.Bool
+	writerUp     bool
 
 	waitMu     sync.Mutex
 	waiting    []waitingSend // requests waiting for a free stream id

@@ -368,7 +368,8 @@ func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
 
 // handleRegister answers REGISTER itself and subscribes to Origin's schema
 // events when the client asked for them (topology and status events are not
-// forwarded: the proxy presents its own topology).
+// forwarded: the proxy presents its own topology; it sends only its own
+// STATUS_CHANGE DOWN when it shuts down, see announceDown).
 func (cc *clientConn) handleRegister(f frame.Frame, msg []byte) {
 	cur := frame.Cursor{B: msg}
 	types := cur.StringList()
@@ -377,6 +378,9 @@ func (cc *clientConn) handleRegister(f frame.Frame, msg []byte) {
 		return
 	}
 	for _, t := range types {
+		if t == "STATUS_CHANGE" {
+			cc.statusEvents.Store(true)
+		}
 		if t == "SCHEMA_CHANGE" && cc.registered.CompareAndSwap(false, true) {
 			body := frame.AppendStringList(nil, []string{"SCHEMA_CHANGE"})
 			reg := frame.New(cc.version, cc.reqFlags, 0, frame.OpRegister, body)
