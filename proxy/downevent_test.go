@@ -5,9 +5,15 @@ import (
 	"encoding/binary"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/apache/cassandra-gocql-driver/v2/lz4"
+	"github.com/apache/cassandra-gocql-driver/v2/snappy"
+
+	"github.com/zdmctl/zdmctl/internal/cqltest"
 	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
@@ -89,5 +95,85 @@ func TestShutdownSendsNoEventToUnregisteredClients(t *testing.T) {
 		if f, err := c.r.ReadFrame(); err == nil {
 			t.Fatalf("%s client got %s on stream %d, want the connection closed without an event", name, frame.OpcodeName(f.Opcode()), f.Stream())
 		}
+	}
+}
+
+type downListener chan string
+
+func (l downListener) OnHostUp(gocql.HostUpEvent) {}
+func (l downListener) OnHostDown(ev gocql.HostDownEvent) {
+	select {
+	case l <- net.JoinHostPort(ev.Host.ConnectAddress().String(), strconv.Itoa(ev.Host.Port())):
+	default:
+	}
+}
+
+// A real driver, over each framing (v5 segments, legacy compression), marks
+// the proxy down from its event while the connections are still open: a
+// request held in flight keeps Shutdown from closing them.
+func TestShutdownDownEventReachesGocql(t *testing.T) {
+	cases := []struct {
+		name string
+		v    int
+		comp gocql.Compressor
+	}{
+		{"v4 snappy", 4, snappy.SnappyCompressor{}},
+		{"v4 uncompressed", 4, nil},
+		{"v5 lz4", 5, lz4.LZ4Compressor{}},
+		{"v5 uncompressed", 5, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// Neither the proxy nor the driver gives up on the held
+			// request before the test does.
+			e := newEnv(t, envOpts{extraEnv: []string{"ZDM_PROXY_REQUEST_TIMEOUT_MS=120000"}})
+			release := make(chan struct{})
+			arrived := make(chan struct{}, 1)
+			e.origin.SetHook(func(r cqltest.Received) cqltest.Action {
+				if strings.HasPrefix(r.Query, "INSERT INTO ks.slow") && r.Opcode != 0x09 {
+					select {
+					case arrived <- struct{}{}:
+					default:
+					}
+					<-release
+				}
+				return cqltest.Action{}
+			})
+			down := make(downListener, 1)
+			cl := e.clusterConfig()
+			cl.ProtoVersion = c.v
+			cl.Compressor = c.comp
+			cl.RetryPolicy = nil
+			cl.Timeout = 60 * time.Second
+			cl.Metadata.HostListener.HostStateChangeListener = down
+			s, err := cl.CreateSession()
+			if err != nil {
+				close(release)
+				t.Fatal(err)
+			}
+			defer s.Close()
+			go func() { _ = s.Query("INSERT INTO ks.slow (k) VALUES ('a')").Exec() }()
+			select {
+			case <-arrived:
+			case <-time.After(20 * time.Second):
+				close(release)
+				t.Fatal("the slow write never reached Origin")
+			}
+			done := shutdownAsync(e)
+			select {
+			case addr := <-down:
+				if addr != e.addr {
+					close(release)
+					t.Fatalf("driver marked %s down, want the proxy %s", addr, e.addr)
+				}
+			case <-time.After(20 * time.Second):
+				close(release)
+				t.Fatal("the driver never heard the proxy go down while its connections were open")
+			}
+			close(release)
+			if err := <-done; err != nil {
+				t.Fatalf("shutdown: %v", err)
+			}
+		})
 	}
 }
