@@ -41,6 +41,22 @@ type clientConn struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+	// clusterMu orders the handshake's setting of clusters against a
+	// closeWith from another goroutine (Server.Close mid-handshake).
+	clusterMu sync.Mutex
+}
+
+// setCluster records a cluster connection opened during the handshake, or
+// closes it and reports false when the client connection is already closed.
+func (cc *clientConn) setCluster(c Cluster, conn *clusterConn) bool {
+	cc.clusterMu.Lock()
+	defer cc.clusterMu.Unlock()
+	if isClosed(cc.closed) {
+		conn.close()
+		return false
+	}
+	cc.clusters[c] = conn
+	return true
 }
 
 func (s *Server) startClient(conn net.Conn) {
@@ -129,7 +145,10 @@ func (cc *clientConn) closeWith(err error) {
 			_ = cc.w.Close()
 		}
 		_ = cc.conn.Close()
-		for _, c := range cc.clusters {
+		cc.clusterMu.Lock()
+		clusters := cc.clusters
+		cc.clusterMu.Unlock()
+		for _, c := range clusters {
 			if c != nil {
 				c.close()
 			}

@@ -119,12 +119,18 @@ func (cc *clientConn) openClusters(stream int16) error {
 				errs[c] = err
 				return
 			}
-			cc.clusters[c] = conn
+			if !cc.setCluster(c, conn) {
+				errs[c] = ErrServerClosed
+				return
+			}
 			sup[c], errs[c] = conn.roundTrip(frame.New(cc.version, cc.reqFlags, stream, frame.OpOptions, nil), handshakeTimeout)
 		}()
 	}
 	wg.Wait()
 	for c := Origin; c <= Target; c++ {
+		if errors.Is(errs[c], ErrServerClosed) {
+			return errs[c] // closed mid-handshake: not the cluster's fault
+		}
 		if errs[c] != nil {
 			cc.srv.health[c].failures.Add(1)
 			cc.log.Warn("cannot reach cluster", "cluster", c.String(), "err", errs[c].Error())
