@@ -203,16 +203,16 @@ func (cc *clusterConn) readLoop() {
 	}
 }
 
-// fail closes the connection, answers every in-flight request with an error
-// and closes the owning client connection so the driver reconnects.
-func (cc *clusterConn) fail(err error) {
+// markClosed marks the connection closed, takes every in-flight request off
+// it and unregisters it; ok is false when it was already closed. The caller
+// closes the sockets and answers the returned requests.
+func (cc *clusterConn) markClosed() (pending []responder, ok bool) {
 	cc.mu.Lock()
 	if cc.closed {
 		cc.mu.Unlock()
-		return
+		return nil, false
 	}
 	cc.closed = true
-	pending := make([]responder, 0)
 	for i, r := range cc.slots {
 		if r != nil {
 			pending = append(pending, r)
@@ -222,6 +222,16 @@ func (cc *clusterConn) fail(err error) {
 	}
 	cc.mu.Unlock()
 	cc.srv.registerClusterConn(cc, false)
+	return pending, true
+}
+
+// fail closes the connection, answers every in-flight request with an error
+// and closes the owning client connection so the driver reconnects.
+func (cc *clusterConn) fail(err error) {
+	pending, ok := cc.markClosed()
+	if !ok {
+		return
+	}
 	_ = cc.conn.Close()
 	_ = cc.w.Close()
 	for _, r := range pending {
@@ -234,22 +244,10 @@ func (cc *clusterConn) fail(err error) {
 
 // close shuts the connection down without failing the owner.
 func (cc *clusterConn) close() {
-	cc.mu.Lock()
-	if cc.closed {
-		cc.mu.Unlock()
+	pending, ok := cc.markClosed()
+	if !ok {
 		return
 	}
-	cc.closed = true
-	pending := make([]responder, 0)
-	for i, r := range cc.slots {
-		if r != nil {
-			pending = append(pending, r)
-			cc.slots[i] = nil
-			cc.inUse--
-		}
-	}
-	cc.mu.Unlock()
-	cc.srv.registerClusterConn(cc, false)
 	_ = cc.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	_ = cc.w.Close()
 	_ = cc.conn.Close()
