@@ -83,6 +83,8 @@ type zdmEnv struct {
 	closed  int // a port nothing listens on, on the bridge address
 	hostVar map[string]map[string]string
 	vars    map[string]string
+	// monitors, when set, are written as the inventory's monitoring group.
+	monitors []testfleet.Host
 }
 
 func newZDMEnv(t *testing.T, f *testfleet.Fleet) *zdmEnv {
@@ -172,6 +174,19 @@ func (e *zdmEnv) writeInventory() {
 			b.WriteString("}")
 		}
 		b.WriteString("}\n")
+	}
+	if len(e.monitors) > 0 {
+		b.WriteString("  monitoring:\n    hosts:\n")
+		for _, h := range e.monitors {
+			fmt.Fprintf(&b, "      %s: {address: %s", h.Name, h.Address)
+			if h.User != "root" {
+				fmt.Fprintf(&b, ", user: %s", h.User)
+			}
+			if h.Become {
+				b.WriteString(", become: true")
+			}
+			b.WriteString("}\n")
+		}
 	}
 	if err := os.WriteFile(e.inv, []byte(b.String()), 0o644); err != nil {
 		e.t.Fatal(err)

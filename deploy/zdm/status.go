@@ -166,31 +166,70 @@ func orDash(s string) string {
 	return s
 }
 
+// Monitoring service states in MonitorStatus.
+const (
+	ServiceUp          = "up"
+	ServiceDown        = "down"         // installed by zdmctl, not answering
+	ServiceNotDeployed = "not deployed" // no zdmctl unit, nothing answering
+)
+
 // MonitorStatus is one monitoring host.
 type MonitorStatus struct {
-	Host       string `json:"host"`
-	Reachable  bool   `json:"reachable"`
-	Error      string `json:"error,omitempty"`
-	Prometheus bool   `json:"prometheus_up"`
-	Grafana    bool   `json:"grafana_up"`
+	Host      string `json:"host"`
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
+	// PrometheusState and GrafanaState are ServiceUp, ServiceDown or
+	// ServiceNotDeployed: whatever answers on the port is up; a unit
+	// zdmctl installed that does not answer is down; no unit and no
+	// answer is not deployed (Grafana without grafana_archive).
+	PrometheusState string `json:"prometheus"`
+	GrafanaState    string `json:"grafana"`
+	Prometheus      bool   `json:"prometheus_up"`
+	Grafana         bool   `json:"grafana_up"`
 }
 
-// ProbeMonitor checks Prometheus and Grafana answer HTTP on the host.
+// Down reports whether a service deployed on the host does not answer.
+func (m *MonitorStatus) Down() bool {
+	return !m.Reachable || m.PrometheusState == ServiceDown || m.GrafanaState == ServiceDown
+}
+
+// ProbeMonitor checks Prometheus and Grafana answer HTTP on the host and
+// whether zdmctl's units for them are installed.
 func ProbeMonitor(ctx context.Context, conn transport.Conn, promPort, grafanaPort int) MonitorStatus {
 	ms := MonitorStatus{Host: conn.Host(), Reachable: true}
 	script := fmt.Sprintf(`up() { timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'$1' || exit 1; printf "GET %%s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$0" >&3; head -1 <&3' "$2" 2>/dev/null | grep -q ' [23]0[0-9]' && echo yes || echo no; }
+unit() { systemctl cat "$1" >/dev/null 2>&1 && echo yes || echo no; }
 echo "prometheus=$(up %d /-/healthy)"
 echo "grafana=$(up %d /api/health)"
-`, promPort, grafanaPort)
+echo "prometheus_unit=$(unit %s)"
+echo "grafana_unit=$(unit %s)"
+`, promPort, grafanaPort, PrometheusService, GrafanaService)
 	res, err := conn.Exec(ctx, "bash -s", transport.ExecOptions{Stdin: strings.NewReader(script)})
 	if err != nil {
 		ms.Reachable, ms.Error = false, err.Error()
 		return ms
 	}
-	out := string(res.Stdout)
-	ms.Prometheus = strings.Contains(out, "prometheus=yes")
-	ms.Grafana = strings.Contains(out, "grafana=yes")
+	kv := map[string]string{}
+	for _, l := range strings.Split(string(res.Stdout), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), "="); ok {
+			kv[k] = v
+		}
+	}
+	ms.Prometheus = kv["prometheus"] == "yes"
+	ms.Grafana = kv["grafana"] == "yes"
+	ms.PrometheusState = serviceState(ms.Prometheus, kv["prometheus_unit"] == "yes")
+	ms.GrafanaState = serviceState(ms.Grafana, kv["grafana_unit"] == "yes")
 	return ms
+}
+
+func serviceState(answers, installed bool) string {
+	switch {
+	case answers:
+		return ServiceUp
+	case installed:
+		return ServiceDown
+	}
+	return ServiceNotDeployed
 }
 
 // Uptime formats seconds for a table.

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
 )
 
 // Options of `deploy`.
@@ -19,6 +20,10 @@ type Options struct {
 	ProxyBinary string
 	Gate        zdmcmd.Gate
 	SkipClock   bool
+	// MonitoringOnly deploys the monitoring hosts alone; SkipMonitoring
+	// the proxies alone.
+	MonitoringOnly bool
+	SkipMonitoring bool
 }
 
 // NewCmdDeploy builds the command; runF replaces Run in tests.
@@ -26,7 +31,7 @@ func NewCmdDeploy(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	opts := &Options{F: f}
 	cmd := &cobra.Command{
 		Use:   "deploy",
-		Short: "Preflight, then install or update the ZDM proxies host by host",
+		Short: "Preflight, then install or update the ZDM proxies host by host, then monitoring",
 		Long: `Deploy the ZDM proxy fleet of the inventory's "proxies" group.
 
 Preflight on every proxy first: SSH and sudo, systemd, ports 9042 and 14001
@@ -41,7 +46,24 @@ answers 200 and stays so for --healthy-for. A host that fails is rolled back
 to its previous binary and config and the rollout stops. Running it again with
 nothing changed changes nothing.
 
-The proxy binary (linux/amd64) is zdm-proxy beside zdmctl, or --proxy-binary.`,
+The proxy binary (linux/amd64) is zdm-proxy beside zdmctl, or --proxy-binary.
+
+Monitoring: when the inventory has a "monitoring" group, deploy then sets up
+each of its hosts (all at once) under the same lock, reported in the same
+recap: Prometheus as user zdm-prometheus, unit zdm-prometheus, listening on
+prometheus_port (9090), data in /var/lib/zdm-monitoring/prometheus kept for
+prometheus_retention (15d), scraping every proxy's metrics_port as job
+"zdm-proxy" with the host name as instance. The proxies must then listen for
+metrics beyond localhost: metrics_address: "0.0.0.0". The Prometheus binary
+is uploaded from this machine (prometheus_binary, default the prometheus on
+PATH) or, with monitoring_install: package, installed from the host's
+package manager. A scrape list change is a reload, never a restart.
+Grafana is deployed only from a tarball on this machine (grafana_archive:
+grafana-<version>.linux-amd64.tar.gz; unit zdm-grafana on grafana_port,
+3000); without it the datasource and ZDM dashboards are still written to
+/etc/zdm-monitoring/grafana for an existing Grafana. --monitoring-only
+deploys the monitoring hosts alone (no proxy binary needed);
+--skip-monitoring the proxies alone. With --limit, monitoring is skipped.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -52,6 +74,9 @@ The proxy binary (linux/amd64) is zdm-proxy beside zdmctl, or --proxy-binary.`,
 	}
 	cmd.Flags().StringVar(&opts.ProxyBinary, "proxy-binary", "", "zdm-proxy executable to install (default: zdm-proxy beside zdmctl)")
 	cmd.Flags().BoolVar(&opts.SkipClock, "skip-clock-check", false, "do not compare the hosts' clocks with this machine's")
+	cmd.Flags().BoolVar(&opts.MonitoringOnly, "monitoring-only", false, "deploy only the monitoring hosts (Prometheus, Grafana), not the proxies")
+	cmd.Flags().BoolVar(&opts.SkipMonitoring, "skip-monitoring", false, "deploy only the proxies, not the monitoring hosts")
+	cmd.MarkFlagsMutuallyExclusive("monitoring-only", "skip-monitoring")
 	zdmcmd.AddGateFlags(cmd, &opts.Gate)
 	return cmd
 }
@@ -67,6 +92,25 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	var mro *zdmcmd.Rollout
+	if !opts.SkipMonitoring && (f.Settings.Limit == "" || opts.MonitoringOnly) {
+		var notes []string
+		if mro, notes, err = env.MonitoringRollout(); err != nil {
+			return err
+		}
+		for _, n := range notes {
+			fmt.Fprintln(f.IO.ErrOut, n)
+		}
+	} else if len(env.Fleet.Monitors) > 0 && !opts.SkipMonitoring {
+		fmt.Fprintln(f.IO.ErrOut, "note: --limit: the monitoring hosts are not deployed (run without --limit, or with --monitoring-only)")
+	}
+	if opts.MonitoringOnly {
+		if mro == nil {
+			return cmdutil.UsageError(fmt.Errorf("--monitoring-only: inventory %s has no %q group with hosts", env.Path, zdm.MonitorGroup))
+		}
+		mro.Command = "deploy --monitoring-only"
+		return mro.Run()
+	}
 	bin, err := zdmcmd.FindBinary(opts.ProxyBinary)
 	if err != nil {
 		return cmdutil.UsageError(err)
@@ -79,6 +123,7 @@ func Run(opts *Options) error {
 		Binary:   bin,
 		Rollback: true,
 		ShowPlan: true,
+		Next:     mro,
 	}
 	if !opts.SkipClock {
 		ro.Before = func(ctx context.Context) error {

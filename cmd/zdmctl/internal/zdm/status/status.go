@@ -31,7 +31,9 @@ version, running read_mode and primary_cluster, readiness of Origin and
 Target, client connections, uptime, and drift: the config hash the proxy
 runs (config_sha256 of /api/v1/status) against the hash of what the
 inventory renders now; and whether a restart is pending. Per monitoring
-host: Prometheus (9090) and Grafana (3000) answering.
+host: Prometheus (prometheus_port, 9090) and Grafana (grafana_port, 3000):
+up (answers), DOWN (zdmctl installed it and it does not answer) or "not
+deployed" (Grafana without grafana_archive).
 
 The proxy's admin API listens on localhost, so it is read over SSH on each
 host (bash /dev/tcp to 127.0.0.1:14001), never exposed.
@@ -118,7 +120,7 @@ func Print(w io.Writer, fs *zdmcmd.FleetStatus) {
 			if !m.Reachable {
 				ssh = "DOWN"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Host, ssh, yes(m.Prometheus), yes(m.Grafana))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Host, ssh, state(m.PrometheusState), state(m.GrafanaState))
 		}
 		tw.Flush()
 	}
@@ -138,6 +140,16 @@ func up(b *bool) string {
 		return "-"
 	}
 	return yes(*b)
+}
+
+func state(s string) string {
+	switch s {
+	case "":
+		return "-"
+	case zdm.ServiceDown:
+		return "DOWN"
+	}
+	return s
 }
 
 func yes(b bool) string {

@@ -25,9 +25,13 @@ func NewCmdTeardown(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 		Use:   "teardown",
 		Short: "Stop and remove the proxies (unit, binaries, config, user)",
 		Long: `Stop and remove the ZDM proxies: the systemd unit, /opt/zdm-proxy,
-/etc/zdm-proxy, /var/lib/zdm-proxy and the zdm user. --monitoring also stops
-Prometheus and Grafana on the monitoring hosts. Asks for confirmation unless
---yes.`,
+/etc/zdm-proxy, /var/lib/zdm-proxy and the zdm user. --monitoring also
+removes what deploy set up on the monitoring hosts: the zdm-prometheus and
+zdm-grafana units, /opt/zdm-monitoring, /etc/zdm-monitoring,
+/var/lib/zdm-monitoring (metrics history and Grafana's database), the
+zdm-prometheus and zdm-grafana users, and the prometheus package when
+deploy installed it (monitoring_install: package); a Prometheus or Grafana
+installed otherwise is left alone. Asks for confirmation unless --yes.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -37,7 +41,7 @@ Prometheus and Grafana on the monitoring hosts. Asks for confirmation unless
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
-	cmd.Flags().BoolVar(&opts.Monitoring, "monitoring", false, "also stop the monitoring services")
+	cmd.Flags().BoolVar(&opts.Monitoring, "monitoring", false, "also remove Prometheus and Grafana deployed on the monitoring hosts")
 	return cmd
 }
 
@@ -60,17 +64,16 @@ func Run(opts *Options) error {
 		Command:  "teardown",
 		Playbook: "zdm-teardown",
 	}
-	if err := ro.Run(); err != nil || !opts.Monitoring {
-		return err
+	if opts.Monitoring {
+		var mons []string
+		for _, h := range env.Fleet.Monitors {
+			mons = append(mons, h.Name)
+		}
+		if len(mons) == 0 {
+			fmt.Fprintln(f.IO.ErrOut, "--monitoring: the inventory has no monitoring hosts")
+		} else {
+			ro.Next = &zdmcmd.Rollout{Env: env, Command: "teardown --monitoring", Playbook: "zdm-teardown-monitoring", Hosts: mons}
+		}
 	}
-	var mons []string
-	for _, h := range env.Fleet.Monitors {
-		mons = append(mons, h.Name)
-	}
-	if len(mons) == 0 {
-		fmt.Fprintln(f.IO.ErrOut, "--monitoring: the inventory has no monitoring hosts")
-		return nil
-	}
-	mro := &zdmcmd.Rollout{Env: env, Command: "teardown --monitoring", Playbook: "zdm-teardown-monitoring", Hosts: mons, NoLock: true}
-	return mro.Run()
+	return ro.Run()
 }

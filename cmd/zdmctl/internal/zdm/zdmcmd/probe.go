@@ -41,8 +41,11 @@ func (e *Env) Probe(ctx context.Context) *FleetStatus {
 	})
 	fs.Summary, fs.OK = zdm.Summary(fs.Proxies)
 	for _, m := range fs.Monitors {
-		if !m.Prometheus || !m.Grafana {
+		switch {
+		case m.Down():
 			fs.Summary += " · monitoring down on " + m.Host
+		case m.PrometheusState == zdm.ServiceNotDeployed:
+			fs.Summary += " · monitoring not deployed on " + m.Host
 		}
 	}
 	fs.Phase = zdm.DetectPhase(fs.Proxies)

@@ -60,6 +60,14 @@ type Rollout struct {
 	NoLock bool
 	// Before runs after the lock is taken, before the playbook (preflight).
 	Before func(ctx context.Context) error
+	// Files are controller-side files the playbook's copy tasks read
+	// (src), served before the playbook's own files.
+	Files map[string][]byte
+	// Next runs after this rollout succeeded, under the same lock; the
+	// two runs are reported as one (one recap, one JSON document).
+	Next *Rollout
+
+	pb *playbooks.Playbook
 }
 
 type failure struct {
@@ -68,14 +76,20 @@ type failure struct {
 }
 
 // Run takes the fleet lock, runs the playbook with the gate, journal and
-// rollback hooks, prints the recap and returns the exit error.
+// rollback hooks (then Next's, when it succeeded), prints the recap and
+// returns the exit error.
 func (r *Rollout) Run() error {
 	e := r.Env
 	f := e.F
 	s := f.Settings
-	pb, err := playbooks.Find(r.Playbook, s.PlaybookDir)
-	if err != nil {
-		return cmdutil.UsageError(err)
+	var chain []*Rollout
+	for x := r; x != nil; x = x.Next {
+		pb, err := playbooks.Find(x.Playbook, s.PlaybookDir)
+		if err != nil {
+			return cmdutil.UsageError(err)
+		}
+		x.pb = pb
+		chain = append(chain, x)
 	}
 	runCtx, taskCtx, stop := f.Contexts()
 	defer stop()
@@ -87,12 +101,53 @@ func (r *Rollout) Run() error {
 		}
 		defer lock.Release(context.WithoutCancel(runCtx))
 	}
+	var total *runner.Result
+	for _, x := range chain {
+		res, code, msg, err := x.execute(runCtx, taskCtx)
+		if res == nil {
+			if total != nil {
+				_ = report(f, total, nil)
+			}
+			return err
+		}
+		total = merge(total, res)
+		if code != 0 {
+			_ = report(f, total, err)
+			return &cmdutil.ExitError{Code: code, Err: errors.New(msg)}
+		}
+	}
+	return report(f, total, nil)
+}
+
+// merge appends b's plays and hosts to a (nil a: b).
+func merge(a, b *runner.Result) *runner.Result {
+	if a == nil {
+		return b
+	}
+	out := *a
+	out.Playbook = a.Playbook + ", " + b.Playbook
+	out.Plays = append(slices.Clip(a.Plays), b.Plays...)
+	out.Hosts = append(slices.Clip(a.Hosts), b.Hosts...)
+	out.Duration += b.Duration
+	out.Stopped = b.Stopped
+	out.Interrupted = a.Interrupted || b.Interrupted
+	return &out
+}
+
+// execute runs this rollout's playbook (lock already held). A nil result
+// comes with the error to return; otherwise code is the run's exit code
+// and msg says why it is not 0.
+func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int, string, error) {
+	e := r.Env
+	f := e.F
+	s := f.Settings
+	pb := r.pb
 	if s.Check && r.ShowPlan {
 		r.printPlan(runCtx)
 	}
 	if r.Before != nil {
 		if err := r.Before(runCtx); err != nil {
-			return err
+			return nil, 0, "", err
 		}
 	}
 	runID := newRunID()
@@ -161,21 +216,21 @@ func (r *Rollout) Run() error {
 	if r.Journal != nil && !s.Check {
 		r.Journal.RunID = runID
 		if err := r.Journal.Save(); err != nil {
-			return err
+			return nil, 0, "", err
 		}
 	}
 	prog := &output.Progress{Err: f.IO.ErrOut, Verbose: s.Verbose}
 	if !s.JSON() {
 		prog.Diff = f.IO.Out
 	}
-	readFile := pb.ReadFile
-	if r.Binary != nil {
-		readFile = func(p string) ([]byte, error) {
-			if p == "zdm-proxy" {
-				return r.Binary.Data, nil
-			}
-			return pb.ReadFile(p)
+	readFile := func(p string) ([]byte, error) {
+		if r.Binary != nil && p == "zdm-proxy" {
+			return r.Binary.Data, nil
 		}
+		if b, ok := r.Files[p]; ok {
+			return b, nil
+		}
+		return pb.ReadFile(p)
 	}
 	hosts := e.Targets
 	if r.Hosts != nil {
@@ -198,14 +253,14 @@ func (r *Rollout) Run() error {
 		ReadFile:    readFile,
 	})
 	if res == nil {
-		return cmdutil.UsageError(err)
+		return nil, 0, "", cmdutil.UsageError(err)
 	}
 	code := res.ExitCode()
 	if code == 0 {
 		if r.Journal != nil && !s.Check {
 			_ = r.Journal.Remove()
 		}
-		return report(f, res, err)
+		return res, 0, "", err
 	}
 	msg := r.failureMessage(res, fail)
 	if fail != nil && fail.preflight && r.Rollback {
@@ -214,8 +269,7 @@ func (r *Rollout) Run() error {
 	if r.Journal != nil && !s.Check && fail != nil {
 		_ = r.Journal.MarkFailed(fail.host, fail.task+": "+fail.msg)
 	}
-	_ = report(f, res, err)
-	return &cmdutil.ExitError{Code: code, Err: errors.New(msg)}
+	return res, code, msg, err
 }
 
 func (r *Rollout) failureMessage(res *runner.Result, fl *failure) string {
@@ -234,6 +288,9 @@ func (r *Rollout) failureMessage(res *runner.Result, fl *failure) string {
 	}
 	var untouched []string
 	for _, h := range e.Targets {
+		if r.Hosts != nil {
+			break // not the proxies: every host ran at once
+		}
 		if h == fl.host || (r.Journal != nil && r.Journal.IsDone(h)) {
 			continue
 		}

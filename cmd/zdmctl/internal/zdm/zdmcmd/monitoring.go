@@ -1,0 +1,125 @@
+package zdmcmd
+
+import (
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
+	"github.com/zdmctl/zdmctl/monitoring"
+)
+
+// MonitoringRollout builds the rollout of the zdm-monitoring playbook on
+// every monitoring host, reading the Prometheus binary and Grafana archive
+// it uploads; nil when the inventory has no monitoring hosts. Every
+// problem is a usage error, found before connecting. notes are lines for
+// the operator (Grafana skipped and why).
+func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
+	plan, err := zdm.PlanMonitoring(e.Inv, e.Fleet, e.Overrides)
+	if err != nil {
+		return nil, nil, cmdutil.UsageError(fmt.Errorf("inventory %s: %w", e.Path, err))
+	}
+	if plan == nil {
+		return nil, nil, nil
+	}
+	files := map[string][]byte{}
+	settings := map[string]any{}
+	promCfg, ds, prov, ini := map[string]any{}, map[string]any{}, map[string]any{}, map[string]any{}
+	var hosts, skipped []string
+	for _, mh := range plan.Hosts {
+		name := mh.Host.Name
+		hosts = append(hosts, name)
+		set := map[string]any{
+			"install":         mh.Install,
+			"prometheus_src":  "",
+			"prometheus_port": strconv.Itoa(mh.PrometheusPort),
+			"retention":       mh.Retention,
+			"grafana":         "no",
+			"grafana_src":     "",
+			"grafana_dir":     "",
+			"grafana_port":    strconv.Itoa(mh.GrafanaPort),
+		}
+		if mh.Install == zdm.InstallUpload {
+			src, data, err := prometheusBinary(mh.PrometheusBinary)
+			if err != nil {
+				return nil, nil, cmdutil.UsageError(fmt.Errorf("monitoring host %s: %w", name, err))
+			}
+			files[src] = data
+			set["prometheus_src"] = src
+		}
+		if mh.GrafanaArchive != "" {
+			data, err := os.ReadFile(mh.GrafanaArchive)
+			if err != nil {
+				return nil, nil, cmdutil.UsageError(fmt.Errorf("monitoring host %s: var grafana_archive: %w", name, err))
+			}
+			if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+				return nil, nil, cmdutil.UsageError(fmt.Errorf("monitoring host %s: var grafana_archive %s: not a .tar.gz (want grafana-<version>.linux-amd64.tar.gz)", name, mh.GrafanaArchive))
+			}
+			dir := "grafana-" + zdm.Hash(data)[:12]
+			files[dir+".tar.gz"] = data
+			set["grafana"], set["grafana_src"], set["grafana_dir"] = "yes", dir+".tar.gz", dir
+			ini[name] = string(mh.GrafanaIni)
+		} else {
+			skipped = append(skipped, name)
+			ini[name] = ""
+		}
+		settings[name] = set
+		promCfg[name] = string(mh.PrometheusConfig)
+		ds[name] = string(mh.Datasource)
+		prov[name] = string(mh.Provider)
+	}
+	var dashboards []any
+	for name, data := range monitoring.Dashboards() {
+		files["dashboards/"+name] = data
+	}
+	for _, name := range monitoring.DashboardNames() {
+		dashboards = append(dashboards, name)
+	}
+	if len(skipped) > 0 {
+		notes = append(notes, fmt.Sprintf("note: Grafana is not deployed on %s: grafana_archive is not set (Grafana is not a Debian package; give a grafana-<version>.linux-amd64.tar.gz to deploy it). Its datasource and ZDM dashboards are in %s for an existing Grafana (provisioning dir %s).",
+			strings.Join(skipped, ", "), monitoring.GrafanaDir, monitoring.GrafanaProvisioning))
+	}
+	ro = &Rollout{
+		Env:      e,
+		Command:  "deploy",
+		Playbook: "zdm-monitoring",
+		Hosts:    hosts,
+		Files:    files,
+		Extra: map[string]any{
+			"zdm_monitoring":         settings,
+			"zdm_prometheus_config":  promCfg,
+			"zdm_grafana_datasource": ds,
+			"zdm_grafana_provider":   prov,
+			"zdm_grafana_ini":        ini,
+			"zdm_dashboards":         dashboards,
+		},
+	}
+	return ro, notes, nil
+}
+
+// prometheusBinary reads path, or the prometheus on this machine's PATH,
+// checks it is a linux/amd64 executable and names it by its hash.
+func prometheusBinary(path string) (name string, data []byte, err error) {
+	if path == "" {
+		if path, err = exec.LookPath("prometheus"); err != nil {
+			return "", nil, fmt.Errorf("no prometheus on this machine's PATH to upload: install it (apt-get install prometheus), set prometheus_binary: /path/to/prometheus, or monitoring_install: package")
+		}
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", nil, fmt.Errorf("prometheus_binary %s: not a linux executable: %w", path, err)
+	}
+	machine := f.Machine
+	f.Close()
+	if machine != elf.EM_X86_64 {
+		return "", nil, fmt.Errorf("prometheus_binary %s: built for %s, the monitoring hosts need linux/amd64", path, machine)
+	}
+	if data, err = os.ReadFile(path); err != nil {
+		return "", nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return "prometheus-" + zdm.Hash(data)[:12], data, nil
+}

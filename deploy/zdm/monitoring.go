@@ -1,0 +1,184 @@
+package zdm
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/zdmctl/zdmctl/inventory"
+	"github.com/zdmctl/zdmctl/monitoring"
+)
+
+// Monitoring defaults and names on the monitoring hosts.
+const (
+	PrometheusService = "zdm-prometheus"
+	GrafanaService    = "zdm-grafana"
+	PrometheusPort    = 9090
+	GrafanaPort       = 3000
+	// InstallUpload uploads the Prometheus binary from this machine;
+	// InstallPackage installs the host's prometheus package.
+	InstallUpload  = "upload"
+	InstallPackage = "package"
+)
+
+// MonitorHost is what one monitoring host gets, from its effective vars.
+type MonitorHost struct {
+	Host *inventory.Host
+	// Install is InstallUpload or InstallPackage (monitoring_install).
+	Install string
+	// PrometheusBinary is the controller-side file to upload
+	// (prometheus_binary; "" = the prometheus on this machine's PATH).
+	PrometheusBinary string
+	PrometheusPort   int
+	Retention        string // prometheus_retention
+	// GrafanaArchive is the controller-side Grafana .tar.gz
+	// (grafana_archive); "" = Grafana is not deployed, only its files.
+	GrafanaArchive string
+	GrafanaPort    int
+	// Rendered files.
+	PrometheusConfig []byte
+	Datasource       []byte
+	Provider         []byte
+	GrafanaIni       []byte // nil without GrafanaArchive
+}
+
+// MonitorPlan is the monitoring deployment of an inventory.
+type MonitorPlan struct {
+	Hosts   []*MonitorHost
+	Targets []monitoring.Target
+}
+
+// PlanMonitoring renders the monitoring files of every host of the
+// monitoring group; nil when the inventory has none. Errors are one line
+// naming the host and var.
+func PlanMonitoring(inv Inventory, f *Fleet, overrides map[string]any) (*MonitorPlan, error) {
+	if len(f.Monitors) == 0 {
+		return nil, nil
+	}
+	targets, err := ScrapeTargets(f)
+	if err != nil {
+		return nil, err
+	}
+	p := &MonitorPlan{Targets: targets}
+	for _, h := range f.Monitors {
+		vars, err := inv.EffectiveVars(h.Name, overrides)
+		if err != nil {
+			return nil, fmt.Errorf("monitoring host %s: %w", h.Name, err)
+		}
+		mh, err := planMonitorHost(h, vars, targets)
+		if err != nil {
+			return nil, fmt.Errorf("monitoring host %s: %w", h.Name, err)
+		}
+		p.Hosts = append(p.Hosts, mh)
+	}
+	return p, nil
+}
+
+func planMonitorHost(h *inventory.Host, vars map[string]any, targets []monitoring.Target) (*MonitorHost, error) {
+	mh := &MonitorHost{Host: h}
+	var err error
+	if mh.PrometheusPort, err = portVar(vars, "prometheus_port", PrometheusPort); err != nil {
+		return nil, err
+	}
+	if mh.GrafanaPort, err = portVar(vars, "grafana_port", GrafanaPort); err != nil {
+		return nil, err
+	}
+	mh.Install = strings.ToLower(strVar(vars, "monitoring_install", InstallUpload))
+	if mh.Install != InstallUpload && mh.Install != InstallPackage {
+		return nil, fmt.Errorf("var monitoring_install: %q: allowed %s, %s", mh.Install, InstallUpload, InstallPackage)
+	}
+	mh.PrometheusBinary = strVar(vars, "prometheus_binary", "")
+	if mh.PrometheusBinary != "" && mh.Install == InstallPackage {
+		return nil, fmt.Errorf("var prometheus_binary is set but monitoring_install is %s: set one", InstallPackage)
+	}
+	mh.Retention = strVar(vars, "prometheus_retention", "15d")
+	if _, err := monitoring.ParseDuration(mh.Retention); err != nil {
+		return nil, fmt.Errorf("var prometheus_retention: %q: %w", mh.Retention, err)
+	}
+	interval := strVar(vars, "prometheus_scrape_interval", "15s")
+	mh.GrafanaArchive = strVar(vars, "grafana_archive", "")
+	if mh.PrometheusConfig, err = monitoring.RenderPrometheus(monitoring.PrometheusOptions{
+		Targets: targets, ScrapeInterval: interval,
+		Self: net.JoinHostPort("localhost", strconv.Itoa(mh.PrometheusPort)), SelfName: h.Name,
+	}); err != nil {
+		return nil, fmt.Errorf("var %w", err)
+	}
+	url := strVar(vars, "grafana_prometheus_url", "http://"+net.JoinHostPort(h.Address, strconv.Itoa(mh.PrometheusPort)))
+	if mh.Datasource, err = monitoring.RenderDatasource(monitoring.DatasourceOptions{Host: h.Name, URL: url, ScrapeInterval: interval}); err != nil {
+		return nil, err
+	}
+	if mh.Provider, err = monitoring.RenderDashboardProvider(monitoring.GrafanaDashboards); err != nil {
+		return nil, err
+	}
+	if mh.GrafanaArchive != "" {
+		if mh.GrafanaPort == mh.PrometheusPort {
+			return nil, fmt.Errorf("grafana_port and prometheus_port are both %d", mh.GrafanaPort)
+		}
+		if mh.GrafanaIni, err = monitoring.RenderGrafanaIni(monitoring.GrafanaOptions{
+			Host: h.Name, Port: mh.GrafanaPort, AdminPassword: strVar(vars, "grafana_admin_password", ""),
+		}); err != nil {
+			return nil, fmt.Errorf("var %w", err)
+		}
+	}
+	return mh, nil
+}
+
+// ScrapeTargets are the proxies' metrics endpoints as Prometheus on
+// another host reaches them: metrics_address when it names an address,
+// the host's inventory address when it is a wildcard. A loopback
+// metrics_address (the proxy's default, localhost) cannot be scraped from
+// elsewhere: that is an error naming the hosts and the fix.
+func ScrapeTargets(f *Fleet) ([]monitoring.Target, error) {
+	var out []monitoring.Target
+	var local []string
+	for _, h := range f.Proxies {
+		v := f.Configs[h.Name].Values
+		addr := strings.TrimSpace(v["metrics_address"])
+		switch {
+		case isLoopback(addr):
+			local = append(local, h.Name)
+			continue
+		case addr == "0.0.0.0" || addr == "::" || addr == "[::]":
+			addr = h.Address
+		}
+		port := v["metrics_port"]
+		if port == "" {
+			port = strconv.Itoa(AdminPort)
+		}
+		out = append(out, monitoring.Target{Name: h.Name, Address: net.JoinHostPort(strings.Trim(addr, "[]"), port)})
+	}
+	if len(local) > 0 {
+		return nil, fmt.Errorf("monitoring: Prometheus cannot scrape %s: metrics_address is loopback (the proxy's default, localhost); set metrics_address: \"0.0.0.0\" in the inventory vars so the metrics port (read-only: /metrics, /health, /api/v1/status) is reachable from the monitoring hosts", strings.Join(local, ", "))
+	}
+	return out, nil
+}
+
+func isLoopback(addr string) bool {
+	a := strings.Trim(addr, "[]")
+	if a == "" || strings.EqualFold(a, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(a)
+	return ip != nil && ip.IsLoopback()
+}
+
+func strVar(vars map[string]any, key, def string) string {
+	v, ok := vars[key]
+	if !ok || v == nil || fmt.Sprint(v) == "" {
+		return def
+	}
+	return strings.TrimSpace(fmt.Sprint(v))
+}
+
+func portVar(vars map[string]any, key string, def int) (int, error) {
+	v, ok := vars[key]
+	if !ok || v == nil || fmt.Sprint(v) == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(fmt.Sprint(v)))
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("var %s: %q: allowed an integer from 1 to 65535", key, fmt.Sprint(v))
+	}
+	return n, nil
+}

@@ -1,0 +1,252 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zdmctl/zdmctl/internal/testfleet"
+)
+
+// TestMonitoring deploys 3 real proxies and Prometheus on a fourth host,
+// then asks that Prometheus over its HTTP API whether it scrapes every
+// proxy (up == 1, instance = host name) and holds real proxy metrics from
+// each; status reports it; a re-deploy changes nothing; a scrape setting
+// change reloads Prometheus (same PID); teardown --monitoring leaves
+// nothing behind.
+func TestMonitoring(t *testing.T) {
+	f := NewFleet(t, testfleet.Options{N: 4})
+	e := newZDMEnv(t, f)
+	if !zdmRealProxy {
+		t.Skip("needs the real zdm-proxy's metrics (ZDMCTL_E2E_PROXY unset)")
+	}
+	mon := f.Direct()[3]
+	e.monitors = []testfleet.Host{mon}
+	e.vars["prometheus_scrape_interval"] = "2s"
+	e.writeInventory()
+	prom := "http://" + mon.Address + ":9090"
+	gate := []string{"--healthy-for", "1s", "--pause", "0s", "--ready-timeout", "60s"}
+	t.Cleanup(func() { e.run("teardown", "--yes", "--monitoring") })
+
+	step := func(name string, fn func(t *testing.T)) {
+		if !t.Run(name, fn) {
+			t.FailNow()
+		}
+	}
+
+	step("LoopbackMetricsRefused", func(t *testing.T) {
+		r := e.run(append([]string{"deploy"}, gate...)...)
+		if r.code != 2 || !strings.Contains(r.err, `metrics_address: "0.0.0.0"`) {
+			t.Fatalf("deploy with the proxies' metrics on localhost: exit %d, stderr %q", r.code, r.err)
+		}
+		if out := e.exec(mon.Name, "ls -d /opt/zdm-monitoring /etc/zdm-monitoring 2>/dev/null; true"); strings.TrimSpace(out) != "" {
+			t.Fatalf("a refused deploy created %s", out)
+		}
+		e.vars["metrics_address"] = "0.0.0.0"
+		e.writeInventory()
+	})
+
+	step("Deploy", func(t *testing.T) {
+		start := time.Now()
+		r := e.run(append([]string{"deploy"}, gate...)...)
+		if r.code != 0 {
+			t.Fatalf("deploy: exit %d\n%s", r.code, tail(r.err, 20))
+		}
+		t.Logf("first deploy (3 proxies + monitoring): %s", time.Since(start).Round(time.Millisecond))
+		if n := strings.Count(r.err, "Grafana is not deployed on "+mon.Name+": grafana_archive is not set"); n != 1 {
+			t.Errorf("want one note that Grafana was skipped, got %d:\n%s", n, r.err)
+		}
+		for _, want := range []string{"/opt/zdm-monitoring/bin/prometheus", "/etc/zdm-monitoring/prometheus/prometheus.yml",
+			"/etc/zdm-monitoring/grafana/dashboards/zdm-proxy.json", "/etc/zdm-monitoring/grafana/provisioning/datasources/zdm-prometheus.yaml",
+			"/etc/zdm-monitoring/grafana/provisioning/dashboards/zdm.yaml"} {
+			if out := e.exec(mon.Name, "test -s "+want+" && echo yes || echo no"); strings.TrimSpace(out) != "yes" {
+				t.Errorf("%s missing on %s", want, mon.Name)
+			}
+		}
+		if u := strings.TrimSpace(e.exec(mon.Name, "stat -c %U /proc/$(systemctl show -p MainPID --value zdm-prometheus)")); u != "zdm-prometheus" {
+			t.Errorf("prometheus runs as %q, want zdm-prometheus", u)
+		}
+	})
+
+	step("PrometheusScrapesEveryProxy", func(t *testing.T) {
+		want := []string{e.hosts[0].Name, e.hosts[1].Name, e.hosts[2].Name}
+		var got map[string]string
+		ok := poll(90*time.Second, func() bool {
+			got = promQuery(t, prom, `up{job="zdm-proxy"}`)
+			return len(got) == 3 && got[want[0]] == "1" && got[want[1]] == "1" && got[want[2]] == "1"
+		})
+		if !ok {
+			t.Fatalf("up{job=\"zdm-proxy\"} = %v, want 1 for each of %v", got, want)
+		}
+		// Real proxy metrics, per instance: open client connections while a
+		// driver uses every proxy, and the requests it sent.
+		l := startLoad(t, e)
+		ok = poll(90*time.Second, func() bool {
+			got = promQuery(t, prom, `zdm_client_connections_total{job="zdm-proxy"} > 0`)
+			return len(got) == 3 && got[want[0]] != "" && got[want[1]] != "" && got[want[2]] != ""
+		})
+		var writes map[string]string
+		if ok {
+			ok = poll(60*time.Second, func() bool {
+				writes = promQuery(t, prom, `sum(zdm_proxy_request_duration_seconds_count{job="zdm-proxy", type="writes"}) > 0`)
+				return len(writes) == 1
+			})
+		}
+		l.finish(t, "load through the proxies", 0)
+		if !ok {
+			t.Fatalf("zdm_client_connections_total > 0 per instance: %v; writes counted: %v", got, writes)
+		}
+		t.Logf("client connections per instance %v, writes %v", got, writes)
+	})
+
+	step("Status", func(t *testing.T) {
+		d := e.monitorStatus()
+		if len(d.Monitors) != 1 || d.Monitors[0].Prometheus != "up" || d.Monitors[0].Grafana != "not deployed" || !d.Monitors[0].PrometheusUp {
+			t.Fatalf("status monitoring: %+v", d.Monitors)
+		}
+		if strings.Contains(d.Summary, "monitoring") {
+			t.Errorf("summary mentions monitoring: %q", d.Summary)
+		}
+	})
+
+	step("RedeployChangesNothing", func(t *testing.T) {
+		pid := e.unitPID(mon.Name, "zdm-prometheus")
+		start := time.Now()
+		r := e.run(append([]string{"deploy", "-o", "json"}, gate...)...)
+		if r.code != 0 {
+			t.Fatalf("re-deploy: exit %d\n%s", r.code, tail(r.err, 20))
+		}
+		t.Logf("re-deploy, nothing changed: %s", time.Since(start).Round(time.Millisecond))
+		if n := changedCount(t, r); n != 0 {
+			t.Fatalf("re-deploy changed %d tasks\n%s", n, r.out)
+		}
+		if !strings.Contains(r.out, `"host": "`+mon.Name+`"`) {
+			t.Fatalf("the monitoring host is not in the run's report:\n%s", tail(r.out, 40))
+		}
+		if p := e.unitPID(mon.Name, "zdm-prometheus"); p != pid {
+			t.Fatalf("prometheus restarted (%s → %s) on a no-op deploy", pid, p)
+		}
+	})
+
+	step("ScrapeChangeReloads", func(t *testing.T) {
+		pid := e.unitPID(mon.Name, "zdm-prometheus")
+		e.vars["prometheus_scrape_interval"] = "3s"
+		e.writeInventory()
+		r := e.run("deploy", "--monitoring-only", "-o", "json")
+		if r.code != 0 {
+			t.Fatalf("deploy --monitoring-only: exit %d\n%s", r.code, tail(r.err, 20))
+		}
+		if n := changedCount(t, r); n < 2 { // the config file and the reload
+			t.Fatalf("changed %d tasks, want the config and the reload\n%s", n, r.out)
+		}
+		if p := e.unitPID(mon.Name, "zdm-prometheus"); p != pid {
+			t.Fatalf("prometheus restarted (%s → %s) for a config change", pid, p)
+		}
+		if !poll(30*time.Second, func() bool { return strings.Contains(promGet(t, prom, "/api/v1/status/config"), "scrape_interval: 3s") }) {
+			t.Fatalf("Prometheus does not run the new config:\n%s", promGet(t, prom, "/api/v1/status/config"))
+		}
+	})
+
+	step("TeardownLeavesNothing", func(t *testing.T) {
+		r := e.run("teardown", "--yes", "--monitoring")
+		if r.code != 0 {
+			t.Fatalf("teardown --monitoring: exit %d\n%s", r.code, tail(r.err, 20))
+		}
+		out := e.exec(mon.Name, `for p in /opt/zdm-monitoring /etc/zdm-monitoring /var/lib/zdm-monitoring /etc/systemd/system/zdm-prometheus.service /etc/systemd/system/zdm-grafana.service; do [ -e $p ] && echo "left: $p"; done
+for u in zdm-prometheus zdm-grafana; do getent passwd $u >/dev/null && echo "left: user $u"; getent group $u >/dev/null && echo "left: group $u"; systemctl cat $u >/dev/null 2>&1 && echo "left: unit $u"; done
+for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = prometheus ] && echo "left: prometheus process ${p#/proc/}"; done
+timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9090' 2>/dev/null && echo "left: port 9090 open"
+true`)
+		if strings.TrimSpace(out) != "" {
+			t.Fatalf("teardown --monitoring left:\n%s", out)
+		}
+		d := e.monitorStatus()
+		if len(d.Monitors) != 1 || d.Monitors[0].Prometheus != "not deployed" || !strings.Contains(d.Summary, "monitoring not deployed on "+mon.Name) {
+			t.Fatalf("status after teardown: %+v %q", d.Monitors, d.Summary)
+		}
+	})
+}
+
+type monitorStatusDoc struct {
+	Monitors []struct {
+		Host         string `json:"host"`
+		Prometheus   string `json:"prometheus"`
+		Grafana      string `json:"grafana"`
+		PrometheusUp bool   `json:"prometheus_up"`
+	} `json:"monitoring"`
+	Summary string `json:"summary"`
+}
+
+func (e *zdmEnv) monitorStatus() monitorStatusDoc {
+	e.t.Helper()
+	r := e.run("status", "-o", "json")
+	var d monitorStatusDoc
+	if err := json.Unmarshal([]byte(r.out), &d); err != nil {
+		e.t.Fatalf("status JSON: %v\n%s", err, r.out)
+	}
+	return d
+}
+
+func (e *zdmEnv) unitPID(host, unit string) string {
+	return strings.TrimSpace(e.exec(host, "systemctl show -p MainPID --value "+unit))
+}
+
+// poll calls fn every 500ms until it holds or limit passes.
+func poll(limit time.Duration, fn func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for {
+		if fn() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func promGet(t *testing.T, base, path string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// promQuery runs an instant query and returns value by instance label
+// (nil when Prometheus does not answer).
+func promQuery(t *testing.T, base, query string) map[string]string {
+	body := promGet(t, base, "/api/v1/query?query="+url.QueryEscape(query))
+	var doc struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  []any             `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if json.Unmarshal([]byte(body), &doc) != nil || doc.Status != "success" {
+		return nil
+	}
+	out := map[string]string{}
+	for _, r := range doc.Data.Result {
+		if len(r.Value) == 2 {
+			out[r.Metric["instance"]] = fmt.Sprint(r.Value[1])
+		}
+	}
+	return out
+}
