@@ -3,12 +3,17 @@
 package e2e
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -155,6 +160,56 @@ func TestMonitoring(t *testing.T) {
 		}
 	})
 
+	step("GrafanaFromArchive", func(t *testing.T) {
+		archive := fakeGrafanaArchive(t, e.dir)
+		e.vars["grafana_archive"] = archive
+		e.vars["grafana_admin_password"] = "env:ZDM_E2E_GRAFANA_PASSWORD"
+		e.writeInventory()
+		promPID := e.unitPID(mon.Name, "zdm-prometheus")
+		r := e.run("deploy", "--monitoring-only")
+		if r.code != 0 {
+			t.Fatalf("deploy --monitoring-only with grafana_archive: exit %d\n%s", r.code, tail(r.err, 20))
+		}
+		if strings.Contains(r.err, "Grafana is not deployed") {
+			t.Errorf("Grafana-skipped note with grafana_archive set:\n%s", r.err)
+		}
+		if strings.Contains(r.out+r.err, "grafana-s3cret") {
+			t.Fatal("the Grafana admin password is in zdmctl's output")
+		}
+		if p := e.unitPID(mon.Name, "zdm-prometheus"); p != promPID {
+			t.Errorf("prometheus restarted (%s → %s) for a Grafana change", promPID, p)
+		}
+		if out := strings.TrimSpace(e.exec(mon.Name, "stat -c '%a %U %G' /etc/zdm-monitoring/grafana/grafana.ini; grep -c '^admin_password = grafana-s3cret$' /etc/zdm-monitoring/grafana/grafana.ini; stat -c %U /proc/$(systemctl show -p MainPID --value zdm-grafana)")); out != "640 root zdm-grafana\n1\nzdm-grafana" {
+			t.Errorf("grafana.ini mode/owner, password line, process user: %q", out)
+		}
+		graf := "http://" + mon.Address + ":3000"
+		var ds map[string]any
+		if !poll(30*time.Second, func() bool {
+			return json.Unmarshal([]byte(promGet(t, graf, "/api/datasources/uid/zdm-prometheus")), &ds) == nil
+		}) {
+			t.Fatal("Grafana does not serve the provisioned datasource")
+		}
+		if ds["url"] != prom || ds["type"] != "prometheus" {
+			t.Errorf("datasource %v, want url %s", ds, prom)
+		}
+		if body := promGet(t, graf, "/api/dashboards/uid/zdm-proxy"); !strings.Contains(body, "zdm_proxy_request_duration_seconds") {
+			t.Errorf("Grafana does not serve the ZDM dashboard: %.200s", body)
+		}
+		d := e.monitorStatus()
+		if len(d.Monitors) != 1 || d.Monitors[0].Prometheus != "up" || d.Monitors[0].Grafana != "up" {
+			t.Fatalf("status monitoring: %+v", d.Monitors)
+		}
+		r = e.run("deploy", "--monitoring-only", "-o", "json")
+		if r.code != 0 || changedCount(t, r) != 0 {
+			t.Fatalf("re-deploy with Grafana: exit %d, %d changed\n%s", r.code, changedCount(t, r), tail(r.out, 40))
+		}
+		// Grafana stopped by hand: status says down, not "not deployed".
+		e.exec(mon.Name, "systemctl stop zdm-grafana")
+		if d := e.monitorStatus(); d.Monitors[0].Grafana != "down" || !strings.Contains(d.Summary, "monitoring down on "+mon.Name) {
+			t.Fatalf("status with Grafana stopped: %+v %q", d.Monitors, d.Summary)
+		}
+	})
+
 	step("TeardownLeavesNothing", func(t *testing.T) {
 		r := e.run("teardown", "--yes", "--monitoring")
 		if r.code != 0 {
@@ -249,4 +304,41 @@ func promQuery(t *testing.T, base, query string) map[string]string {
 		}
 	}
 	return out
+}
+
+// fakeGrafanaArchive builds e2e/testdata/fakegrafana and packs it like
+// Grafana's linux tarball: grafana-v0.0.0-fake/bin/grafana.
+func fakeGrafanaArchive(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "fakegrafana")
+	cmd := exec.Command("go", "build", "-o", bin, "./e2e/testdata/fakegrafana")
+	cmd.Dir = repoRoot()
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build fakegrafana: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "grafana-0.0.0-fake.linux-amd64.tar.gz")
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz := gzip.NewWriter(fh)
+	tw := tar.NewWriter(gz)
+	for _, d := range []string{"grafana-v0.0.0-fake/", "grafana-v0.0.0-fake/bin/"} {
+		tw.WriteHeader(&tar.Header{Name: d, Typeflag: tar.TypeDir, Mode: 0o755, Uid: 1234, Gid: 1234})
+	}
+	tw.WriteHeader(&tar.Header{Name: "grafana-v0.0.0-fake/bin/grafana", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(data)), Uid: 1234, Gid: 1234})
+	tw.Write(data)
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	gz.Close()
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

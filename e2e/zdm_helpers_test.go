@@ -218,7 +218,7 @@ func (e *zdmEnv) run(args ...string) cmdResult {
 	defer cancel()
 	full := append([]string{"-i", e.inv, "--known-hosts", e.fleet.KnownHostsFile}, args...)
 	cmd := exec.CommandContext(ctx, e.zdmctl, full...)
-	cmd.Env = append(os.Environ(), "ZDM_E2E_ORIGIN_PASSWORD=origin-s3cret", "ZDM_E2E_TARGET_PASSWORD=target-s3cret")
+	cmd.Env = append(os.Environ(), "ZDM_E2E_ORIGIN_PASSWORD=origin-s3cret", "ZDM_E2E_TARGET_PASSWORD=target-s3cret", "ZDM_E2E_GRAFANA_PASSWORD=grafana-s3cret")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
