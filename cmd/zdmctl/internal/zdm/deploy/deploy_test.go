@@ -60,3 +60,44 @@ func TestNoProxiesGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestMonitoringInputsBeforeConnecting(t *testing.T) {
+	notELF := filepath.Join(t.TempDir(), "prometheus")
+	os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o755)
+	for name, tc := range map[string]struct {
+		vars     map[string]any
+		monitors bool
+		only     bool
+		want     string
+	}{
+		"only without group":    {vars: map[string]any{"metrics_address": "0.0.0.0"}, only: true, want: `no "monitoring" group`},
+		"metrics on localhost":  {monitors: true, want: `metrics_address: "0.0.0.0"`},
+		"prometheus not ELF":    {vars: map[string]any{"metrics_address": "0.0.0.0", "prometheus_binary": notELF}, monitors: true, only: true, want: "not a linux executable"},
+		"grafana archive gone":  {vars: map[string]any{"metrics_address": "0.0.0.0", "monitoring_install": "package", "grafana_archive": "/nonexistent/g.tar.gz"}, monitors: true, want: "grafana_archive"},
+		"grafana not a tarball": {vars: map[string]any{"metrics_address": "0.0.0.0", "monitoring_install": "package", "grafana_archive": notELF}, monitors: true, want: "not a .tar.gz"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			inv := cmdtest.NewInventory("p1", "p2")
+			inv.Vars["origin_contact_points"] = "o"
+			inv.Vars["target_contact_points"] = "t"
+			for k, v := range tc.vars {
+				inv.Vars[k] = v
+			}
+			if tc.monitors {
+				inv.Hosts = append(inv.Hosts, &inventory.Host{Name: "mon", Address: "127.0.0.1", Connection: "local", Vars: map[string]any{}, Groups: []string{"monitoring"}})
+				inv.Groups = append(inv.Groups, &inventory.Group{Name: "monitoring", Hosts: []string{"mon"}, Vars: map[string]any{}})
+			}
+			f, _, _ := cmdtest.Factory(inv)
+			f.Dial = func(transport.DialOptions) runner.DialFunc {
+				return func(_ context.Context, h *inventory.Host) (transport.Conn, error) {
+					t.Errorf("dialed %s", h.Name)
+					return nil, os.ErrClosed
+				}
+			}
+			err := Run(&Options{F: f, ProxyBinary: "/nonexistent/zdm-proxy", MonitoringOnly: tc.only})
+			if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v, want one usage line with %q", err, tc.want)
+			}
+		})
+	}
+}
