@@ -34,10 +34,17 @@ func TestExampleInventory(t *testing.T) {
 	if cps := f.ContactPoints("zdm-proxy-1"); len(cps) != 6 || cps[0] != "origin=10.0.1.1:9042" {
 		t.Errorf("contact points %v", cps)
 	}
+	mp, err := PlanMonitoring(inv, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mp.Targets) != 3 || mp.Targets[2].Address != "10.0.0.13:14001" || mp.Hosts[0].PrometheusPort != 9090 || mp.Hosts[0].GrafanaArchive != "" {
+		t.Errorf("monitoring plan %+v %+v", mp.Targets, mp.Hosts[0])
+	}
 }
 
 func TestBuiltinPlaybooksParse(t *testing.T) {
-	for _, name := range []string{"zdm-deploy", "zdm-restart", "zdm-teardown", "zdm-teardown-monitoring"} {
+	for _, name := range []string{"zdm-deploy", "zdm-restart", "zdm-teardown", "zdm-monitoring", "zdm-teardown-monitoring"} {
 		if _, err := playbooks.Builtin(name); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
