@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -210,6 +211,37 @@ func TestMonitoring(t *testing.T) {
 		}
 	})
 
+	step("PackageInstall", func(t *testing.T) {
+		repo := localPrometheusRepo(t, f.BridgeAddress)
+		e.exec(mon.Name, `mkdir -p /root/apt-saved && mv /etc/apt/sources.list /etc/apt/sources.list.d/* /root/apt-saved/ 2>/dev/null; echo "deb [trusted=yes] `+repo+` ./" > /etc/apt/sources.list.d/zdm-e2e.list`)
+		e.vars["monitoring_install"] = "package"
+		e.writeInventory()
+		r := e.run("deploy", "--monitoring-only")
+		if r.code != 0 {
+			t.Fatalf("deploy --monitoring-only, monitoring_install: package: exit %d\n%s", r.code, tail(r.err, 30))
+		}
+		out := e.exec(mon.Name, `dpkg-query -W -f '${Status}\n' prometheus; systemctl show -p ExecStart --value zdm-prometheus | grep -o 'path=[^ ;]*'; systemctl is-enabled prometheus 2>&1; systemctl is-active prometheus 2>&1; [ -e /opt/zdm-monitoring/bin/prometheus ] && echo uploaded-binary-left; cat /etc/zdm-monitoring/installed-packages; true`)
+		for _, want := range []string{"install ok installed", "path=/usr/bin/prometheus", "disabled", "inactive", "prometheus"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("after the package install, want %q in:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "uploaded-binary-left") {
+			t.Error("the uploaded binary is left beside the package's")
+		}
+		var got map[string]string
+		if !poll(60*time.Second, func() bool {
+			got = promQuery(t, prom, `up{job="zdm-proxy"} == 1`)
+			return len(got) == 3
+		}) {
+			t.Fatalf("the packaged Prometheus scrapes %v, want 3 proxies up", got)
+		}
+		r = e.run("deploy", "--monitoring-only", "-o", "json")
+		if r.code != 0 || changedCount(t, r) != 0 {
+			t.Fatalf("re-deploy (package): exit %d, %d changed\n%s", r.code, changedCount(t, r), tail(r.out, 40))
+		}
+	})
+
 	step("TeardownLeavesNothing", func(t *testing.T) {
 		r := e.run("teardown", "--yes", "--monitoring")
 		if r.code != 0 {
@@ -219,6 +251,7 @@ func TestMonitoring(t *testing.T) {
 for u in zdm-prometheus zdm-grafana; do getent passwd $u >/dev/null && echo "left: user $u"; getent group $u >/dev/null && echo "left: group $u"; systemctl cat $u >/dev/null 2>&1 && echo "left: unit $u"; done
 for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = prometheus ] && echo "left: prometheus process ${p#/proc/}"; done
 timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9090' 2>/dev/null && echo "left: port 9090 open"
+dpkg-query -W -f '${Status}' prometheus 2>/dev/null | grep -q 'install ok installed' && echo "left: the prometheus package"
 true`)
 		if strings.TrimSpace(out) != "" {
 			t.Fatalf("teardown --monitoring left:\n%s", out)
@@ -341,4 +374,42 @@ func fakeGrafanaArchive(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// localPrometheusRepo serves, on the bridge address, a flat apt repository
+// with Debian's prometheus package and what it needs beyond the test
+// hosts' base system (the hosts have no internet), downloaded with
+// apt-get once into the fleet cache. It returns the repository's URL.
+func localPrometheusRepo(t *testing.T, bridge string) string {
+	t.Helper()
+	dir := filepath.Join(filepath.Dir(testfleet.DefaultCacheDir), "debs-prometheus")
+	if _, err := os.Stat(filepath.Join(dir, "Packages")); err != nil {
+		base := filepath.Join(testfleet.DefaultCacheDir, "var/lib/dpkg")
+		script := `set -e
+tmp=$(mktemp -d "$DIR.XXXXXX")
+cd "$tmp"
+pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances prometheus | grep -v '^ ' | grep -v '^<' | sort -u)
+need=""
+for p in $pkgs; do
+  dpkg-query --admindir="$BASE" -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
+done
+apt-get download -q $need >/dev/null
+dpkg-scanpackages -m . /dev/null > Packages 2>/dev/null
+gzip -k Packages
+rm -rf "$DIR"; mv "$tmp" "$DIR"
+`
+		cmd := exec.Command("bash", "-c", script)
+		cmd.Env = append(os.Environ(), "DIR="+dir, "BASE="+base)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Skipf("cannot build a local apt repository with prometheus (apt-get download): %v\n%s", err, out)
+		}
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(bridge, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
 }
