@@ -394,7 +394,13 @@ for p in $pkgs; do
   dpkg-query --admindir="$BASE" -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 apt-get download -q $need >/dev/null
-dpkg-scanpackages -m . /dev/null > Packages 2>/dev/null
+for d in *.deb; do
+  dpkg-deb -f "$d"
+  echo "Filename: ./$d"
+  echo "Size: $(stat -c %s "$d")"
+  echo "SHA256: $(sha256sum < "$d" | cut -d' ' -f1)"
+  echo
+done > Packages
 gzip -k Packages
 rm -rf "$DIR"; mv "$tmp" "$DIR"
 `
