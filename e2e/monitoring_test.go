@@ -161,6 +161,28 @@ func TestMonitoring(t *testing.T) {
 		}
 	})
 
+	step("CheckModeChangesNothing", func(t *testing.T) {
+		pid := e.unitPID(mon.Name, "zdm-prometheus")
+		before := e.exec(mon.Name, "sha256sum /etc/zdm-monitoring/prometheus/prometheus.yml")
+		e.vars["prometheus_scrape_interval"] = "4s"
+		e.writeInventory()
+		r := e.run("deploy", "--monitoring-only", "--check", "-o", "json")
+		e.vars["prometheus_scrape_interval"] = "3s"
+		e.writeInventory()
+		if r.code != 0 {
+			t.Fatalf("deploy --monitoring-only --check: exit %d\n%s", r.code, tail(r.err, 20))
+		}
+		if n := changedCount(t, r); n == 0 {
+			t.Errorf("--check predicts no change for a new scrape interval\n%s", tail(r.out, 40))
+		}
+		if after := e.exec(mon.Name, "sha256sum /etc/zdm-monitoring/prometheus/prometheus.yml"); after != before {
+			t.Error("--check changed prometheus.yml")
+		}
+		if p := e.unitPID(mon.Name, "zdm-prometheus"); p != pid {
+			t.Errorf("--check restarted prometheus (%s → %s)", pid, p)
+		}
+	})
+
 	step("GrafanaFromArchive", func(t *testing.T) {
 		archive := fakeGrafanaArchive(t, e.dir)
 		e.vars["grafana_archive"] = archive
