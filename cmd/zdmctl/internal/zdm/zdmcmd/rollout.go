@@ -102,21 +102,22 @@ func (r *Rollout) Run() error {
 		defer lock.Release(context.WithoutCancel(runCtx))
 	}
 	var total *runner.Result
+	var runErr error
 	for _, x := range chain {
 		res, code, msg, err := x.execute(runCtx, taskCtx)
 		if res == nil {
 			if total != nil {
-				_ = report(f, total, nil)
+				_ = report(f, total, runErr)
 			}
 			return err
 		}
-		total = merge(total, res)
+		total, runErr = merge(total, res), err
 		if code != 0 {
 			_ = report(f, total, err)
 			return &cmdutil.ExitError{Code: code, Err: errors.New(msg)}
 		}
 	}
-	return report(f, total, nil)
+	return report(f, total, runErr)
 }
 
 // merge appends b's plays and hosts to a (nil a: b).
