@@ -68,12 +68,12 @@ func zdmBinaries(t testing.TB) (zdmctl, proxy string) {
 // zdmClusters starts CQL Origin and Target clusters reachable from the
 // fleet and returns their ports (zdm_load_test.go sets it); unset, Origin
 // and Target are plain TCP listeners, enough for the stand-in proxy only.
-var zdmClusters func(t *testing.T, bridge string) (origin, target int)
+var zdmClusters func(t testing.TB, bridge string) (origin, target int)
 
 // zdmEnv is one migration under test: a fleet's first three hosts as
 // proxies, an inventory in a temp dir, Origin and Target listeners.
 type zdmEnv struct {
-	t       *testing.T
+	t       testing.TB
 	fleet   *testfleet.Fleet
 	dir     string
 	inv     string
@@ -87,14 +87,20 @@ type zdmEnv struct {
 	monitors []testfleet.Host
 }
 
-func newZDMEnv(t *testing.T, f *testfleet.Fleet) *zdmEnv {
+func newZDMEnv(t testing.TB, f *testfleet.Fleet) *zdmEnv {
+	t.Helper()
+	hosts := f.Direct()
+	if len(hosts) > 3 {
+		hosts = hosts[:3]
+	}
+	return newZDMEnvOn(t, f, hosts)
+}
+
+// newZDMEnvOn is newZDMEnv with hosts as the proxies group.
+func newZDMEnvOn(t testing.TB, f *testfleet.Fleet, hosts []testfleet.Host) *zdmEnv {
 	t.Helper()
 	zdmctl, proxy := zdmBinaries(t)
-	e := &zdmEnv{t: t, fleet: f, dir: t.TempDir(), zdmctl: zdmctl, proxy: proxy, hostVar: map[string]map[string]string{}}
-	e.hosts = f.Direct()
-	if len(e.hosts) > 3 {
-		e.hosts = e.hosts[:3]
-	}
+	e := &zdmEnv{t: t, fleet: f, dir: t.TempDir(), zdmctl: zdmctl, proxy: proxy, hostVar: map[string]map[string]string{}, hosts: hosts}
 	originPort, targetPort := 0, 0
 	switch {
 	case zdmClusters != nil:
@@ -127,7 +133,7 @@ func newZDMEnv(t *testing.T, f *testfleet.Fleet) *zdmEnv {
 }
 
 // listen accepts and holds connections (a cluster that answers TCP).
-func listen(t *testing.T, addr string) net.Listener {
+func listen(t testing.TB, addr string) net.Listener {
 	l, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
 	if err != nil {
 		t.Fatalf("listen on %s: %v", addr, err)
@@ -209,6 +215,7 @@ func sortedKeys(m map[string]string) []string {
 type cmdResult struct {
 	out, err string
 	code     int
+	took     time.Duration // wall time of the zdmctl process
 }
 
 // run runs zdmctl against the env's inventory.
@@ -221,7 +228,9 @@ func (e *zdmEnv) run(args ...string) cmdResult {
 	cmd.Env = append(os.Environ(), "ZDM_E2E_ORIGIN_PASSWORD=origin-s3cret", "ZDM_E2E_TARGET_PASSWORD=target-s3cret", "ZDM_E2E_GRAFANA_PASSWORD=grafana-s3cret")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
 	err := cmd.Run()
+	took := time.Since(start)
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -229,7 +238,7 @@ func (e *zdmEnv) run(args ...string) cmdResult {
 		e.t.Fatalf("zdmctl %v: %v", args, err)
 	}
 	e.t.Logf("zdmctl %s → exit %d\n--- stdout (tail):\n%s\n--- stderr (tail):\n%s", strings.Join(args, " "), code, tail(out.String(), 12), tail(errb.String(), 12))
-	return cmdResult{out: out.String(), err: errb.String(), code: code}
+	return cmdResult{out: out.String(), err: errb.String(), code: code, took: took}
 }
 
 func tail(s string, n int) string {

@@ -22,7 +22,7 @@ import (
 )
 
 func init() {
-	zdmClusters = func(t *testing.T, bridge string) (int, int) {
+	zdmClusters = func(t testing.TB, bridge string) (int, int) {
 		listen := net.JoinHostPort(bridge, "0")
 		origin := cqltest.Start(t, cqltest.Options{Name: "origin", Username: "cassandra", Password: "origin-s3cret", Listen: listen})
 		target := cqltest.Start(t, cqltest.Options{Name: "target", Listen: listen})
