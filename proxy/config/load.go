@@ -15,8 +15,11 @@ const EnvPrefix = "ZDM_"
 // Load builds a Config from defaults, then the YAML file at path (if path is
 // not empty), then ZDM_* variables in environ (os.Environ() format). Unknown
 // YAML keys and bad values are errors; the error is one line naming the key,
-// the value (redacted for secrets) and what is allowed. Unknown ZDM_* variables
-// are returned as warnings.
+// the value (redacted for secrets) and what is allowed. An unknown ZDM_*
+// variable that looks like a misspelt key (separators, case or up to two
+// letters off) is an error naming the variable and the key it resembles;
+// other unknown ZDM_* variables are returned as warnings, except those
+// under IgnoredEnvPrefixes, which are skipped.
 func Load(path string, environ []string) (*Config, []string, error) {
 	c, w, _, err := LoadRaw(path, environ)
 	return c, w, err
@@ -79,7 +82,13 @@ func applyEnv(c *Config, environ []string) ([]string, error) {
 		}
 		k := findKey(strings.ToLower(strings.TrimPrefix(name, EnvPrefix)))
 		if k == nil {
-			warnings = append(warnings, fmt.Sprintf("ignoring unknown environment variable %s", name))
+			w, err := unknownEnv(name)
+			if err != nil {
+				return nil, err
+			}
+			if w != "" {
+				warnings = append(warnings, w)
+			}
 			continue
 		}
 		if err := k.set(c, v); err != nil {
