@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/zdmctl/zdmctl/proxy/frame"
+	"github.com/zdmctl/zdmctl/proxy/sockio"
 )
 
 // clientConn is one driver connection and its two cluster connections.
@@ -63,7 +64,7 @@ func (s *Server) startClient(conn net.Conn) {
 	if tc, ok := conn.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	cc := &clientConn{srv: s, conn: conn, r: frame.NewReader(conn, 16<<10), w: frame.NewWriter(conn),
+	cc := &clientConn{srv: s, conn: conn, r: frame.NewReader(sockio.Wrap(conn), 16<<10), w: frame.NewWriter(sockio.Wrap(conn)),
 		closed: make(chan struct{}),
 		log:    s.log.With("client", conn.RemoteAddr().String())}
 	cc.r.Requests = true

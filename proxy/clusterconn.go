@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zdmctl/zdmctl/proxy/frame"
+	"github.com/zdmctl/zdmctl/proxy/sockio"
 )
 
 // responder receives the response to a request sent on a cluster stream.
@@ -67,7 +68,7 @@ func (s *Server) dialCluster(ctx context.Context, c Cluster) (*clusterConn, erro
 		}
 		n := s.cfg.MaxStreamIDs
 		cc := &clusterConn{srv: s, cluster: c, addr: addr, conn: conn,
-			r: frame.NewReader(conn, 16<<10), w: frame.NewWriter(conn),
+			r: frame.NewReader(sockio.Wrap(conn), 16<<10), w: frame.NewWriter(sockio.Wrap(conn)),
 			slots: make([]responder, 0, min(n, 64)), maxIDs: n}
 		return cc, nil
 	}

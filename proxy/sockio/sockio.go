@@ -1,0 +1,108 @@
+// Package sockio reads and writes TCP sockets with raw, non-blocking system
+// calls that the Go scheduler does not see as system calls.
+//
+// A write to a loopback or LAN socket runs the receiver's TCP processing and
+// wakes it before returning, so on a small VM it often takes more than the
+// 20 µs after which the runtime's monitor hands the caller's P to another
+// thread. For a proxy doing one short write per request hop that hand-off
+// (a futex wake, a spinning thread, a context switch) costs more than the
+// write itself. The sockets are non-blocking, so read(2) and write(2) return
+// at once with data or EAGAIN; they never wait. Waiting still goes through
+// the runtime's netpoller (syscall.RawConn), so deadlines and Close behave as
+// with net.Conn.
+package sockio
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// Wrap returns an io.ReadWriter over c that uses raw system calls when c is
+// a plain TCP connection, and c itself otherwise (TLS, pipes, tests).
+func Wrap(c net.Conn) io.ReadWriter {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return c
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	return &conn{c: c, rc: rc}
+}
+
+type conn struct {
+	c  net.Conn
+	rc syscall.RawConn
+}
+
+// Read reads what the socket has, waiting in the netpoller when it has nothing.
+func (s *conn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n int
+	var errno syscall.Errno
+	err := s.rc.Read(func(fd uintptr) bool {
+		for {
+			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+			if e == syscall.EINTR {
+				continue
+			}
+			if e == syscall.EAGAIN {
+				return false // wait for readability
+			}
+			n, errno = int(r), e
+			return true
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case errno != 0:
+		return 0, s.opError("read", errno)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Write writes all of p, waiting in the netpoller while the socket is full.
+func (s *conn) Write(p []byte) (int, error) {
+	written := 0
+	var errno syscall.Errno
+	for written < len(p) {
+		err := s.rc.Write(func(fd uintptr) bool {
+			for written < len(p) {
+				rest := p[written:]
+				r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
+				if e == syscall.EINTR {
+					continue
+				}
+				if e == syscall.EAGAIN {
+					return false // wait for writability
+				}
+				if e != 0 {
+					errno = e
+					return true
+				}
+				written += int(r)
+			}
+			return true
+		})
+		if err != nil {
+			return written, err
+		}
+		if errno != 0 {
+			return written, s.opError("write", errno)
+		}
+	}
+	return written, nil
+}
+
+func (s *conn) opError(op string, errno syscall.Errno) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: s.c.LocalAddr(), Addr: s.c.RemoteAddr(), Err: os.NewSyscallError(op, errno)}
+}
