@@ -10,6 +10,7 @@ import (
 
 	"github.com/zdmctl/zdmctl/proxy"
 	"github.com/zdmctl/zdmctl/proxy/config"
+	"github.com/zdmctl/zdmctl/proxy/sockio"
 	"github.com/zdmctl/zdmctl/proxy/tlsconf"
 )
 
@@ -36,7 +37,7 @@ func clusterDialer(cfg *config.Config, log *slog.Logger) (proxy.DialFunc, error)
 		if tc, ok := raw.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 		}
-		conn := tls.Client(raw, clients[c].Config(addr))
+		conn := tls.Client(sockio.NetConn(raw), clients[c].Config(addr))
 		if err := conn.HandshakeContext(ctx); err != nil {
 			raw.Close()
 			why := tlsconf.Explain(err, tlsconf.AsClient)
@@ -64,7 +65,7 @@ func clientListener(ln net.Listener, f config.ServerTLS, log *slog.Logger) (net.
 	if scfg == nil {
 		return ln, nil
 	}
-	return &tlsListener{Listener: tls.NewListener(ln, scfg), log: log}, nil
+	return &tlsListener{Listener: tls.NewListener(sockio.Listener(ln), scfg), log: log}, nil
 }
 
 type tlsListener struct {

@@ -106,3 +106,38 @@ func (s *conn) Write(p []byte) (int, error) {
 func (s *conn) opError(op string, errno syscall.Errno) error {
 	return &net.OpError{Op: op, Net: "tcp", Source: s.c.LocalAddr(), Addr: s.c.RemoteAddr(), Err: os.NewSyscallError(op, errno)}
 }
+
+// NetConn returns c with Read and Write replaced by raw system calls when c
+// is a plain TCP connection, for layering TLS on top; other methods (deadlines,
+// Close, addresses) are c's own. Anything else is returned unchanged.
+func NetConn(c net.Conn) net.Conn {
+	rw, ok := Wrap(c).(*conn)
+	if !ok {
+		return c
+	}
+	return &netConn{TCPConn: c.(*net.TCPConn), rw: rw}
+}
+
+type netConn struct {
+	*net.TCPConn
+	rw *conn
+}
+
+func (c *netConn) Read(p []byte) (int, error)  { return c.rw.Read(p) }
+func (c *netConn) Write(p []byte) (int, error) { return c.rw.Write(p) }
+
+// Listener wraps the connections ln accepts with NetConn.
+func Listener(ln net.Listener) net.Listener { return listener{ln} }
+
+type listener struct{ net.Listener }
+
+func (l listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	return NetConn(c), nil
+}

@@ -2,9 +2,15 @@ package sockio
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"testing"
@@ -154,4 +160,68 @@ func TestWriteToResetPeerFails(t *testing.T) {
 	if !errors.As(err, &oe) || oe.Op != "write" {
 		t.Fatalf("write to a reset peer: %v, want a *net.OpError for write", err)
 	}
+}
+
+// TLS layered on NetConn on both sides: the handshake and a transfer bigger
+// than the socket buffers work, and the connection is still a TCP one below.
+func TestTLSOverNetConn(t *testing.T) {
+	cert, pool := selfSigned(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sln := tls.NewListener(Listener(ln), &tls.Config{Certificates: []tls.Certificate{cert}})
+	defer sln.Close()
+	payload := make([]byte, 4<<20)
+	_, _ = rand.Read(payload)
+	errc := make(chan error, 1)
+	go func() {
+		c, err := sln.Accept()
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer c.Close()
+		_, err = c.Write(payload)
+		errc <- err
+	}()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc := NetConn(raw)
+	if _, ok := nc.(*netConn); !ok {
+		t.Fatalf("NetConn(*net.TCPConn) = %T", nc)
+	}
+	c := tls.Client(nc, &tls.Config{RootCAs: pool, ServerName: "localhost"})
+	defer c.Close()
+	got := make([]byte, len(payload))
+	if _, err := io.ReadFull(c, got); err != nil {
+		t.Fatalf("read over TLS: %v", err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	if !bytes.Equal(got, payload) {
+		t.Fatal("payload corrupted over TLS")
+	}
+}
+
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		DNSNames: []string{"localhost"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
