@@ -169,15 +169,20 @@ func (r *request) finish(timedOut bool) {
 	if outErr == nil && r.useKS && out.Opcode() == frame.OpResult {
 		r.cc.trackKeyspace(out)
 	}
+	r.cc.reply(out, r.stream)
+	r.cc.endInflight(r)
 	if r.pair != nil {
 		var pf frame.Frame
 		if outErr == nil {
-			pf = out
+			pf = out // reply queued a copy
 		}
-		r.pair.primaryDone(pf, srv.hooks.OnAsyncRead)
+		if compare := r.pair.primaryDone(pf, srv.hooks.OnAsyncRead); compare != nil {
+			// The secondary answered first: its comparison (a digest of both
+			// result sets) runs now, so the client's answer goes out first.
+			_ = r.cc.w.Flush()
+			compare()
+		}
 	}
-	r.cc.reply(out, r.stream)
-	r.cc.endInflight(r)
 	if h := srv.hooks.OnRequest; h != nil {
 		cl := clusterSets[b2i(r.sentTo[Origin])|b2i(r.sentTo[Target])<<1]
 		h(RequestOutcome{Opcode: r.opcode, Kind: r.kind, Clusters: cl, Duration: time.Since(r.start), Err: outErr, ErrCluster: errCluster})
@@ -218,15 +223,18 @@ type asyncPair struct {
 	values  [][]byte // its bound values with log_mismatch_values (read only)
 }
 
-func (p *asyncPair) primaryDone(f frame.Frame, h func(AsyncReadResult)) {
+// primaryDone records the primary's answer; when the secondary's is already
+// in, it returns the call of h that joins them (nil otherwise).
+func (p *asyncPair) primaryDone(f frame.Frame, h func(AsyncReadResult)) func() {
 	p.mu.Lock()
 	p.primary, p.pDone = f, true
 	sec := p.sec
 	p.mu.Unlock()
-	if sec != nil && h != nil {
-		sec.Primary = f
-		h(*sec)
+	if sec == nil || h == nil {
+		return nil
 	}
+	sec.Primary = f
+	return func() { h(*sec) }
 }
 
 func (p *asyncPair) secondaryDone(res AsyncReadResult, h func(AsyncReadResult)) {

@@ -5,11 +5,13 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
 
 	"github.com/zdmctl/zdmctl/internal/cqltest"
+	"github.com/zdmctl/zdmctl/proxy"
 	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
@@ -233,5 +235,47 @@ func TestDualAsyncSkipsPagedContinuations(t *testing.T) {
 	}
 	if paged != 1 {
 		t.Fatalf("origin saw %d paged reads, want 1", paged)
+	}
+}
+
+// The comparison of a DUAL_ASYNC read's two answers may be slow (a digest of
+// both result sets); when the secondary answers first it runs once the
+// primary's answer is in, and must not hold the client's answer back.
+func TestDualAsyncComparisonDoesNotHoldTheClientAnswer(t *testing.T) {
+	clientGot := make(chan struct{})
+	hookSawClientAnswer := make(chan bool, 1)
+	hooks := &proxy.Hooks{OnAsyncRead: func(r proxy.AsyncReadResult) {
+		if r.Dropped || r.Primary == nil {
+			return
+		}
+		select {
+		case <-clientGot:
+			hookSawClientAnswer <- true
+		case <-time.After(3 * time.Second):
+			hookSawClientAnswer <- false
+		}
+	}}
+	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_READ_MODE=DUAL_ASYNC_ON_SECONDARY"}, hooks: hooks})
+	s := e.session(t, nil)
+	// Origin (primary) answers the read late, so Target's answer is in first.
+	e.origin.SetHook(func(r cqltest.Received) cqltest.Action {
+		if strings.Contains(r.Query, "SELECT cluster") {
+			return cqltest.Action{Delay: 50 * time.Millisecond}
+		}
+		return cqltest.Action{}
+	})
+	var cluster, value string
+	err := s.Query("SELECT cluster, value FROM ks.t WHERE k = ?", "a").Scan(&cluster, &value)
+	close(clientGot)
+	if err != nil || cluster != "origin" {
+		t.Fatalf("read through the proxy: %q, %v", cluster, err)
+	}
+	select {
+	case ok := <-hookSawClientAnswer:
+		if !ok {
+			t.Fatal("the async comparison ran before the client's answer was sent")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the async read hook never ran with both answers")
 	}
 }
