@@ -42,6 +42,22 @@ func pair(t *testing.T) (client, server net.Conn) {
 	return client, server
 }
 
+// receive reads len(want) bytes from r, then checks the sender's error from
+// errc and that the bytes arrived intact.
+func receive(t *testing.T, what string, r io.Reader, want []byte, errc <-chan error) {
+	t.Helper()
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(r, got); err != nil {
+		t.Fatalf("%s: read: %v", what, err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("%s: send: %v", what, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: payload corrupted", what)
+	}
+}
+
 func TestWrapUsesRawIOForTCPOnly(t *testing.T) {
 	c, _ := pair(t)
 	if _, ok := Wrap(c).(*conn); !ok {
@@ -72,16 +88,7 @@ func TestLargeTransferBothWays(t *testing.T) {
 		}
 		errc <- err
 	}()
-	got := make([]byte, len(payload))
-	if _, err := io.ReadFull(ws, got); err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	if err := <-errc; err != nil {
-		t.Fatalf("write: %v", err)
-	}
-	if !bytes.Equal(got, payload) {
-		t.Fatal("payload corrupted in transfer")
-	}
+	receive(t, "one 8 MiB write", ws, payload, errc)
 	// and back, in small writes
 	go func() {
 		var err error
@@ -90,15 +97,7 @@ func TestLargeTransferBothWays(t *testing.T) {
 		}
 		errc <- err
 	}()
-	if _, err := io.ReadFull(wc, got); err != nil {
-		t.Fatalf("read back: %v", err)
-	}
-	if err := <-errc; err != nil {
-		t.Fatalf("write back: %v", err)
-	}
-	if !bytes.Equal(got, payload) {
-		t.Fatal("payload corrupted on the way back")
-	}
+	receive(t, "small writes back", wc, payload, errc)
 }
 
 func TestEOFWhenPeerCloses(t *testing.T) {
@@ -195,16 +194,7 @@ func TestTLSOverNetConn(t *testing.T) {
 	}
 	c := tls.Client(nc, &tls.Config{RootCAs: pool, ServerName: "localhost"})
 	defer c.Close()
-	got := make([]byte, len(payload))
-	if _, err := io.ReadFull(c, got); err != nil {
-		t.Fatalf("read over TLS: %v", err)
-	}
-	if err := <-errc; err != nil {
-		t.Fatalf("server: %v", err)
-	}
-	if !bytes.Equal(got, payload) {
-		t.Fatal("payload corrupted over TLS")
-	}
+	receive(t, "over TLS", c, payload, errc)
 }
 
 func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {

@@ -117,76 +117,80 @@ func readIni(path string) (map[string]string, error) {
 	return out, sc.Err()
 }
 
-func yamlFiles(dir string) ([]string, error) {
-	m, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	if err == nil && len(m) == 0 {
+// eachProvisioning decodes every *.yaml file in dir into a T and hands it
+// to fn; a dir without one is an error, as Grafana would find nothing.
+func eachProvisioning[T any](dir string, fn func(path string, doc T) error) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err == nil && len(files) == 0 {
 		err = fmt.Errorf("no provisioning file in %s", dir)
 	}
-	return m, err
+	if err != nil {
+		return err
+	}
+	for _, p := range files {
+		var doc T
+		if err := decodeFile(p, yaml.Unmarshal, &doc); err != nil {
+			return err
+		}
+		if err := fn(p, doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type datasourcesDoc struct {
+	Datasources []map[string]any `yaml:"datasources"`
 }
 
 func loadDatasources(dir string) (map[string]any, error) {
-	files, err := yamlFiles(dir)
-	if err != nil {
-		return nil, err
-	}
 	out := map[string]any{}
-	for _, p := range files {
-		var doc struct {
-			Datasources []map[string]any `yaml:"datasources"`
-		}
-		b, err := os.ReadFile(p)
-		if err == nil {
-			err = yaml.Unmarshal(b, &doc)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
+	err := eachProvisioning(dir, func(_ string, doc datasourcesDoc) error {
 		for _, d := range doc.Datasources {
 			out[fmt.Sprint(d["uid"])] = d
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
+}
+
+type providersDoc struct {
+	Providers []struct {
+		Options struct {
+			Path string `yaml:"path"`
+		} `yaml:"options"`
+	} `yaml:"providers"`
 }
 
 func loadDashboards(dir string) (map[string]any, error) {
-	files, err := yamlFiles(dir)
-	if err != nil {
-		return nil, err
-	}
 	out := map[string]any{}
-	for _, p := range files {
-		var doc struct {
-			Providers []struct {
-				Options struct {
-					Path string `yaml:"path"`
-				} `yaml:"options"`
-			} `yaml:"providers"`
-		}
-		b, err := os.ReadFile(p)
-		if err == nil {
-			err = yaml.Unmarshal(b, &doc)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
+	err := eachProvisioning(dir, func(p string, doc providersDoc) error {
 		for _, pr := range doc.Providers {
 			jsons, _ := filepath.Glob(filepath.Join(pr.Options.Path, "*.json"))
 			if len(jsons) == 0 {
-				return nil, fmt.Errorf("%s: no dashboard in %s", p, pr.Options.Path)
+				return fmt.Errorf("%s: no dashboard in %s", p, pr.Options.Path)
 			}
 			for _, j := range jsons {
 				var d map[string]any
-				b, err := os.ReadFile(j)
-				if err == nil {
-					err = json.Unmarshal(b, &d)
-				}
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", j, err)
+				if err := decodeFile(j, json.Unmarshal, &d); err != nil {
+					return err
 				}
 				out[fmt.Sprint(d["uid"])] = d
 			}
 		}
+		return nil
+	})
+	return out, err
+}
+
+// decodeFile reads path and decodes it into v with unmarshal.
+func decodeFile(path string, unmarshal func([]byte, any) error, v any) error {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = unmarshal(b, v)
 	}
-	return out, nil
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
