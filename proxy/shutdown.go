@@ -5,16 +5,20 @@ import (
 	"time"
 )
 
-// downGrace is how long Shutdown keeps connections open after telling
-// clients the proxy is DOWN, so drivers stop using them before they close
-// (a request written as a connection closes is lost, not retried).
-const downGrace = time.Second
-
-// Shutdown stops accepting connections, answers new requests with
-// OVERLOADED (so drivers retry on another proxy), tells clients registered
-// for STATUS_CHANGE that this proxy is DOWN, waits for in-flight requests to
-// finish and for downGrace after the event (or for ctx to end), then closes
-// every connection.
+// Shutdown drains the proxy so that drivers lose no request:
+//
+//  1. it stops accepting connections (drivers' reconnects are refused, so
+//     they mark this proxy down) and answers every new request with
+//     OVERLOADED (a driver retries it on another node);
+//  2. it tells clients registered for STATUS_CHANGE that this proxy is DOWN
+//     (proxy_shutdown_grace_ms applies only when at least one was told);
+//  3. it waits until no request is in flight and either the grace period
+//     has passed or every client has closed its connections (a driver that
+//     heard the event closes them itself: gocql does about 1 s later);
+//  4. it closes every connection that is left.
+//
+// ctx bounds the whole wait: when it ends first, Shutdown closes everything
+// and returns ctx's error if requests were still in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.mu.Lock()
@@ -22,34 +26,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		ln.Close()
 	}
 	s.mu.Unlock()
-	graceEnd := time.Now().Add(downGrace)
-	if s.announceDown() == 0 {
-		graceEnd = time.Time{}
+	var graceEnd time.Time
+	if s.announceDown() > 0 {
+		graceEnd = time.Now().Add(time.Duration(s.cfg.ShutdownGraceMs) * time.Millisecond)
 	}
-	t := time.NewTicker(10 * time.Millisecond)
+	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	var err error
-wait:
-	for s.inflight.Load() > 0 {
+	for s.inflight.Load() > 0 || (s.clientCount.Load() > 0 && time.Now().Before(graceEnd)) {
 		select {
 		case <-ctx.Done():
-			err = ctx.Err()
-			break wait
+			if s.inflight.Load() > 0 {
+				err = ctx.Err()
+			}
+			s.Close()
+			return err
 		case <-t.C:
 		}
 	}
-	if err == nil {
-		if d := time.Until(graceEnd); d > 0 {
-			g := time.NewTimer(d)
-			select { // never past the deadline; not an error: nothing is in flight
-			case <-ctx.Done():
-			case <-g.C:
-			}
-			g.Stop()
-		}
-	}
 	s.Close()
-	return err
+	return nil
 }
 
 // Close closes the listeners and every connection immediately.
