@@ -177,3 +177,37 @@ func TestShutdownDownEventReachesGocql(t *testing.T) {
 		})
 	}
 }
+
+// A shutdown whose grace period would outlast the test ends as soon as the
+// clients it told have closed their connections (gocql closes them about
+// 1 s after the event), so a restart waits no longer than they need.
+func TestShutdownEndsWhenToldClientsLeave(t *testing.T) {
+	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_PROXY_SHUTDOWN_GRACE_MS=600000"}})
+	c := dialRaw(t, e.addr)
+	c.startup()
+	register(c, "STATUS_CHANGE")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Shutdown(ctx) }()
+	if f := c.read(); f.Opcode() != frame.OpEvent {
+		t.Fatalf("got %s, want the DOWN event", frame.OpcodeName(f.Opcode()))
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("shutdown returned (%v) while the told client was still connected", err)
+	default:
+	}
+	c.nc.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+		if ctx.Err() != nil {
+			t.Fatal("shutdown waited for its deadline, not for the client to leave")
+		}
+	case <-ctx.Done():
+		t.Fatal("shutdown still waiting for its grace period after the told client left")
+	}
+}

@@ -18,7 +18,8 @@ package proxy_test
 // driver's ReconnectInterval, default 200 like the e2e load; gocql's own
 // default is 60000) and RESTARTLOAD_HEALTHY_FOR_MS / RESTARTLOAD_PAUSE_MS
 // (the wait after readiness before the next restart, default 2000 + 1000
-// like the e2e rolling update) tune it.
+// like the e2e rolling update; zdmctl's defaults are 10000 + 5000) tune it;
+// RESTARTLOAD_PROXY_BIN runs another zdm-proxy build instead of this tree's.
 
 import (
 	"context"
@@ -55,6 +56,9 @@ func envInt(name string, def int) int {
 // buildProxy builds cmd/zdm-proxy once into a temporary directory.
 func buildProxy(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("RESTARTLOAD_PROXY_BIN"); bin != "" { // compare another build
+		return bin
+	}
 	bin := filepath.Join(t.TempDir(), "zdm-proxy")
 	cmd := exec.Command("go", "build", "-o", bin, "../cmd/zdm-proxy")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -63,35 +67,7 @@ func buildProxy(t *testing.T) string {
 	return bin
 }
 
-// commonPort finds a TCP port free on every address.
-func commonPort(t *testing.T, ips []string) int {
-	t.Helper()
-	for try := 0; try < 50; try++ {
-		ln, err := net.Listen("tcp", net.JoinHostPort(ips[0], "0"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		lns := []net.Listener{ln}
-		ok := true
-		for _, ip := range ips[1:] {
-			l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
-			if err != nil {
-				ok = false
-				break
-			}
-			lns = append(lns, l)
-		}
-		for _, l := range lns {
-			l.Close()
-		}
-		if ok {
-			return port
-		}
-	}
-	t.Fatal("no port free on every proxy address")
-	return 0
-}
+// commonPort: peerwatch_test.go.
 
 // proxyProc is one zdm-proxy process, restartable.
 type proxyProc struct {

@@ -120,7 +120,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
-	s.hbOnce.Do(func() { go s.heartbeatLoop(); s.startControl() })
+	s.hbOnce.Do(func() { go s.heartbeatLoop(); s.startControl(); s.watchPeers() })
 	for {
 		conn, err := ln.Accept()
 		if err != nil {

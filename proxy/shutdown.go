@@ -15,11 +15,17 @@ import (
 //  3. it waits until no request is in flight and either the grace period
 //     has passed or every client has closed its connections (a driver that
 //     heard the event closes them itself: gocql does about 1 s later);
-//  4. it closes every connection that is left.
+//  4. it closes every connection that is left;
+//  5. with peers in proxy_topology_addresses, it returns no sooner than
+//     peerDownVisible after it began, listener closed, so that every peer
+//     sees it refuse connections and announces it UP once it is back
+//     (peerwatch.go), even when there was nothing to drain.
 //
 // ctx bounds the whole wait: when it ends first, Shutdown closes everything
 // and returns ctx's error if requests were still in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
+	begun := time.Now()
+	defer s.lingerForPeers(ctx, begun)
 	s.draining.Store(true)
 	s.mu.Lock()
 	for _, ln := range s.listeners {
@@ -46,6 +52,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.Close()
 	return nil
+}
+
+// lingerForPeers waits (within ctx) until peerDownVisible has passed since
+// begun when the proxy has peers to notice its restart.
+func (s *Server) lingerForPeers(ctx context.Context, begun time.Time) {
+	if !s.watchesPeers() {
+		return
+	}
+	d := time.Until(begun.Add(peerDownVisible))
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // Close closes the listeners and every connection immediately.
