@@ -178,9 +178,9 @@ func TestShutdownDownEventReachesGocql(t *testing.T) {
 	}
 }
 
-// A shutdown whose grace period would outlast the test ends as soon as the
-// clients it told have closed their connections (gocql closes them about
-// 1 s after the event), so a restart waits no longer than they need.
+// A shutdown whose grace period would outlast the test ends as soon as no
+// client connection is left (the clients it told have moved away), so a
+// restart waits no longer than they need.
 func TestShutdownEndsWhenToldClientsLeave(t *testing.T) {
 	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_PROXY_SHUTDOWN_GRACE_MS=600000"}})
 	c := dialRaw(t, e.addr)
