@@ -66,14 +66,15 @@ func TestShutdownSendsStatusDownToRegisteredClients(t *testing.T) {
 	}
 
 	// During the grace period the connection stays open and new requests
-	// are refused with OVERLOADED so the driver retries elsewhere.
+	// are refused with IS_BOOTSTRAPPING so the driver retries elsewhere
+	// (Java and Python drivers even when the request is not idempotent).
 	c.write(frame.New(4, 0, 7, frame.OpQuery, queryBody("SELECT * FROM ks.t")))
 	r := c.read()
 	if r.Opcode() != frame.OpError || r.Stream() != 7 {
 		t.Fatalf("request after DOWN answered with %s", frame.OpcodeName(r.Opcode()))
 	}
-	if code := binary.BigEndian.Uint32(r.Body()); code != 0x1001 {
-		t.Fatalf("request after DOWN: error code %#x, want OVERLOADED", code)
+	if code := binary.BigEndian.Uint32(r.Body()); code != 0x1002 {
+		t.Fatalf("request after DOWN: error code %#x, want IS_BOOTSTRAPPING", code)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("shutdown: %v", err)

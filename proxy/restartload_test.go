@@ -147,13 +147,16 @@ func tailFile(path string, n int) string {
 // failureClass names why the driver gave up on a request.
 func failureClass(err error) string {
 	var overloaded *gocql.RequestErrOverloaded
+	var bootstrapping *gocql.RequestErrBootstrapping
 	switch {
+	case errors.As(err, &bootstrapping):
+		return "IS_BOOTSTRAPPING (draining proxy)"
 	case errors.Is(err, context.Canceled):
 		return "context canceled (driver connection closed under the request; gocql does not retry)"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "client deadline exceeded"
 	case errors.As(err, &overloaded):
-		return "OVERLOADED after every retry"
+		return "OVERLOADED"
 	case errors.Is(err, gocql.ErrConnectionClosed):
 		return "connection closed waiting for response"
 	case errors.Is(err, gocql.ErrNoConnections):
@@ -372,7 +375,8 @@ func TestRestartUnderLoad(t *testing.T) {
 	for _, k := range keys {
 		t.Logf("failed attempts (the driver retried all but the failed requests above): %d %s", retried[k], k)
 	}
-	t.Logf("mode=%s restarts=%d workers=%d requests=%d failed=%d", mode, restarts, workers, total, failed)
+	t.Logf("mode=%s restarts=%d workers=%d reconnect=%v gate=%v requests=%d failed=%d",
+		mode, restarts, workers, cl.ReconnectInterval, healthyFor+pause, total, failed)
 	if failed > 0 {
 		t.Errorf("%d of %d requests failed across %d restarts: %v (proxy logs in %s)", failed, total, restarts, byClass, logDir)
 	}

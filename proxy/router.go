@@ -23,8 +23,8 @@ func forwardAs(f frame.Frame) builder {
 // handle routes one request frame after the handshake.
 func (cc *clientConn) handle(f frame.Frame) {
 	stream := f.Stream()
-	if cc.srv.draining.Load() {
-		cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeOverloaded, "zdm-proxy is shutting down; retry on another node"), stream)
+	if cc.srv.draining.Load() { // IS_BOOTSTRAPPING: drivers retry even non-idempotent requests (shutdown.go)
+		cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeBootstrap, "zdm-proxy is shutting down; retry on another node"), stream)
 		return
 	}
 	msg, err := frame.RequestMessage(f)

@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -46,8 +47,9 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 	waitFor(t, "draining", func() bool { return e.srv.Stats().Draining })
 
 	err := s.Query("INSERT INTO ks.t (k) VALUES ('new')").Exec()
-	if err == nil || !strings.Contains(err.Error(), "shutting down") {
-		t.Fatalf("new request during drain: err=%v, want OVERLOADED 'shutting down'", err)
+	var boot *gocql.RequestErrBootstrapping
+	if !errors.As(err, &boot) || !strings.Contains(err.Error(), "shutting down") {
+		t.Fatalf("new request during drain: err=%v, want IS_BOOTSTRAPPING 'shutting down'", err)
 	}
 	select {
 	case err := <-shutdown:
