@@ -369,7 +369,8 @@ func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
 // handleRegister answers REGISTER itself and subscribes to Origin's schema
 // events when the client asked for them (topology and status events are not
 // forwarded: the proxy presents its own topology; it sends only its own
-// STATUS_CHANGE DOWN when it shuts down, see announceDown).
+// STATUS_CHANGE DOWN when it shuts down, see announceDown, and UP for a
+// restarted peer, see watchPeers).
 func (cc *clientConn) handleRegister(f frame.Frame, msg []byte) {
 	cur := frame.Cursor{B: msg}
 	types := cur.StringList()
