@@ -76,6 +76,12 @@ func TestShutdownSendsStatusDownToRegisteredClients(t *testing.T) {
 	if code := binary.BigEndian.Uint32(r.Body()); code != 0x1002 {
 		t.Fatalf("request after DOWN: error code %#x, want IS_BOOTSTRAPPING", code)
 	}
+	// A driver's heartbeat still succeeds: Java and Python drivers close a
+	// connection whose heartbeat fails, under its requests in flight.
+	c.write(frame.New(4, 0, 8, frame.OpOptions, nil))
+	if r := c.read(); r.Opcode() != frame.OpSupported || r.Stream() != 8 {
+		t.Fatalf("heartbeat after DOWN answered with %s on stream %d", frame.OpcodeName(r.Opcode()), r.Stream())
+	}
 	if err := <-done; err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
