@@ -23,9 +23,9 @@ func forwardAs(f frame.Frame) builder {
 // handle routes one request frame after the handshake.
 func (cc *clientConn) handle(f frame.Frame) {
 	stream := f.Stream()
-	// Draining: IS_BOOTSTRAPPING, which drivers retry elsewhere even when not
-	// idempotent (shutdown.go); heartbeats (OPTIONS) still succeed, or
-	// drivers close the connection under requests in flight.
+	// Draining: IS_BOOTSTRAPPING, which the Java and Python drivers retry
+	// elsewhere even when not idempotent (shutdown.go); heartbeats (OPTIONS)
+	// still succeed, or drivers close the connection under requests in flight.
 	if cc.srv.draining.Load() && f.Opcode() != frame.OpOptions {
 		cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeBootstrap, "zdm-proxy is shutting down; retry on another node"), stream)
 		return

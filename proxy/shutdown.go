@@ -9,10 +9,10 @@ import (
 //
 //  1. it stops accepting connections (drivers' reconnects are refused, so
 //     they mark this proxy down) and answers every new request with
-//     IS_BOOTSTRAPPING: nothing was executed, try another node. Drivers
-//     retry OVERLOADED only for idempotent requests (gocql, Java 4); the
-//     Java and Python drivers retry IS_BOOTSTRAPPING on the next node
-//     whatever the request, gocql like OVERLOADED;
+//     IS_BOOTSTRAPPING: nothing was executed, try another node. The Java
+//     driver 4 retries it on the next node whatever the request (OVERLOADED
+//     only when idempotent), the Python driver both by default, gocql both
+//     only for idempotent statements. Heartbeats (OPTIONS) still succeed;
 //  2. it tells clients registered for STATUS_CHANGE that this proxy is DOWN
 //     (proxy_shutdown_grace_ms applies only when at least one was told);
 //  3. it waits until no request is in flight and either the grace period
