@@ -19,7 +19,8 @@ package proxy_test
 // default is 60000) and RESTARTLOAD_HEALTHY_FOR_MS / RESTARTLOAD_PAUSE_MS
 // (the wait after readiness before the next restart, default 2000 + 1000
 // like the e2e rolling update; zdmctl's defaults are 10000 + 5000) tune it;
-// RESTARTLOAD_PROXY_BIN runs another zdm-proxy build instead of this tree's.
+// RESTARTLOAD_PROXY_BIN runs another zdm-proxy build instead of this tree's;
+// RESTARTLOAD_IDEMPOTENT=false sends the statements as not idempotent.
 
 import (
 	"context"
@@ -238,6 +239,7 @@ func TestRestartUnderLoad(t *testing.T) {
 	if mode != "literal" && mode != "bound" {
 		t.Fatalf("RESTARTLOAD_MODE=%q: want literal or bound", mode)
 	}
+	idempotent := os.Getenv("RESTARTLOAD_IDEMPOTENT") != "false"
 	bin := buildProxy(t)
 	origin := cqltest.Start(t, cqltest.Options{Name: "origin", IDSalt: "o"})
 	target := cqltest.Start(t, cqltest.Options{Name: "target", IDSalt: "t"})
@@ -318,7 +320,7 @@ func TestRestartUnderLoad(t *testing.T) {
 					q = s.Query("INSERT INTO ks.t (k) VALUES ('" + key + "')")
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				err := q.Idempotent(true).ExecContext(ctx)
+				err := q.Idempotent(idempotent).ExecContext(ctx)
 				cancel()
 				win := cur.Load()
 				if err != nil {
@@ -375,8 +377,8 @@ func TestRestartUnderLoad(t *testing.T) {
 	for _, k := range keys {
 		t.Logf("failed attempts (the driver retried all but the failed requests above): %d %s", retried[k], k)
 	}
-	t.Logf("mode=%s restarts=%d workers=%d reconnect=%v gate=%v requests=%d failed=%d",
-		mode, restarts, workers, cl.ReconnectInterval, healthyFor+pause, total, failed)
+	t.Logf("mode=%s idempotent=%v restarts=%d workers=%d reconnect=%v gate=%v requests=%d failed=%d",
+		mode, idempotent, restarts, workers, cl.ReconnectInterval, healthyFor+pause, total, failed)
 	if failed > 0 {
 		t.Errorf("%d of %d requests failed across %d restarts: %v (proxy logs in %s)", failed, total, restarts, byClass, logDir)
 	}
