@@ -50,7 +50,7 @@ func (s *Server) watchPeer(p proxyNode) {
 			return
 		case <-t.C:
 		}
-		if s.draining.Load() {
+		if s.stopping.Load() || s.draining.Load() {
 			return
 		}
 		ok := probePeer(addr)

@@ -5,20 +5,24 @@ import (
 	"time"
 )
 
-// Shutdown drains the proxy so that drivers lose no request:
+// Shutdown stops the proxy so that drivers lose as few requests as they
+// can (proxy/OPERATIONS.md, "Restarts under load"):
 //
-//  1. it stops accepting connections (drivers' reconnects are refused, so
-//     they mark this proxy down) and answers every new request with
-//     IS_BOOTSTRAPPING: nothing was executed, try another node. The Java
-//     driver 4 retries it on the next node whatever the request (OVERLOADED
-//     only when idempotent), the Python driver both by default, gocql both
-//     only for idempotent statements. Heartbeats (OPTIONS) still succeed;
-//  2. it tells clients registered for STATUS_CHANGE that this proxy is DOWN
-//     (proxy_shutdown_grace_ms applies only when at least one was told);
-//  3. it waits until no request is in flight and either the grace period
-//     has passed or every client has closed its connections (a driver that
-//     heard the event closes them itself: gocql does about 1 s later);
-//  4. it closes every connection that is left;
+//  1. it stops accepting connections (a driver's reconnect is refused, so
+//     it marks this proxy down) and tells clients registered for
+//     STATUS_CHANGE that this proxy is DOWN;
+//  2. if it told any, it keeps serving requests as usual until they have
+//     closed their connections or proxy_shutdown_grace_ms has passed: a
+//     driver goes on sending until it acts on the event (gocql: 1 s later,
+//     when it closes its connections itself), and a request answered with
+//     an error meanwhile is lost unless the driver may retry it;
+//  3. it answers every new request with IS_BOOTSTRAPPING (nothing was
+//     executed, try another node: the Java driver 4 retries it on the next
+//     node whatever the request, OVERLOADED only when idempotent; the
+//     Python driver both by default; gocql both only for idempotent
+//     statements) and waits until no request is in flight; heartbeats
+//     (OPTIONS) still succeed;
+//  4. it closes the connections left;
 //  5. with peers in proxy_topology_addresses, it returns no sooner than
 //     peerDownVisible after it began, listener closed, so that every peer
 //     sees it refuse connections and announces it UP once it is back
@@ -29,32 +33,37 @@ import (
 func (s *Server) Shutdown(ctx context.Context) error {
 	begun := time.Now()
 	defer s.lingerForPeers(ctx, begun)
-	s.draining.Store(true)
+	s.stopping.Store(true)
 	s.mu.Lock()
 	for _, ln := range s.listeners {
 		ln.Close()
 	}
 	s.mu.Unlock()
-	var graceEnd time.Time
 	if s.announceDown() > 0 {
-		graceEnd = time.Now().Add(time.Duration(s.cfg.ShutdownGraceMs) * time.Millisecond)
+		graceEnd := time.Now().Add(time.Duration(s.cfg.ShutdownGraceMs) * time.Millisecond)
+		s.waitWhile(ctx, func() bool { return s.clientCount.Load() > 0 && time.Now().Before(graceEnd) })
 	}
+	s.draining.Store(true)
+	s.waitWhile(ctx, func() bool { return s.inflight.Load() > 0 })
+	var err error
+	if s.inflight.Load() > 0 {
+		err = ctx.Err()
+	}
+	s.Close()
+	return err
+}
+
+// waitWhile polls cond until it is false or ctx ends.
+func (s *Server) waitWhile(ctx context.Context, cond func() bool) {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
-	var err error
-	for s.inflight.Load() > 0 || (s.clientCount.Load() > 0 && time.Now().Before(graceEnd)) {
+	for cond() {
 		select {
 		case <-ctx.Done():
-			if s.inflight.Load() > 0 {
-				err = ctx.Err()
-			}
-			s.Close()
-			return err
+			return
 		case <-t.C:
 		}
 	}
-	s.Close()
-	return nil
 }
 
 // lingerForPeers waits (within ctx) until peerDownVisible has passed since
