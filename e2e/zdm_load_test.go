@@ -78,7 +78,11 @@ func startLoad(t *testing.T, e *zdmEnv) *load {
 				default:
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				q := s.Query("INSERT INTO ks.t (k) VALUES ('" + strconv.Itoa(i) + "')").Idempotent(true)
+				// Bound values, as applications run: gocql prepares every
+				// new statement text, and fails a PREPARE caught by a
+				// closing connection with "context canceled" without
+				// retrying it (see proxy/OPERATIONS.md, restarts).
+				q := s.Query("INSERT INTO ks.t (k) VALUES (?)", strconv.Itoa(i)).Idempotent(true)
 				if i%2 == 1 {
 					q = s.Query("SELECT k FROM ks.t WHERE k = 'a'").Idempotent(true)
 				}
@@ -101,26 +105,19 @@ func startLoad(t *testing.T, e *zdmEnv) *load {
 	return l
 }
 
-// finish stops the load and fails the test when a request failed.
-// closedOK tolerates up to that many requests caught by a proxy closing its
-// client connections at the end of a restart's drain (a known gap: the
-// proxy does not yet tell drivers it is going down before it closes; see
-// the README). Reloads must drop nothing: they pass 0.
-func (l *load) finish(t *testing.T, what string, closedOK int64) {
+// finish stops the load and fails the test when a request failed after
+// the driver's retries: reloads and restarts alike must drop nothing
+// (proxy/restartload_test.go measures restarts at scale).
+func (l *load) finish(t *testing.T, what string) {
 	close(l.stop)
 	l.wg.Wait()
 	if l.ok.Load() == 0 {
 		t.Errorf("%s: no request succeeded", what)
 	}
-	n, closed := l.failed.Load(), l.closedMidRequest.Load()
-	if n == 0 {
-		return
+	if n := l.failed.Load(); n > 0 {
+		t.Errorf("%s: %d of %d requests failed, %d of them caught by a closing connection (last: %v)",
+			what, n, n+l.ok.Load(), l.closedMidRequest.Load(), l.lastErr.Load())
 	}
-	if n == closed && closed <= closedOK {
-		t.Logf("%s: %d of %d requests caught by a closing connection (tolerated, at most %d)", what, n, n+l.ok.Load(), closedOK)
-		return
-	}
-	t.Errorf("%s: %d of %d requests failed (last: %v)", what, n, n+l.ok.Load(), l.lastErr.Load())
 }
 
 func TestZDMClientLoad(t *testing.T) {
@@ -142,7 +139,7 @@ func TestZDMClientLoad(t *testing.T) {
 		}
 		l := startLoad(t, e)
 		r := e.run(append([]string{"rolling-update", "--read-mode", "DUAL_ASYNC_ON_SECONDARY"}, gate...)...)
-		l.finish(t, "read_mode by reload", 0)
+		l.finish(t, "read_mode by reload")
 		if r.code != 0 {
 			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
 		}
@@ -160,7 +157,7 @@ func TestZDMClientLoad(t *testing.T) {
 	t.Run("PrimaryClusterByReload", func(t *testing.T) {
 		l := startLoad(t, e)
 		r := e.run(append([]string{"rolling-update", "--primary-cluster", "TARGET"}, gate...)...)
-		l.finish(t, "primary_cluster by reload", 0)
+		l.finish(t, "primary_cluster by reload")
 		if r.code != 0 {
 			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
 		}
@@ -169,7 +166,7 @@ func TestZDMClientLoad(t *testing.T) {
 	t.Run("RestartUnderLoad", func(t *testing.T) {
 		l := startLoad(t, e)
 		r := e.run(append([]string{"rolling-update", "--set", "proxy_max_stream_ids=1024"}, gate...)...)
-		l.finish(t, "restart", 3)
+		l.finish(t, "restart")
 		if r.code != 0 {
 			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
 		}

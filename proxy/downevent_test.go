@@ -2,7 +2,6 @@ package proxy_test
 
 import (
 	"context"
-	"encoding/binary"
 	"net"
 	"strconv"
 	"strings"
@@ -65,15 +64,16 @@ func TestShutdownSendsStatusDownToRegisteredClients(t *testing.T) {
 		t.Fatalf("event %s %s %s:%d, want STATUS_CHANGE DOWN 10.1.2.4:%s", typ, change, ip, port, wantPort)
 	}
 
-	// During the grace period the connection stays open and new requests
-	// are refused with OVERLOADED so the driver retries elsewhere.
+	// During the grace period the connection stays open and requests are
+	// served as usual: a driver sends until it acts on the event, and an
+	// error answer would be lost for a statement it may not retry.
 	c.write(frame.New(4, 0, 7, frame.OpQuery, queryBody("SELECT * FROM ks.t")))
-	r := c.read()
-	if r.Opcode() != frame.OpError || r.Stream() != 7 {
-		t.Fatalf("request after DOWN answered with %s", frame.OpcodeName(r.Opcode()))
+	if r := c.read(); r.Opcode() != frame.OpResult || r.Stream() != 7 {
+		t.Fatalf("request after DOWN answered with %s on stream %d, want RESULT", frame.OpcodeName(r.Opcode()), r.Stream())
 	}
-	if code := binary.BigEndian.Uint32(r.Body()); code != 0x1001 {
-		t.Fatalf("request after DOWN: error code %#x, want OVERLOADED", code)
+	c.write(frame.New(4, 0, 8, frame.OpOptions, nil))
+	if r := c.read(); r.Opcode() != frame.OpSupported || r.Stream() != 8 {
+		t.Fatalf("heartbeat after DOWN answered with %s on stream %d", frame.OpcodeName(r.Opcode()), r.Stream())
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("shutdown: %v", err)
@@ -175,5 +175,39 @@ func TestShutdownDownEventReachesGocql(t *testing.T) {
 				t.Fatalf("shutdown: %v", err)
 			}
 		})
+	}
+}
+
+// A shutdown whose grace period would outlast the test ends as soon as no
+// client connection is left (the clients it told have moved away), so a
+// restart waits no longer than they need.
+func TestShutdownEndsWhenToldClientsLeave(t *testing.T) {
+	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_PROXY_SHUTDOWN_GRACE_MS=600000"}})
+	c := dialRaw(t, e.addr)
+	c.startup()
+	register(c, "STATUS_CHANGE")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Shutdown(ctx) }()
+	if f := c.read(); f.Opcode() != frame.OpEvent {
+		t.Fatalf("got %s, want the DOWN event", frame.OpcodeName(f.Opcode()))
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("shutdown returned (%v) while the told client was still connected", err)
+	default:
+	}
+	c.nc.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+		if ctx.Err() != nil {
+			t.Fatal("shutdown waited for its deadline, not for the client to leave")
+		}
+	case <-ctx.Done():
+		t.Fatal("shutdown still waiting for its grace period after the told client left")
 	}
 }

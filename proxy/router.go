@@ -23,8 +23,11 @@ func forwardAs(f frame.Frame) builder {
 // handle routes one request frame after the handshake.
 func (cc *clientConn) handle(f frame.Frame) {
 	stream := f.Stream()
-	if cc.srv.draining.Load() {
-		cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeOverloaded, "zdm-proxy is shutting down; retry on another node"), stream)
+	// Draining: IS_BOOTSTRAPPING, which the Java and Python drivers retry
+	// elsewhere even when not idempotent (shutdown.go); heartbeats (OPTIONS)
+	// still succeed, or drivers close the connection under requests in flight.
+	if cc.srv.draining.Load() && f.Opcode() != frame.OpOptions {
+		cc.reply(frame.ErrorFrame(cc.version, stream, frame.ErrCodeBootstrap, "zdm-proxy is shutting down; retry on another node"), stream)
 		return
 	}
 	msg, err := frame.RequestMessage(f)
@@ -369,7 +372,8 @@ func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
 // handleRegister answers REGISTER itself and subscribes to Origin's schema
 // events when the client asked for them (topology and status events are not
 // forwarded: the proxy presents its own topology; it sends only its own
-// STATUS_CHANGE DOWN when it shuts down, see announceDown).
+// STATUS_CHANGE DOWN when it shuts down, see announceDown, and UP for a
+// restarted peer, see watchPeers).
 func (cc *clientConn) handleRegister(f frame.Frame, msg []byte) {
 	cur := frame.Cursor{B: msg}
 	types := cur.StringList()

@@ -39,7 +39,8 @@ type Server struct {
 	listeners []net.Listener
 	clients   map[*clientConn]struct{}
 	cluster   map[*clusterConn]struct{}
-	draining  atomic.Bool
+	stopping  atomic.Bool // Shutdown began: listeners closed, no new client
+	draining  atomic.Bool // new requests are refused (IS_BOOTSTRAPPING)
 	closed    chan struct{}
 	closeOnce sync.Once
 	hbOnce    sync.Once
@@ -120,11 +121,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
-	s.hbOnce.Do(func() { go s.heartbeatLoop(); s.startControl() })
+	s.hbOnce.Do(func() { go s.heartbeatLoop(); s.startControl(); s.watchPeers() })
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if s.draining.Load() || isClosed(s.closed) {
+			if s.stopping.Load() || s.draining.Load() || isClosed(s.closed) {
 				return ErrServerClosed
 			}
 			var ne net.Error
@@ -134,7 +135,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			}
 			return fmt.Errorf("accept: %w", err)
 		}
-		if s.draining.Load() {
+		if s.stopping.Load() || s.draining.Load() {
 			conn.Close()
 			continue
 		}

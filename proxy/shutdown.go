@@ -5,51 +5,83 @@ import (
 	"time"
 )
 
-// downGrace is how long Shutdown keeps connections open after telling
-// clients the proxy is DOWN, so drivers stop using them before they close
-// (a request written as a connection closes is lost, not retried).
-const downGrace = time.Second
-
-// Shutdown stops accepting connections, answers new requests with
-// OVERLOADED (so drivers retry on another proxy), tells clients registered
-// for STATUS_CHANGE that this proxy is DOWN, waits for in-flight requests to
-// finish and for downGrace after the event (or for ctx to end), then closes
-// every connection.
+// Shutdown stops the proxy so that drivers lose as few requests as they
+// can (proxy/OPERATIONS.md, "Restarts under load"):
+//
+//  1. it stops accepting connections (a driver's reconnect is refused, so
+//     it marks this proxy down) and tells clients registered for
+//     STATUS_CHANGE that this proxy is DOWN;
+//  2. if it told any, it keeps serving requests as usual until they have
+//     closed their connections or proxy_shutdown_grace_ms has passed: a
+//     driver goes on sending until it acts on the event (gocql: 1 s later,
+//     when it closes its connections itself), and a request answered with
+//     an error meanwhile is lost unless the driver may retry it;
+//  3. it answers every new request with IS_BOOTSTRAPPING (nothing was
+//     executed, try another node: the Java driver 4 retries it on the next
+//     node whatever the request, OVERLOADED only when idempotent; the
+//     Python driver both by default; gocql both only for idempotent
+//     statements) and waits until no request is in flight; heartbeats
+//     (OPTIONS) still succeed;
+//  4. it closes the connections left;
+//  5. with peers in proxy_topology_addresses, it returns no sooner than
+//     peerDownVisible after it began, listener closed, so that every peer
+//     sees it refuse connections and announces it UP once it is back
+//     (peerwatch.go), even when there was nothing to drain.
+//
+// ctx bounds the whole wait: when it ends first, Shutdown closes everything
+// and returns ctx's error if requests were still in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.draining.Store(true)
+	begun := time.Now()
+	defer s.lingerForPeers(ctx, begun)
+	s.stopping.Store(true)
 	s.mu.Lock()
 	for _, ln := range s.listeners {
 		ln.Close()
 	}
 	s.mu.Unlock()
-	graceEnd := time.Now().Add(downGrace)
-	if s.announceDown() == 0 {
-		graceEnd = time.Time{}
+	if s.announceDown() > 0 {
+		graceEnd := time.Now().Add(time.Duration(s.cfg.ShutdownGraceMs) * time.Millisecond)
+		s.waitWhile(ctx, func() bool { return s.clientCount.Load() > 0 && time.Now().Before(graceEnd) })
 	}
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
+	s.draining.Store(true)
+	s.waitWhile(ctx, func() bool { return s.inflight.Load() > 0 })
 	var err error
-wait:
-	for s.inflight.Load() > 0 {
-		select {
-		case <-ctx.Done():
-			err = ctx.Err()
-			break wait
-		case <-t.C:
-		}
-	}
-	if err == nil {
-		if d := time.Until(graceEnd); d > 0 {
-			g := time.NewTimer(d)
-			select { // never past the deadline; not an error: nothing is in flight
-			case <-ctx.Done():
-			case <-g.C:
-			}
-			g.Stop()
-		}
+	if s.inflight.Load() > 0 {
+		err = ctx.Err()
 	}
 	s.Close()
 	return err
+}
+
+// waitWhile polls cond until it is false or ctx ends.
+func (s *Server) waitWhile(ctx context.Context, cond func() bool) {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for cond() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// lingerForPeers waits (within ctx) until peerDownVisible has passed since
+// begun when the proxy has peers to notice its restart.
+func (s *Server) lingerForPeers(ctx context.Context, begun time.Time) {
+	if !s.watchesPeers() {
+		return
+	}
+	d := time.Until(begun.Add(peerDownVisible))
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // Close closes the listeners and every connection immediately.

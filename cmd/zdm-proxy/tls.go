@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -92,6 +94,10 @@ type tlsServerConn struct {
 func (c *tlsServerConn) Read(p []byte) (int, error) {
 	c.once.Do(func() {
 		if err := c.Conn.Handshake(); err != nil {
+			if errors.Is(err, io.EOF) { // closed before a byte: a port probe (peer proxies, load balancers)
+				c.log.Debug("client closed the connection before the TLS handshake", "client", c.RemoteAddr().String())
+				return
+			}
 			why := tlsconf.Explain(err, tlsconf.AsServer)
 			c.log.Warn("TLS handshake with client failed", "client", c.RemoteAddr().String(), "cause", why.Kind.String(), "err", why.Error())
 		}

@@ -286,6 +286,23 @@ func TestClientTLS(t *testing.T) {
 		}
 		waitUntil(t, "the rejection logged", func() bool { return strings.Contains(logs.String(), "TLS handshake with client failed") })
 	})
+	// Peer proxies probe each other's port (connect, close): not a failure
+	// worth a warning, unlike a client that does not speak TLS.
+	t.Run("port probe", func(t *testing.T) {
+		port, logs, r := startRunning(t, clusters...)
+		c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		if _, err := session(port, nil); err == nil {
+			t.Fatal("plaintext client accepted by a TLS listener")
+		}
+		waitUntil(t, "both connections closed", func() bool { return r.srv.Stats().ClientConnections == 0 })
+		if n := strings.Count(logs.String(), "TLS handshake with client failed"); n != 1 {
+			t.Fatalf("%d handshake failures logged, want 1 (the plaintext client, not the probe)\n%s", n, logs.String())
+		}
+	})
 }
 
 // startupError sends STARTUP and returns the message of the ERROR answer.

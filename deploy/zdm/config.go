@@ -72,6 +72,7 @@ var keys = []proxyKey{
 	{name: "proxy_max_prepared_statement_cache_size", kind: kindInt, lo: 1, hi: 10000000},
 	{name: "proxy_async_read_queue_size", kind: kindInt, lo: 0, hi: 1000000},
 	{name: "proxy_shutdown_timeout_ms", kind: kindInt, lo: 0, hi: 3600000},
+	{name: "proxy_shutdown_grace_ms", kind: kindInt, lo: 0, hi: 600000},
 	{name: "heartbeat_interval_ms", kind: kindInt, lo: 100, hi: 3600000, reload: true},
 	{name: "metrics_address", kind: kindString},
 	{name: "metrics_port", kind: kindInt, lo: 1, hi: 65535},

@@ -58,6 +58,9 @@ type Config struct {
 	AsyncReadQueueSize int
 	HeartbeatMs        int
 	ShutdownTimeoutMs  int
+	// ShutdownGraceMs is how long a shutdown keeps client connections open
+	// after telling registered clients the proxy is DOWN (shutdown.go).
+	ShutdownGraceMs int
 
 	LogLevel       string
 	MetricsAddress string

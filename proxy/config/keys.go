@@ -46,6 +46,7 @@ var knownKeys = []key{
 	intKey("proxy_max_prepared_statement_cache_size", "5000", 1, 10_000_000, func(c *Config) *int { return &c.PreparedCacheSize }),
 	intKey("proxy_async_read_queue_size", "2048", 0, 1_000_000, func(c *Config) *int { return &c.AsyncReadQueueSize }),
 	intKey("proxy_shutdown_timeout_ms", "10000", 0, 3600_000, func(c *Config) *int { return &c.ShutdownTimeoutMs }),
+	intKey("proxy_shutdown_grace_ms", "2000", 0, 600_000, func(c *Config) *int { return &c.ShutdownGraceMs }),
 	intKey("heartbeat_interval_ms", "30000", 100, 3600_000, func(c *Config) *int { return &c.HeartbeatMs }),
 
 	enumKey("log_level", "INFO", func(c *Config) *string { return &c.LogLevel }, "DEBUG", "INFO", "WARN", "ERROR"),

@@ -9,6 +9,7 @@ const (
 	ErrCodeBadCreds    = 0x0100
 	ErrCodeUnavailable = 0x1000
 	ErrCodeOverloaded  = 0x1001
+	ErrCodeBootstrap   = 0x1002 // IS_BOOTSTRAPPING: not executed, try another node
 	ErrCodeWriteTO     = 0x1100
 	ErrCodeReadTO      = 0x1200
 	ErrCodeInvalid     = 0x2200

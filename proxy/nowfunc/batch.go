@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
+
+	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
 // RewriteBatch returns a copy of a BATCH body with now() replaced in every
@@ -14,22 +16,22 @@ import (
 // false, and body returned as is, when nothing was rewritten. The child
 // layout is the same in v3 to v5; v is kept for symmetry with RewriteExecute.
 func RewriteBatch(body []byte, v primitive.ProtocolVersion, lookup func(id []byte) *Prepared, gen func() UUID) (out []byte, changed bool, err error) {
-	r := reader{b: body}
-	r.u8() // batch type
-	n := int(r.u16())
-	if r.err != nil {
-		return nil, false, fmt.Errorf("BATCH: %w", r.err)
+	r := frame.Cursor{B: body}
+	r.Byte() // batch type
+	n := int(r.Short())
+	if r.Err != nil {
+		return nil, false, fmt.Errorf("BATCH: %w", r.Err)
 	}
 	out = make([]byte, 0, len(body)+64)
-	out = append(out, body[:r.off]...)
+	out = append(out, body[:r.Pos(body)]...)
 	for i := 0; i < n; i++ {
-		kind := r.u8()
+		kind := r.Byte()
 		switch kind {
 		case 0: // [long string] query
-			ln := int(r.i32())
-			q := r.take(ln)
-			if r.err != nil {
-				return nil, false, fmt.Errorf("BATCH child %d: %w", i, r.err)
+			q := r.LongStringBytes()
+			ln := len(q)
+			if r.Err != nil {
+				return nil, false, fmt.Errorf("BATCH child %d: %w", i, r.Err)
 			}
 			if Contains(string(q)) {
 				nq, _ := RewriteLiteral(string(q), gen())
@@ -38,48 +40,48 @@ func RewriteBatch(body []byte, v primitive.ProtocolVersion, lookup func(id []byt
 				out = append(out, nq...)
 				changed = true
 			} else {
-				out = append(out, body[r.off-ln-5:r.off]...)
+				out = append(out, body[r.Pos(body)-ln-5:r.Pos(body)]...)
 			}
-			start := r.off
+			start := r.Pos(body)
 			skipValues(&r)
-			out = append(out, body[start:r.off]...)
+			out = append(out, body[start:r.Pos(body)]...)
 		case 1: // [short bytes] prepared id
-			idStart := r.off
-			id := r.shortBytes()
-			if r.err != nil {
-				return nil, false, fmt.Errorf("BATCH child %d: %w", i, r.err)
+			idStart := r.Pos(body)
+			id := r.ShortBytes()
+			if r.Err != nil {
+				return nil, false, fmt.Errorf("BATCH child %d: %w", i, r.Err)
 			}
 			out = append(out, 1)
-			out = append(out, body[idStart:r.off]...)
+			out = append(out, body[idStart:r.Pos(body)]...)
 			if p := lookup(id); p != nil && len(p.Positions) > 0 {
 				var consumed int
-				out, consumed, err = InsertValues(out, body[r.off:], p.Positions, gen())
+				out, consumed, err = InsertValues(out, r.B, p.Positions, gen())
 				if err != nil {
 					return nil, false, fmt.Errorf("BATCH child %d: %w", i, err)
 				}
-				r.off += consumed
+				r.Skip(consumed)
 				changed = true
 			} else {
-				start := r.off
+				start := r.Pos(body)
 				skipValues(&r)
-				out = append(out, body[start:r.off]...)
+				out = append(out, body[start:r.Pos(body)]...)
 			}
 		default:
 			return nil, false, fmt.Errorf("BATCH child %d: unknown kind %d", i, kind)
 		}
-		if r.err != nil {
-			return nil, false, fmt.Errorf("BATCH child %d values: %w", i, r.err)
+		if r.Err != nil {
+			return nil, false, fmt.Errorf("BATCH child %d values: %w", i, r.Err)
 		}
 	}
 	if !changed {
 		return body, false, nil
 	}
-	return append(out, body[r.off:]...), true, nil
+	return append(out, body[r.Pos(body):]...), true, nil
 }
 
-func skipValues(r *reader) {
-	n := int(r.u16())
-	for i := 0; i < n && r.err == nil; i++ {
-		r.value()
+func skipValues(r *frame.Cursor) {
+	n := int(r.Short())
+	for i := 0; i < n && r.Err == nil; i++ {
+		r.Bytes()
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
+
+	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
 // Query flags of the native protocol.
@@ -22,29 +24,29 @@ func RewriteExecute(body []byte, v primitive.ProtocolVersion, p *Prepared, u UUI
 	if p == nil || len(p.Positions) == 0 {
 		return body, nil
 	}
-	r := reader{b: body}
-	r.shortBytes() // prepared id
+	r := frame.Cursor{B: body}
+	r.ShortBytes() // prepared id
 	if v.SupportsResultMetadataId() {
-		r.shortBytes()
+		r.ShortBytes()
 	}
-	r.u16() // consistency
-	flagsAt := r.off
+	r.Short() // consistency
+	flagsAt := r.Pos(body)
 	var flags uint32
 	if v.Uses4BytesQueryFlags() {
-		flags = uint32(r.i32())
+		flags = uint32(r.Int())
 	} else {
-		flags = uint32(r.u8())
+		flags = uint32(r.Byte())
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("EXECUTE: %w", r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("EXECUTE: %w", r.Err)
 	}
 	out := make([]byte, 0, len(body)+len(p.Positions)*(20+len("zdm_now_0")))
-	out = append(out, body[:r.off]...)
+	out = append(out, body[:r.Pos(body)]...)
 	var (
 		consumed int
 		err      error
 	)
-	rest := body[r.off:]
+	rest := body[r.Pos(body):]
 	switch {
 	case flags&flagValues == 0:
 		setFlag(out[flagsAt:], v, flagValues)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
+
+	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
 const (
@@ -22,18 +24,18 @@ func StripVariables(body []byte, v primitive.ProtocolVersion, positions []int) (
 	if len(positions) == 0 {
 		return body, nil, nil
 	}
-	r := reader{b: body}
-	if kind := r.i32(); r.err == nil && kind != resultKindPrepared {
+	r := frame.Cursor{B: body}
+	if kind := r.Int(); r.Err == nil && kind != resultKindPrepared {
 		return nil, nil, fmt.Errorf("PREPARED: result kind %d is not PREPARED", kind)
 	}
-	r.shortBytes() // id
+	r.ShortBytes() // id
 	if v.SupportsResultMetadataId() {
-		r.shortBytes()
+		r.ShortBytes()
 	}
-	head := r.off
-	flags := r.i32()
-	count := int(r.i32())
-	if r.err == nil && count < 0 {
+	head := r.Pos(body)
+	flags := r.Int()
+	count := int(r.Int())
+	if r.Err == nil && count < 0 {
 		return nil, nil, fmt.Errorf("PREPARED: negative variable count %d", count)
 	}
 	if err := checkPositions(positions, count); err != nil {
@@ -41,42 +43,42 @@ func StripVariables(body []byte, v primitive.ProtocolVersion, positions []int) (
 	}
 	var pks []int
 	if v >= primitive.ProtocolVersion4 {
-		n := int(r.i32())
-		for i := 0; i < n && r.err == nil; i++ {
-			pks = append(pks, int(r.u16()))
+		n := int(r.Int())
+		for i := 0; i < n && r.Err == nil; i++ {
+			pks = append(pks, int(r.Short()))
 		}
 	}
 	global := flags&flagGlobalTablesSpec != 0
 	var globalSpec []byte
 	if global {
-		start := r.off
-		r.shortBytes()
-		r.shortBytes()
-		globalSpec = body[start:r.off]
+		start := r.Pos(body)
+		r.ShortBytes()
+		r.ShortBytes()
+		globalSpec = body[start:r.Pos(body)]
 	}
 	// A column spec takes at least 4 bytes (name and type id): reject
 	// impossible counts before allocating for them.
-	if r.err != nil {
-		return nil, nil, fmt.Errorf("PREPARED metadata: %w", r.err)
+	if r.Err != nil {
+		return nil, nil, fmt.Errorf("PREPARED metadata: %w", r.Err)
 	}
-	if count*4 > len(body)-r.off {
-		return nil, nil, fmt.Errorf("PREPARED: %d variables cannot fit in %d bytes", count, len(body)-r.off)
+	if count*4 > len(body)-r.Pos(body) {
+		return nil, nil, fmt.Errorf("PREPARED: %d variables cannot fit in %d bytes", count, len(body)-r.Pos(body))
 	}
 	type span struct{ start, end int }
 	specs := make([]span, count)
 	names := make([]string, count)
-	for i := 0; i < count && r.err == nil; i++ {
-		start := r.off
+	for i := 0; i < count && r.Err == nil; i++ {
+		start := r.Pos(body)
 		if !global {
-			r.shortBytes()
-			r.shortBytes()
+			r.ShortBytes()
+			r.ShortBytes()
 		}
-		names[i] = string(r.shortBytes())
-		r.option(0)
-		specs[i] = span{start, r.off}
+		names[i] = string(r.ShortBytes())
+		r.SkipOption()
+		specs[i] = span{start, r.Pos(body)}
 	}
-	if r.err != nil {
-		return nil, nil, fmt.Errorf("PREPARED metadata: %w", r.err)
+	if r.Err != nil {
+		return nil, nil, fmt.Errorf("PREPARED metadata: %w", r.Err)
 	}
 
 	isRemoved := make([]bool, count)
@@ -123,5 +125,5 @@ func StripVariables(body []byte, v primitive.ProtocolVersion, positions []int) (
 			out = append(out, body[s.start:s.end]...)
 		}
 	}
-	return append(out, body[r.off:]...), removed, nil
+	return append(out, body[r.Pos(body):]...), removed, nil
 }

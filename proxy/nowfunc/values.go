@@ -3,6 +3,8 @@ package nowfunc
 import (
 	"errors"
 	"fmt"
+
+	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
 // InsertValues rewrites a positional values list ([short n][value]*n, as
@@ -11,10 +13,10 @@ import (
 // inserted at each of positions (ascending indexes in the new list) and
 // returns it with the number of bytes of values the old list took.
 func InsertValues(dst, values []byte, positions []int, u UUID) (out []byte, consumed int, err error) {
-	r := reader{b: values}
-	n := int(r.u16())
-	if r.err != nil {
-		return dst, 0, fmt.Errorf("values count: %w", r.err)
+	r := frame.Cursor{B: values}
+	n := int(r.Short())
+	if r.Err != nil {
+		return dst, 0, fmt.Errorf("values count: %w", r.Err)
 	}
 	total := n + len(positions)
 	if total > 0xffff {
@@ -31,14 +33,14 @@ func InsertValues(dst, values []byte, positions []int, u UUID) (out []byte, cons
 			j++
 			continue
 		}
-		start := r.off
-		r.value()
-		if r.err != nil {
-			return dst, 0, fmt.Errorf("value %d of %d: %w", i-j, n, r.err)
+		start := r.Pos(values)
+		r.Bytes()
+		if r.Err != nil {
+			return dst, 0, fmt.Errorf("value %d of %d: %w", i-j, n, r.Err)
 		}
-		out = append(out, values[start:r.off]...)
+		out = append(out, values[start:r.Pos(values)]...)
 	}
-	return out, r.off, nil
+	return out, r.Pos(values), nil
 }
 
 // InsertNamedValues rewrites a named values list ([short n]([string name]
@@ -46,26 +48,26 @@ func InsertValues(dst, values []byte, positions []int, u UUID) (out []byte, cons
 // the list with one (name, u) pair added per name, and returns it with the
 // number of bytes the old list took.
 func InsertNamedValues(dst, values []byte, names []string, u UUID) (out []byte, consumed int, err error) {
-	r := reader{b: values}
-	n := int(r.u16())
-	for i := 0; i < n && r.err == nil; i++ {
-		r.shortBytes()
-		r.value()
+	r := frame.Cursor{B: values}
+	n := int(r.Short())
+	for i := 0; i < n && r.Err == nil; i++ {
+		r.ShortBytes()
+		r.Bytes()
 	}
-	if r.err != nil {
-		return dst, 0, fmt.Errorf("named values: %w", r.err)
+	if r.Err != nil {
+		return dst, 0, fmt.Errorf("named values: %w", r.Err)
 	}
 	if n+len(names) > 0xffff {
 		return dst, 0, fmt.Errorf("%d values do not fit a [short] count", n+len(names))
 	}
 	out = appendU16(dst, n+len(names))
-	out = append(out, values[2:r.off]...)
+	out = append(out, values[2:r.Pos(values)]...)
 	for _, name := range names {
 		out = appendU16(out, len(name))
 		out = append(out, name...)
 		out = appendUUIDValue(out, u)
 	}
-	return out, r.off, nil
+	return out, r.Pos(values), nil
 }
 
 func checkPositions(positions []int, total int) error {
