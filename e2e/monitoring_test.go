@@ -106,7 +106,7 @@ func TestMonitoring(t *testing.T) {
 				return len(writes) == 1
 			})
 		}
-		l.finish(t, "load through the proxies", 0)
+		l.finish(t, "load through the proxies")
 		if !ok {
 			t.Fatalf("zdm_client_connections_total > 0 per instance: %v; writes counted: %v", got, writes)
 		}
