@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/zdmctl/zdmctl/proxy"
 	"github.com/zdmctl/zdmctl/proxy/config"
 	"github.com/zdmctl/zdmctl/proxy/logging"
+	"github.com/zdmctl/zdmctl/proxy/procs"
 )
 
 func main() {
@@ -62,6 +64,13 @@ func run(args []string) int {
 		logger.Warn(w)
 	}
 	logger.Info("starting zdm-proxy", "version", version.Version, "config", cfg)
+	// One runtime processor while that suffices, more as CPU use grows
+	// (proxy/procs); an explicit GOMAXPROCS turns this off.
+	procsCtx, stopProcs := context.WithCancel(context.Background())
+	defer stopProcs()
+	maxProcs := runtime.GOMAXPROCS(0)
+	adaptive := procs.Start(procsCtx, logger)
+	logger.Debug("runtime processors", "adaptive", adaptive, "max", maxProcs)
 
 	d, err := start(cfg, raw, *cfgPath, os.Environ(), logger, level)
 	if err != nil {
