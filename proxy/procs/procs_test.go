@@ -2,6 +2,7 @@ package procs
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -119,4 +120,47 @@ func TestNextSaturatedGoesToMax(t *testing.T) {
 	if got := c.Next(0.97); got != 8 {
 		t.Fatalf("one processor saturated: Next = %d, want Max 8", got)
 	}
+}
+
+// With the real CPU clock: goroutines that keep two threads busy make the
+// controller ask for all processors (Set only records here, so the test
+// process keeps its own GOMAXPROCS and the burners can show the demand).
+func TestRunScalesUpOnRealCPUUse(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 || runtime.NumCPU() < 2 {
+		t.Skip("needs 2 CPUs")
+	}
+	var mu sync.Mutex
+	var set []int
+	c := &Controller{Max: 2, Interval: 100 * time.Millisecond, CPU: processCPU,
+		Set: func(n int) { mu.Lock(); set = append(set, n); mu.Unlock() }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var burners sync.WaitGroup
+	for range 2 {
+		burners.Add(1)
+		go func() {
+			defer burners.Done()
+			for x := 0; ctx.Err() == nil; x++ {
+				_ = x * x
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		got := append([]int(nil), set...)
+		mu.Unlock()
+		if len(got) >= 2 && got[len(got)-1] == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("two busy threads for 10 s: processor counts applied %v, want 1 then 2", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	burners.Wait()
 }
