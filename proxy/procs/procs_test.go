@@ -59,11 +59,40 @@ func TestNextNeverBelowOne(t *testing.T) {
 	}
 }
 
+// recorder records the processor counts a Controller applies.
+type recorder struct {
+	mu  sync.Mutex
+	set []int
+}
+
+func (r *recorder) Set(n int) { r.mu.Lock(); r.set = append(r.set, n); r.mu.Unlock() }
+
+// waitFor1Then2 waits until the counts applied are 1 and then 2.
+func (r *recorder) waitFor1Then2(t *testing.T, within time.Duration, what string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		r.mu.Lock()
+		got := append([]int(nil), r.set...)
+		r.mu.Unlock()
+		if len(got) >= 2 {
+			if got[0] != 1 || got[1] != 2 {
+				t.Fatalf("%s: processor counts applied %v, want 1 then 2", what, got)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: processor counts applied %v after %v, want 1 then 2", what, got, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // Run applies one processor first, then follows the measured CPU use.
 func TestRunFollowsCPU(t *testing.T) {
 	var mu sync.Mutex
 	var cpu time.Duration
-	var set []int
+	rec := &recorder{}
 	c := &Controller{Max: 2, Interval: 10 * time.Millisecond,
 		CPU: func() time.Duration {
 			mu.Lock()
@@ -71,26 +100,11 @@ func TestRunFollowsCPU(t *testing.T) {
 			cpu += 9 * time.Millisecond // ~0.9 CPU per interval
 			return cpu
 		},
-		Set: func(n int) { mu.Lock(); set = append(set, n); mu.Unlock() }}
+		Set: rec.Set}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		mu.Lock()
-		got := append([]int(nil), set...)
-		mu.Unlock()
-		if len(got) >= 2 {
-			if got[0] != 1 || got[1] != 2 {
-				t.Fatalf("processor counts applied %v, want 1 then 2", got)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("processor counts applied %v, want 1 then 2 under load", got)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	rec.waitFor1Then2(t, 5*time.Second, "0.9 CPU on one processor")
 	cancel()
 	<-done
 }
@@ -129,10 +143,8 @@ func TestRunScalesUpOnRealCPUUse(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 || runtime.NumCPU() < 2 {
 		t.Skip("needs 2 CPUs")
 	}
-	var mu sync.Mutex
-	var set []int
-	c := &Controller{Max: 2, Interval: 100 * time.Millisecond, CPU: processCPU,
-		Set: func(n int) { mu.Lock(); set = append(set, n); mu.Unlock() }}
+	rec := &recorder{}
+	c := &Controller{Max: 2, Interval: 100 * time.Millisecond, CPU: processCPU, Set: rec.Set}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var burners sync.WaitGroup
@@ -147,19 +159,7 @@ func TestRunScalesUpOnRealCPUUse(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		mu.Lock()
-		got := append([]int(nil), set...)
-		mu.Unlock()
-		if len(got) >= 2 && got[len(got)-1] == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("two busy threads for 10 s: processor counts applied %v, want 1 then 2", got)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	rec.waitFor1Then2(t, 10*time.Second, "two busy threads")
 	cancel()
 	<-done
 	burners.Wait()
