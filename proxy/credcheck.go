@@ -49,6 +49,17 @@ func (s *Server) CheckCredentials(ctx context.Context) error {
 	return errors.Join(bad...)
 }
 
+// plainAuthBody is the AUTH_RESPONSE body for PasswordAuthenticator with
+// cfg's credentials: [bytes] "\x00user\x00password".
+func plainAuthBody(cfg config.ClusterConfig) []byte {
+	n := 2 + len(cfg.Username) + len(cfg.Password)
+	body := appendU32(make([]byte, 0, 4+n), uint32(n))
+	body = append(body, 0)
+	body = append(body, cfg.Username...)
+	body = append(body, 0)
+	return append(body, cfg.Password...)
+}
+
 func (s *Server) clusterCfg(c Cluster) config.ClusterConfig {
 	if c == Target {
 		return s.cfg.Target
@@ -77,15 +88,7 @@ func (s *Server) checkCredentials(ctx context.Context, c Cluster) error {
 	default:
 		return fmt.Errorf("%s answered STARTUP with %s", c, frame.OpcodeName(resp.Opcode()))
 	}
-	cfg := s.clusterCfg(c)
-	token := make([]byte, 0, 2+len(cfg.Username)+len(cfg.Password))
-	token = append(token, 0)
-	token = append(token, cfg.Username...)
-	token = append(token, 0)
-	token = append(token, cfg.Password...)
-	body := appendU32(nil, uint32(len(token)))
-	body = append(body, token...)
-	resp, err = conn.roundTrip(frame.New(v, 0, 0, frame.OpAuthResponse, body), handshakeTimeout)
+	resp, err = conn.roundTrip(frame.New(v, 0, 0, frame.OpAuthResponse, plainAuthBody(s.clusterCfg(c))), handshakeTimeout)
 	if err != nil {
 		return fmt.Errorf("%s AUTH_RESPONSE: %w", c, err)
 	}

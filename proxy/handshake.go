@@ -293,22 +293,12 @@ func (cc *clientConn) switchLayout() {
 
 // proxyAuth logs into cluster c with the configured credentials.
 func (cc *clientConn) proxyAuth(c Cluster, stream int16) error {
-	cfg := cc.srv.cfg.Origin
-	if c == Target {
-		cfg = cc.srv.cfg.Target
-	}
+	cfg := cc.srv.clusterCfg(c)
 	name := strings.ToLower(c.String())
 	if cfg.Username == "" {
 		return cc.fail(stream, frame.ErrCodeBadCreds, fmt.Sprintf("zdm-proxy: %s requires authentication but %s_username is not configured", c, name))
 	}
-	token := make([]byte, 0, 2+len(cfg.Username)+len(cfg.Password))
-	token = append(token, 0)
-	token = append(token, cfg.Username...)
-	token = append(token, 0)
-	token = append(token, cfg.Password...)
-	body := appendU32(nil, uint32(len(token)))
-	body = append(body, token...)
-	resp, err := cc.clusters[c].roundTrip(frame.New(cc.version, cc.reqFlags, stream, frame.OpAuthResponse, body), handshakeTimeout)
+	resp, err := cc.clusters[c].roundTrip(frame.New(cc.version, cc.reqFlags, stream, frame.OpAuthResponse, plainAuthBody(cfg)), handshakeTimeout)
 	if err != nil {
 		return cc.fail(stream, frame.ErrCodeServer, fmt.Sprintf("zdm-proxy: %s authentication failed: %v", c, err))
 	}

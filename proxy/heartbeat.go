@@ -22,13 +22,7 @@ func (s *Server) heartbeatLoop() {
 		}
 		iv = s.Settings().HeartbeatInterval
 		now := time.Now().UnixNano()
-		s.mu.Lock()
-		conns := make([]*clusterConn, 0, len(s.cluster))
-		for cc := range s.cluster {
-			conns = append(conns, cc)
-		}
-		s.mu.Unlock()
-		for _, cc := range conns {
+		for _, cc := range s.clusterConns() {
 			if now-cc.lastSend.Load() < int64(iv) || !cc.hbOut.CompareAndSwap(false, true) {
 				continue
 			}

@@ -216,14 +216,19 @@ func (s *Server) Stats() Stats {
 			st.Clusters[c].LastSuccess = time.Unix(0, t)
 		}
 	}
+	for _, cc := range s.clusterConns() {
+		st.Clusters[cc.cluster].StreamsInUse += cc.inFlight()
+	}
+	return st
+}
+
+// clusterConns is a snapshot of the open cluster connections.
+func (s *Server) clusterConns() []*clusterConn {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	conns := make([]*clusterConn, 0, len(s.cluster))
 	for cc := range s.cluster {
 		conns = append(conns, cc)
 	}
-	s.mu.Unlock()
-	for _, cc := range conns {
-		st.Clusters[cc.cluster].StreamsInUse += cc.inFlight()
-	}
-	return st
+	return conns
 }
