@@ -91,17 +91,24 @@ func (s *scanner) skipSpace() {
 				s.i++
 			}
 		case c == '/' && s.peek(1) == '*':
-			s.i += 2
-			for s.i < len(s.b) && !(s.b[s.i] == '*' && s.peek(1) == '/') {
-				s.i++
-			}
-			s.i += 2
-			if s.i > len(s.b) {
-				s.i = len(s.b)
-			}
+			s.skipPast('*', '/')
 		default:
 			return
 		}
+	}
+}
+
+// skipPast skips a two-byte opener at s.i and everything up to and including
+// the two-byte closer a, b (a block comment, a $$ string); an unclosed one
+// runs to the end.
+func (s *scanner) skipPast(a, b byte) {
+	s.i += 2
+	for s.i < len(s.b) && !(s.b[s.i] == a && s.peek(1) == b) {
+		s.i++
+	}
+	s.i += 2
+	if s.i > len(s.b) {
+		s.i = len(s.b)
 	}
 }
 
@@ -139,14 +146,7 @@ func (s *scanner) skipTo(kw string) bool {
 		case c == '\'' || c == '"':
 			s.skipQuoted(c)
 		case c == '$' && s.peek(1) == '$':
-			s.i += 2
-			for s.i < len(s.b) && !(s.b[s.i] == '$' && s.peek(1) == '$') {
-				s.i++
-			}
-			s.i += 2
-			if s.i > len(s.b) {
-				s.i = len(s.b)
-			}
+			s.skipPast('$', '$')
 		case isWordByte(c):
 			if w := s.word(); eqFold(w, kw) {
 				return true
