@@ -64,7 +64,8 @@ func (s *Server) startClient(conn net.Conn) {
 	if tc, ok := conn.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	cc := &clientConn{srv: s, conn: conn, r: frame.NewReader(sockio.Wrap(conn), 16<<10), w: frame.NewWriter(sockio.Wrap(conn)),
+	rw := sockio.Wrap(conn)
+	cc := &clientConn{srv: s, conn: conn, r: frame.NewReader(rw, 16<<10), w: frame.NewWriter(rw),
 		closed: make(chan struct{}),
 		log:    s.log.With("client", conn.RemoteAddr().String())}
 	cc.r.Requests = true

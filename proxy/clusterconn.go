@@ -67,8 +67,9 @@ func (s *Server) dialCluster(ctx context.Context, c Cluster) (*clusterConn, erro
 			_ = tc.SetNoDelay(true)
 		}
 		n := s.cfg.MaxStreamIDs
+		rw := sockio.Wrap(conn)
 		cc := &clusterConn{srv: s, cluster: c, addr: addr, conn: conn,
-			r: frame.NewReader(sockio.Wrap(conn), 16<<10), w: frame.NewWriter(sockio.Wrap(conn)),
+			r: frame.NewReader(rw, 16<<10), w: frame.NewWriter(rw),
 			slots: make([]responder, 0, min(n, 64)), maxIDs: n}
 		return cc, nil
 	}
