@@ -31,12 +31,32 @@ func Wrap(c net.Conn) io.ReadWriter {
 	if err != nil {
 		return c
 	}
-	return &conn{c: c, rc: rc}
+	return newConn(c, rc)
 }
 
 type conn struct {
 	c  net.Conn
 	rc syscall.RawConn
+
+	// The read and write in progress, so that the functions handed to rc
+	// are method values made once per connection, not a closure per call.
+	// A frame.Reader reads from one goroutine and a frame.Writer has one
+	// writer at a time, so each side has at most one call in progress.
+	rbuf   []byte
+	rn     int
+	rerrno syscall.Errno
+	readFn func(fd uintptr) bool
+
+	wbuf    []byte
+	wdone   int
+	werrno  syscall.Errno
+	writeFn func(fd uintptr) bool
+}
+
+func newConn(c net.Conn, rc syscall.RawConn) *conn {
+	s := &conn{c: c, rc: rc}
+	s.readFn, s.writeFn = s.readOnce, s.writeSome
+	return s
 }
 
 // Read reads what the socket has, waiting in the netpoller when it has nothing.
@@ -44,21 +64,10 @@ func (s *conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := s.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			if e == syscall.EINTR {
-				continue
-			}
-			if e == syscall.EAGAIN {
-				return false // wait for readability
-			}
-			n, errno = int(r), e
-			return true
-		}
-	})
+	s.rbuf, s.rn, s.rerrno = p, 0, 0
+	err := s.rc.Read(s.readFn)
+	n, errno := s.rn, s.rerrno
+	s.rbuf = nil
 	switch {
 	case err != nil:
 		return 0, err
@@ -70,37 +79,59 @@ func (s *conn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// readOnce is one non-blocking read(2); false means "wait for readability".
+func (s *conn) readOnce(fd uintptr) bool {
+	p := s.rbuf
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e == syscall.EAGAIN {
+			return false
+		}
+		s.rn, s.rerrno = int(r), e
+		return true
+	}
+}
+
 // Write writes all of p, waiting in the netpoller while the socket is full.
 func (s *conn) Write(p []byte) (int, error) {
-	written := 0
-	var errno syscall.Errno
-	for written < len(p) {
-		err := s.rc.Write(func(fd uintptr) bool {
-			for written < len(p) {
-				rest := p[written:]
-				r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
-				if e == syscall.EINTR {
-					continue
-				}
-				if e == syscall.EAGAIN {
-					return false // wait for writability
-				}
-				if e != 0 {
-					errno = e
-					return true
-				}
-				written += int(r)
-			}
-			return true
-		})
-		if err != nil {
-			return written, err
-		}
-		if errno != 0 {
-			return written, s.opError("write", errno)
-		}
+	s.wbuf, s.wdone, s.werrno = p, 0, 0
+	var err error
+	for s.wdone < len(p) && err == nil && s.werrno == 0 {
+		err = s.rc.Write(s.writeFn)
 	}
-	return written, nil
+	done, errno := s.wdone, s.werrno
+	s.wbuf = nil
+	if err != nil {
+		return done, err
+	}
+	if errno != 0 {
+		return done, s.opError("write", errno)
+	}
+	return done, nil
+}
+
+// writeSome writes what the socket takes of the rest of s.wbuf; false
+// means "wait for writability".
+func (s *conn) writeSome(fd uintptr) bool {
+	for s.wdone < len(s.wbuf) {
+		rest := s.wbuf[s.wdone:]
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e == syscall.EAGAIN {
+			return false
+		}
+		if e != 0 {
+			s.werrno = e
+			return true
+		}
+		s.wdone += int(r)
+	}
+	return true
 }
 
 func (s *conn) opError(op string, errno syscall.Errno) error {

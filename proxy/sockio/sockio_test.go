@@ -215,3 +215,22 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
+
+// Read and Write allocate nothing per call (they run once per frame batch
+// on the proxy's hot path).
+func TestReadWriteDoNotAllocate(t *testing.T) {
+	c, s := pair(t)
+	wc, ws := Wrap(c), Wrap(s)
+	out, in := []byte("0123456789abcdef"), make([]byte, 16)
+	allocs := testing.AllocsPerRun(200, func() {
+		if _, err := wc.Write(out); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(ws, in); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per write+read, want 0", allocs)
+	}
+}
