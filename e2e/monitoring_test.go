@@ -242,7 +242,8 @@ func TestMonitoring(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("deploy --monitoring-only, monitoring_install: package: exit %d\n%s", r.code, tail(r.err, 30))
 		}
-		out := e.exec(mon.Name, `dpkg-query -W -f '${Status}\n' prometheus; systemctl show -p ExecStart --value zdm-prometheus | grep -o 'path=[^ ;]*'; systemctl is-enabled prometheus 2>&1; systemctl is-active prometheus 2>&1; [ -e /opt/zdm-monitoring/bin/prometheus ] && echo uploaded-binary-left; cat /etc/zdm-monitoring/installed-packages; true`)
+		out := e.exec(mon.Name, `dpkg-query -W -f '${Status}\n' prometheus; systemctl show -p ExecStart --value zdm-prometheus | grep -o 'path=[^ ;]*'; systemctl is-enabled prometheus 2>&1; systemctl is-active prometheus 2>&1; journalctl -q --no-pager -o cat _SYSTEMD_UNIT=prometheus.service | grep -q . && echo package-unit-ran; [ -e /opt/zdm-monitoring/bin/prometheus ] && echo uploaded-binary-left; cat /etc/zdm-monitoring/installed-packages; true`)
+		t.Logf("after the package install:\n%s", out)
 		for _, want := range []string{"install ok installed", "path=/usr/bin/prometheus", "disabled", "inactive", "prometheus"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("after the package install, want %q in:\n%s", want, out)
@@ -250,6 +251,9 @@ func TestMonitoring(t *testing.T) {
 		}
 		if strings.Contains(out, "uploaded-binary-left") {
 			t.Error("the uploaded binary is left beside the package's")
+		}
+		if strings.Contains(out, "package-unit-ran") {
+			t.Errorf("the package's own prometheus.service was started by its install:\n%s", out)
 		}
 		var got map[string]string
 		if !poll(60*time.Second, func() bool {
