@@ -85,6 +85,7 @@ type zdmEnv struct {
 	vars    map[string]string
 	// monitors, when set, are written as the inventory's monitoring group.
 	monitors []testfleet.Host
+	quiet    bool // run logs only failures (cleanupRun)
 }
 
 func newZDMEnv(t testing.TB, f *testfleet.Fleet) *zdmEnv {
@@ -237,8 +238,19 @@ func (e *zdmEnv) run(args ...string) cmdResult {
 	} else if err != nil {
 		e.t.Fatalf("zdmctl %v: %v", args, err)
 	}
-	e.t.Logf("zdmctl %s → exit %d\n--- stdout (tail):\n%s\n--- stderr (tail):\n%s", strings.Join(args, " "), code, tail(out.String(), 12), tail(errb.String(), 12))
+	if !e.quiet || code != 0 {
+		e.t.Logf("zdmctl %s → exit %d\n--- stdout (tail):\n%s\n--- stderr (tail):\n%s", strings.Join(args, " "), code, tail(out.String(), 12), tail(errb.String(), 12))
+	}
 	return cmdResult{out: out.String(), err: errb.String(), code: code, took: took}
+}
+
+// cleanupRun runs zdmctl from a t.Cleanup, logging only a failure: a
+// cleanup's output printed after a failed step would push that step's
+// failure message out of the last lines a CI summary shows.
+func (e *zdmEnv) cleanupRun(args ...string) {
+	e.quiet = true
+	defer func() { e.quiet = false }()
+	e.run(args...)
 }
 
 func tail(s string, n int) string {
