@@ -101,6 +101,7 @@ type hostFields struct {
 	become                              *bool
 	vars                                map[string]any
 	has                                 map[string]bool
+	scope                               string // of its vars (see VarSource)
 }
 
 func (p *parser) errf(n *yaml.Node, field, format string, args ...any) {
@@ -144,7 +145,7 @@ func (p *parser) top(n *yaml.Node) {
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == "defaults" {
-				p.defaults = p.hostFields(n.Content[i+1], "defaults", defaultKeys)
+				p.defaults = p.hostFields(n.Content[i+1], "defaults", defaultKeys, "")
 				break
 			}
 		}
@@ -152,7 +153,7 @@ func (p *parser) top(n *yaml.Node) {
 	p.mapping(n, "", topKeys, func(k, v *yaml.Node, field string) {
 		switch k.Value {
 		case "vars":
-			p.inv.Vars = p.vars(v, field)
+			p.inv.Vars = p.vars(v, field, "")
 		case "secret_vars":
 			p.secretVars(v, field)
 		case "groups":
@@ -180,9 +181,12 @@ func (p *parser) secretVars(n *yaml.Node, field string) {
 	}
 }
 
-func (p *parser) vars(n *yaml.Node, field string) map[string]any {
+// vars reads a vars mapping and records where each var is set, under
+// scope (see VarSource).
+func (p *parser) vars(n *yaml.Node, field, scope string) map[string]any {
 	out := map[string]any{}
 	p.mapping(n, field, nil, func(k, v *yaml.Node, f string) {
+		p.inv.setSource(scope, k.Value, Source{File: p.file, Line: k.Line, Field: f})
 		var val any
 		if err := v.Decode(&val); err != nil {
 			p.errf(v, f, "cannot decode value: %v", err)
@@ -211,7 +215,7 @@ func (p *parser) groups(n *yaml.Node) {
 		p.mapping(v, field, groupKeys, func(k, v *yaml.Node, f string) {
 			switch k.Value {
 			case "vars":
-				g.Vars = p.vars(v, f)
+				g.Vars = p.vars(v, f, groupScope(name))
 			case "hosts":
 				p.hostList(v, f, g)
 			}
@@ -243,7 +247,7 @@ func (p *parser) hostList(n *yaml.Node, field string, g *Group) {
 			return
 		}
 		p.defs[name] = k
-		hf := p.hostFields(v, f, hostKeys)
+		hf := p.hostFields(v, f, hostKeys, hostScope(name))
 		p.applyHost(h, hf, k, f)
 	})
 }
@@ -252,8 +256,8 @@ func isEmpty(n *yaml.Node) bool {
 	return (n.Kind == yaml.ScalarNode && n.Tag == "!!null") || (n.Kind == yaml.MappingNode && len(n.Content) == 0)
 }
 
-func (p *parser) hostFields(n *yaml.Node, field string, allowed []string) hostFields {
-	hf := hostFields{has: map[string]bool{}}
+func (p *parser) hostFields(n *yaml.Node, field string, allowed []string, scope string) hostFields {
+	hf := hostFields{has: map[string]bool{}, scope: scope}
 	p.mapping(n, field, allowed, func(k, v *yaml.Node, f string) {
 		hf.has[k.Value] = true // even when invalid: one error per field
 		switch k.Value {
@@ -291,7 +295,7 @@ func (p *parser) hostFields(n *yaml.Node, field string, allowed []string) hostFi
 			}
 			hf.become = &b
 		case "vars":
-			hf.vars = p.vars(v, f)
+			hf.vars = p.vars(v, f, hf.scope)
 		}
 	})
 	return hf

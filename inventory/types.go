@@ -18,6 +18,9 @@ type Inventory struct {
 	// refKeys are var names whose value is an env:/file: reference somewhere
 	// in the file; they are treated as secret too.
 	refKeys map[string]bool
+	// sources say where each var is set: scope ("", "group/NAME" or
+	// "host/NAME") -> var name -> place in the file.
+	sources map[string]map[string]Source
 }
 
 // Group is a named set of hosts with its own vars.

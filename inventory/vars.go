@@ -38,6 +38,11 @@ func (inv *Inventory) EffectiveVars(host string, overrides map[string]any) (map[
 	for k, v := range out {
 		r, err := inv.resolve(v)
 		if err != nil {
+			if _, over := overrides[k]; !over {
+				if src, ok := inv.VarSource(host, k); ok {
+					return nil, &Error{File: src.File, Line: src.Line, Field: src.Field, Msg: err.Error()}
+				}
+			}
 			return nil, fmt.Errorf("host %s: var %s: %w", host, k, err)
 		}
 		out[k] = r

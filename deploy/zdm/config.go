@@ -168,7 +168,7 @@ func values(vars map[string]any) (map[string]string, error) {
 		}
 		v, err := normalise(&k, raw)
 		if err != nil {
-			return nil, fmt.Errorf("var %s: %w", k.name, err)
+			return nil, &VarError{Key: k.name, Err: err}
 		}
 		out[k.name] = v
 	}

@@ -30,6 +30,9 @@ func Plan(inv Inventory, overrides map[string]any) (*Fleet, error) {
 	if g == nil || len(g.Hosts) == 0 {
 		return nil, fmt.Errorf("inventory has no %q group with hosts: list the proxy hosts under groups.%s.hosts", ProxyGroup, ProxyGroup)
 	}
+	if err := checkVarNames(inv); err != nil {
+		return nil, err
+	}
 	f := &Fleet{Configs: map[string]*Config{}, Vars: map[string]map[string]any{}}
 	var addrs []string
 	for _, name := range g.Hosts {
@@ -40,11 +43,11 @@ func Plan(inv Inventory, overrides map[string]any) (*Fleet, error) {
 	for i, h := range f.Proxies {
 		vars, err := inv.EffectiveVars(h.Name, overrides)
 		if err != nil {
-			return nil, fmt.Errorf("host %s: %w", h.Name, err)
+			return nil, err // names the host, or the file and line
 		}
 		cfg, err := Render(vars, Topology{Addresses: addrs, Index: i})
 		if err != nil {
-			return nil, fmt.Errorf("host %s: %w", h.Name, err)
+			return nil, locate(inv, h.Name, overrides, err)
 		}
 		f.Configs[h.Name] = cfg
 		f.Vars[h.Name] = vars

@@ -64,11 +64,11 @@ func PlanMonitoring(inv Inventory, f *Fleet, overrides map[string]any) (*Monitor
 	for _, h := range f.Monitors {
 		vars, err := inv.EffectiveVars(h.Name, overrides)
 		if err != nil {
-			return nil, fmt.Errorf("monitoring host %s: %w", h.Name, err)
+			return nil, err // names the host, or the file and line
 		}
 		mh, err := planMonitorHost(h, vars, targets)
 		if err != nil {
-			return nil, fmt.Errorf("monitoring host %s: %w", h.Name, err)
+			return nil, locate(inv, h.Name, overrides, fmt.Errorf("monitoring: %w", err))
 		}
 		p.Hosts = append(p.Hosts, mh)
 	}
@@ -86,17 +86,20 @@ func planMonitorHost(h *inventory.Host, vars map[string]any, targets []monitorin
 	}
 	mh.Install = strings.ToLower(strVar(vars, "monitoring_install", InstallUpload))
 	if mh.Install != InstallUpload && mh.Install != InstallPackage {
-		return nil, fmt.Errorf("var monitoring_install: %q: allowed %s, %s", mh.Install, InstallUpload, InstallPackage)
+		return nil, varErrorf("monitoring_install", "%q: allowed %s, %s", mh.Install, InstallUpload, InstallPackage)
 	}
 	mh.PrometheusBinary = strVar(vars, "prometheus_binary", "")
 	if mh.PrometheusBinary != "" && mh.Install == InstallPackage {
-		return nil, fmt.Errorf("var prometheus_binary is set but monitoring_install is %s: set one", InstallPackage)
+		return nil, varErrorf("prometheus_binary", "set, but monitoring_install is %s: set one", InstallPackage)
 	}
 	mh.Retention = strVar(vars, "prometheus_retention", "15d")
 	if _, err := monitoring.ParseDuration(mh.Retention); err != nil {
-		return nil, fmt.Errorf("var prometheus_retention: %q: %w", mh.Retention, err)
+		return nil, varErrorf("prometheus_retention", "%q: %w", mh.Retention, err)
 	}
 	interval := strVar(vars, "prometheus_scrape_interval", "15s")
+	if _, err := monitoring.ParseDuration(interval); err != nil {
+		return nil, varErrorf("prometheus_scrape_interval", "%q: %w", interval, err)
+	}
 	mh.GrafanaArchive = strVar(vars, "grafana_archive", "")
 	if mh.PrometheusConfig, err = monitoring.RenderPrometheus(monitoring.PrometheusOptions{
 		Targets: targets, ScrapeInterval: interval,
@@ -178,7 +181,7 @@ func portVar(vars map[string]any, key string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(fmt.Sprint(v)))
 	if err != nil || n < 1 || n > 65535 {
-		return 0, fmt.Errorf("var %s: %q: allowed an integer from 1 to 65535", key, fmt.Sprint(v))
+		return 0, varErrorf(key, "%q: allowed an integer from 1 to 65535", fmt.Sprint(v))
 	}
 	return n, nil
 }

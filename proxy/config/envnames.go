@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/zdmctl/zdmctl/internal/spell"
 )
 
 // IgnoredEnvPrefixes are ZDM_* variables that belong to other tools of
@@ -39,51 +41,18 @@ func unknownEnv(name string) (warning string, err error) {
 // and case ignored, if within maxTypoDistance; ties go to the first key of
 // the table.
 func nearestKey(s string) *key {
-	want := letters(s)
-	var best *key
-	bestD := maxTypoDistance + 1
+	names := make([]string, len(knownKeys))
 	for i := range knownKeys {
-		if d := editDistance(want, letters(knownKeys[i].name)); d < bestD {
-			best, bestD = &knownKeys[i], d
+		names[i] = knownKeys[i].name
+	}
+	name, ok := spell.Nearest(s, names, maxTypoDistance)
+	if !ok {
+		return nil
+	}
+	for i := range knownKeys {
+		if knownKeys[i].name == name {
+			return &knownKeys[i]
 		}
 	}
-	return best
-}
-
-// letters is s lower-cased with everything but letters and digits removed.
-func letters(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// editDistance is the optimal string alignment distance of a and b
-// (insertions, deletions, substitutions and swaps of adjacent letters
-// cost 1), over bytes: names are ASCII.
-func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
+	return nil
 }

@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/zdmctl/zdmctl/internal/spell"
 )
 
 var baseEnv = []string{"ZDM_ORIGIN_CONTACT_POINTS=10.0.0.1", "ZDM_TARGET_CONTACT_POINTS=10.0.1.1"}
@@ -89,27 +91,9 @@ func TestKeysAreFarApart(t *testing.T) {
 	for i := range knownKeys {
 		for j := i + 1; j < len(knownKeys); j++ {
 			a, b := knownKeys[i].name, knownKeys[j].name
-			if d := editDistance(letters(a), letters(b)); d <= maxTypoDistance {
+			if d := spell.Distance(spell.Letters(a), spell.Letters(b)); d <= maxTypoDistance {
 				t.Errorf("keys %s and %s are %d edits apart", a, b, d)
 			}
-		}
-	}
-}
-
-func TestEditDistance(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0}, {"abc", "", 3}, {"", "ab", 2}, {"readmode", "readmode", 0},
-		{"readmode", "raedmode", 1}, {"readmode", "readmod", 1}, {"readmode", "readmodes", 1},
-		{"readmode", "reedmoda", 2}, {"kitten", "sitting", 3}, {"ca", "abc", 3},
-	} {
-		if got := editDistance(tc.a, tc.b); got != tc.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
-		if got := editDistance(tc.b, tc.a); got != tc.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.b, tc.a, got, tc.want)
 		}
 	}
 }

@@ -21,7 +21,7 @@ import (
 func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 	plan, err := zdm.PlanMonitoring(e.Inv, e.Fleet, e.Overrides)
 	if err != nil {
-		return nil, nil, cmdutil.UsageError(fmt.Errorf("inventory %s: %w", e.Path, err))
+		return nil, nil, cmdutil.UsageError(inventoryError(e.Path, err))
 	}
 	if plan == nil {
 		return nil, nil, nil

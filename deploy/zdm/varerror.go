@@ -1,0 +1,55 @@
+package zdm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/zdmctl/zdmctl/inventory"
+)
+
+// VarError is a bad value of one inventory var.
+type VarError struct {
+	Key string
+	Err error
+}
+
+func (e *VarError) Error() string { return fmt.Sprintf("var %s: %v", e.Key, e.Err) }
+func (e *VarError) Unwrap() error { return e.Err }
+
+func varErrorf(key, format string, args ...any) error {
+	return &VarError{Key: key, Err: fmt.Errorf(format, args...)}
+}
+
+// CommandLineError is a bad value given on the command line (--set or a
+// flag such as --read-mode), not in the inventory file.
+type CommandLineError struct{ *VarError }
+
+func (e *CommandLineError) Error() string {
+	return fmt.Sprintf("%v (given on the command line)", e.VarError)
+}
+
+// varSourcer is the part of *inventory.Inventory that knows where the
+// file sets a var.
+type varSourcer interface {
+	VarSource(host, key string) (inventory.Source, bool)
+}
+
+// locate turns a VarError for host into an *inventory.Error naming the
+// file, line and field that set the var, so the operator is sent to the
+// line to fix. A value given on the command line (overrides) says so; any
+// other error is prefixed with the host.
+func locate(inv Inventory, host string, overrides map[string]any, err error) error {
+	var ve *VarError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("host %s: %w", host, err)
+	}
+	if _, ok := overrides[ve.Key]; ok {
+		return &CommandLineError{ve}
+	}
+	if vs, ok := inv.(varSourcer); ok {
+		if s, ok := vs.VarSource(host, ve.Key); ok {
+			return &inventory.Error{File: s.File, Line: s.Line, Field: s.Field, Msg: ve.Err.Error()}
+		}
+	}
+	return fmt.Errorf("host %s: %w", host, err)
+}
