@@ -20,12 +20,16 @@ package proxy_test
 // (the wait after readiness before the next restart, default 2000 + 1000
 // like the e2e rolling update; zdmctl's defaults are 10000 + 5000) tune it;
 // RESTARTLOAD_PROXY_BIN runs another zdm-proxy build instead of this tree's;
-// RESTARTLOAD_IDEMPOTENT=false sends the statements as not idempotent.
+// RESTARTLOAD_IDEMPOTENT=false sends the statements as not idempotent;
+// RESTARTLOAD_CLIENT=python or java drives the same load (bound; idempotent
+// unless RESTARTLOAD_IDEMPOTENT=false) with the DataStax Python driver or the Java driver 4 instead of
+// gocql (e2e/drivers/python/load.py, e2e/drivers/java Load).
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -199,10 +203,29 @@ func (a *attemptLog) snapshot() map[string]int {
 	return m
 }
 
+// clients is the proxy's zdm_client_connections_total, -1 when unknown.
+func (p *proxyProc) clients() int {
+	resp, err := http.Get("http://" + p.metrics + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "zdm_client_connections_total "); ok {
+			if n, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				return int(n)
+			}
+		}
+	}
+	return -1
+}
+
 // restartWindow collects the outcome of requests that ended while one
 // restart was in progress (from its SIGTERM to the next restart's).
 type restartWindow struct {
 	proxy    string
+	clients  int       // the proxy's client connections just before SIGTERM
 	start    time.Time // SIGTERM
 	ok       atomic.Int64
 	mu       sync.Mutex
@@ -210,12 +233,15 @@ type restartWindow struct {
 	examples []string
 }
 
-func (w *restartWindow) fail(err error) {
+func (w *restartWindow) fail(err error) { w.failAs(failureClass(err), err.Error()) }
+
+// failAs counts a failure of class, keeping the first messages as examples.
+func (w *restartWindow) failAs(class, msg string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.failures[failureClass(err)]++
+	w.failures[class]++
 	if len(w.examples) < 3 {
-		w.examples = append(w.examples, fmt.Sprintf("+%dms %v", time.Since(w.start).Milliseconds(), err))
+		w.examples = append(w.examples, fmt.Sprintf("+%dms %s", time.Since(w.start).Milliseconds(), msg))
 	}
 }
 
@@ -279,6 +305,87 @@ func TestRestartUnderLoad(t *testing.T) {
 		p.waitReady(t)
 	}
 
+	var cur atomic.Pointer[restartWindow]
+	warm := &restartWindow{proxy: "(warm-up)", start: time.Now(), failures: map[string]int{}}
+	cur.Store(warm)
+	client := os.Getenv("RESTARTLOAD_CLIENT")
+	var load *loadRun
+	switch client {
+	case "", "gocql":
+		client = "gocql"
+		load = startGocqlLoad(t, port, workers, mode, idempotent, &cur)
+	case "python", "java":
+		mode = "bound"
+		load = startDriverLoad(t, client, port, workers, idempotent, &cur)
+	default:
+		t.Fatalf("RESTARTLOAD_CLIENT=%q: want gocql, python or java", client)
+	}
+
+	healthyFor := time.Duration(envInt("RESTARTLOAD_HEALTHY_FOR_MS", 2000)) * time.Millisecond
+	pause := time.Duration(envInt("RESTARTLOAD_PAUSE_MS", 1000)) * time.Millisecond
+	time.Sleep(2 * time.Second)
+	windows := []*restartWindow{warm}
+	for r := 0; r < restarts; r++ {
+		p := procs[r%len(procs)]
+		win := &restartWindow{proxy: p.ip, start: time.Now(), failures: map[string]int{}, clients: p.clients()}
+		windows = append(windows, win)
+		cur.Store(win)
+		p.stop(t)
+		p.start(t)
+		p.waitReady(t)
+		time.Sleep(healthyFor + pause)
+	}
+	load.stop()
+
+	var total, failed, idle int
+	byClass := map[string]int{}
+	for i, w := range windows {
+		n := w.failed()
+		total += int(w.ok.Load()) + n
+		failed += n
+		line := fmt.Sprintf("%-3d %-11s clients=%-2d ok=%-5d failed=%d", i, w.proxy, w.clients, w.ok.Load(), n)
+		if i > 0 && w.clients == 0 {
+			idle++
+		}
+		if n > 0 {
+			w.mu.Lock()
+			for k, v := range w.failures {
+				byClass[k] += v
+				line += fmt.Sprintf(" [%d %s]", v, k)
+			}
+			line += " e.g. " + strings.Join(w.examples, " | ")
+			w.mu.Unlock()
+		}
+		t.Log(line)
+	}
+	retried := load.attempts.snapshot()
+	keys := make([]string, 0, len(retried))
+	for k := range retried {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		t.Logf("failed attempts (the driver retried all but the failed requests above): %d %s", retried[k], k)
+	}
+	t.Logf("client=%s mode=%s idempotent=%v restarts=%d workers=%d reconnect=%v gate=%v requests=%d failed=%d",
+		client, mode, idempotent, restarts, workers, load.reconnect, healthyFor+pause, total, failed)
+	if idle > 0 {
+		t.Errorf("%d restarts hit a proxy with no client connection: the driver did not come back to it after its previous restart", idle)
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d requests failed across %d restarts: %v (proxy logs in %s)", failed, total, restarts, byClass, logDir)
+	}
+}
+
+// loadRun is a running client load; stop ends it and waits for it.
+type loadRun struct {
+	stop      func()
+	attempts  *attemptLog // failed attempts the driver retried (gocql only)
+	reconnect time.Duration
+}
+
+// startGocqlLoad drives the load with gocql in this process.
+func startGocqlLoad(t *testing.T, port, workers int, mode string, idempotent bool, cur *atomic.Pointer[restartWindow]) *loadRun {
 	// The driver settings of the e2e load (e2e/zdm_load_test.go).
 	cl := gocql.NewCluster(restartIPs...)
 	cl.Port = port
@@ -292,11 +399,7 @@ func TestRestartUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatalf("gocql session through the proxies: %v", err)
 	}
-	defer s.Close()
 
-	var cur atomic.Pointer[restartWindow]
-	warm := &restartWindow{proxy: "(warm-up)", start: time.Now(), failures: map[string]int{}}
-	cur.Store(warm)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -333,53 +436,9 @@ func TestRestartUnderLoad(t *testing.T) {
 		}()
 	}
 
-	healthyFor := time.Duration(envInt("RESTARTLOAD_HEALTHY_FOR_MS", 2000)) * time.Millisecond
-	pause := time.Duration(envInt("RESTARTLOAD_PAUSE_MS", 1000)) * time.Millisecond
-	time.Sleep(2 * time.Second)
-	windows := []*restartWindow{warm}
-	for r := 0; r < restarts; r++ {
-		p := procs[r%len(procs)]
-		win := &restartWindow{proxy: p.ip, start: time.Now(), failures: map[string]int{}}
-		windows = append(windows, win)
-		cur.Store(win)
-		p.stop(t)
-		p.start(t)
-		p.waitReady(t)
-		time.Sleep(healthyFor + pause)
-	}
-	close(stop)
-	wg.Wait()
-
-	var total, failed int
-	byClass := map[string]int{}
-	for i, w := range windows {
-		n := w.failed()
-		total += int(w.ok.Load()) + n
-		failed += n
-		line := fmt.Sprintf("%-3d %-11s ok=%-5d failed=%d", i, w.proxy, w.ok.Load(), n)
-		if n > 0 {
-			w.mu.Lock()
-			for k, v := range w.failures {
-				byClass[k] += v
-				line += fmt.Sprintf(" [%d %s]", v, k)
-			}
-			line += " e.g. " + strings.Join(w.examples, " | ")
-			w.mu.Unlock()
-		}
-		t.Log(line)
-	}
-	retried := attempts.snapshot()
-	keys := make([]string, 0, len(retried))
-	for k := range retried {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		t.Logf("failed attempts (the driver retried all but the failed requests above): %d %s", retried[k], k)
-	}
-	t.Logf("mode=%s idempotent=%v restarts=%d workers=%d reconnect=%v gate=%v requests=%d failed=%d",
-		mode, idempotent, restarts, workers, cl.ReconnectInterval, healthyFor+pause, total, failed)
-	if failed > 0 {
-		t.Errorf("%d of %d requests failed across %d restarts: %v (proxy logs in %s)", failed, total, restarts, byClass, logDir)
+	return &loadRun{
+		stop:      func() { close(stop); wg.Wait(); s.Close() },
+		attempts:  attempts,
+		reconnect: cl.ReconnectInterval,
 	}
 }

@@ -2,6 +2,7 @@
 # run.sh — build (once) and run the Java driver compatibility script.
 #   ./run.sh --contact 127.0.0.2:9042 --proto 5 --keyspace ks [--user u]   (password: $CQL_PASSWORD)
 #   ./run.sh --build-only
+#   JAVA_MAIN=zdmctl.matrix.Load ./run.sh --contacts 127.0.0.11,127.0.0.12 --port 9042   (proxy/restartload_test.go)
 # Maven's repository lives under $CASSANDRA_CACHE/m2 (default /var/cache/zdmctl-cassandra),
 # shared with scripts/cassandra.sh; the build goes to $JAVA_MATRIX_BUILD.
 set -euo pipefail
@@ -23,4 +24,5 @@ if [[ ! -f $stamp || $(<"$stamp") != "$src_sum" ]]; then
 	echo "$src_sum" >"$stamp"
 fi
 if [[ ${1:-} == --build-only ]]; then exit 0; fi
-exec java -cp "$build/target/java-matrix.jar:$build/target/lib/*" zdmctl.matrix.Main "$@"
+# JAVA_MAIN=zdmctl.matrix.Load runs the restart-under-load client instead.
+exec java -cp "$build/target/java-matrix.jar:$build/target/lib/*" "${JAVA_MAIN:-zdmctl.matrix.Main}" "$@"
