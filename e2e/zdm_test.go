@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,6 +56,15 @@ func TestZDM(t *testing.T) {
 		r = e.run("deploy", "--limit", "no-such-host")
 		if r.code != 2 || !strings.Contains(r.err, "no-such-host") {
 			t.Fatalf("unknown --limit host: exit %d, stderr %q", r.code, r.err)
+		}
+		// A misspelt setting in the file: its line, and the name meant.
+		e.vars["proxy_listen_prot"] = "9043"
+		e.writeInventory()
+		r = e.run("deploy")
+		delete(e.vars, "proxy_listen_prot")
+		e.writeInventory()
+		if want := regexp.MustCompile(regexp.QuoteMeta(e.inv) + `:[0-9]+: vars\.proxy_listen_prot: unknown var; did you mean proxy_listen_port\?`); r.code != 2 || !want.MatchString(r.err) {
+			t.Fatalf("misspelt var: exit %d, stderr %q", r.code, r.err)
 		}
 		after, _ := os.ReadFile(e.inv)
 		if string(before) != string(after) {
