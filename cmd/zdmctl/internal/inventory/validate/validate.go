@@ -2,10 +2,13 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
+	"github.com/zdmctl/zdmctl/inventory"
 )
 
 // Options of `inventory validate`.
@@ -18,7 +21,7 @@ func NewCmdValidate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 	opts := &Options{F: f}
 	return &cobra.Command{
 		Use:   "validate",
-		Short: "Load the inventory and report errors (file, line, field)",
+		Short: "Load the inventory and report errors (file, line, field); with a proxies group, also the ZDM settings",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -34,10 +37,14 @@ type Summary struct {
 	Path   string   `json:"path"`
 	Hosts  []string `json:"hosts"`
 	Groups []string `json:"groups"`
+	// ZDM is true when the inventory has a proxies group and its ZDM
+	// settings (proxy and monitoring vars) were checked as deploy would.
+	ZDM bool `json:"zdm_checked"`
 }
 
 // Run validates the inventory: it loads, every host's vars resolve, and
-// the --set overrides parse.
+// the --set overrides parse. With a proxies group, the ZDM settings are
+// checked as the zdm commands check them before contacting a host.
 func Run(opts *Options) error {
 	f := opts.F
 	inv, err := f.LoadInventory(f.Settings.Inventory)
@@ -66,8 +73,32 @@ func Run(opts *Options) error {
 			}
 		}
 	}
+	if inv.Group(zdm.ProxyGroup) != nil {
+		if err := checkZDM(inv, vars); err != nil {
+			var located *inventory.Error
+			if errors.As(err, &located) {
+				return cmdutil.UsageError(err)
+			}
+			return cmdutil.UsageError(fmt.Errorf("inventory %s: %w", sum.Path, err))
+		}
+		sum.ZDM = true
+	}
 	return f.ReportData(sum, func() error {
-		_, err := fmt.Fprintf(f.IO.Out, "%s: valid (%d hosts, %d groups)\n", sum.Path, len(sum.Hosts), len(sum.Groups))
+		zdmNote := ""
+		if sum.ZDM {
+			zdmNote = "; ZDM settings checked"
+		}
+		_, err := fmt.Fprintf(f.IO.Out, "%s: valid (%d hosts, %d groups%s)\n", sum.Path, len(sum.Hosts), len(sum.Groups), zdmNote)
 		return err
 	})
+}
+
+// checkZDM plans the proxies' configs and the monitoring hosts' settings.
+func checkZDM(inv cmdutil.Inventory, vars map[string]any) error {
+	fleet, err := zdm.Plan(inv, vars)
+	if err != nil {
+		return err
+	}
+	_, err = zdm.PlanMonitoring(inv, fleet, vars)
+	return err
 }

@@ -1,24 +1,71 @@
 package validate
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdtest"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	"github.com/zdmctl/zdmctl/inventory"
 )
 
 func TestValidate(t *testing.T) {
-	f, out, _ := cmdtest.Factory(cmdtest.NewInventory("a", "b"))
+	inv := cmdtest.NewInventory("a", "b")
+	inv.Vars["origin_contact_points"] = "10.0.1.1"
+	inv.Vars["target_contact_points"] = "10.0.2.1"
+	f, out, _ := cmdtest.Factory(inv)
 	if err := Run(&Options{F: f}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "valid (2 hosts, 1 groups)") {
+	if !strings.Contains(out.String(), "valid (2 hosts, 1 groups; ZDM settings checked)") {
 		t.Fatalf("%s", out)
 	}
 	f, _, _ = cmdtest.Factory(nil)
 	err := Run(&Options{F: f})
 	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "inv.yaml:3") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// With a proxies group, validate finds what deploy would refuse: a bad
+// value and a misspelt setting, each at its line.
+func TestValidateZDMSettings(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "zdm.yaml")
+	text := `vars:
+  origin_contact_points: "10.0.1.1"
+  target_contact_points: "10.0.2.1"
+groups:
+  proxies:
+    vars:
+      read_mode: DUAL
+    hosts:
+      p1: {address: 10.0.0.11, vars: {proxy_listen_prot: 9043}}
+`
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _, _ := cmdtest.Factory(cmdtest.Inventory{Inventory: inv})
+	err = Run(&Options{F: f})
+	if want := p + ":9: groups.proxies.hosts.p1.vars.proxy_listen_prot: unknown var; did you mean proxy_listen_port?"; cmdutil.ExitCode(err) != cmdutil.ExitUsage || err.Error() != want {
+		t.Fatalf("err %v\nwant %s", err, want)
+	}
+	// Without the misspelt var, the bad read_mode is next.
+	text = strings.Replace(text, ", vars: {proxy_listen_prot: 9043}", "", 1)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if inv, err = inventory.Load(p); err != nil {
+		t.Fatal(err)
+	}
+	f, _, _ = cmdtest.Factory(cmdtest.Inventory{Inventory: inv})
+	err = Run(&Options{F: f})
+	if want := p + `:7: groups.proxies.vars.read_mode: "DUAL": allowed PRIMARY_ONLY, DUAL_ASYNC_ON_SECONDARY`; err == nil || err.Error() != want {
+		t.Fatalf("err %v\nwant %s", err, want)
 	}
 }
