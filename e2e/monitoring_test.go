@@ -37,6 +37,10 @@ func TestMonitoring(t *testing.T) {
 	mon := f.Direct()[3]
 	e.monitors = []testfleet.Host{mon}
 	e.vars["prometheus_scrape_interval"] = "2s"
+	// Bound to the host's test-bridge address, as an operator binds them
+	// to a private interface: every check below reaches them there.
+	e.vars["prometheus_listen_address"] = mon.Address
+	e.vars["grafana_listen_address"] = mon.Address
 	e.writeInventory()
 	prom := "http://" + mon.Address + ":9090"
 	gate := []string{"--healthy-for", "1s", "--pause", "0s", "--ready-timeout", "60s"}
@@ -79,6 +83,9 @@ func TestMonitoring(t *testing.T) {
 		}
 		if u := strings.TrimSpace(e.exec(mon.Name, "stat -c %U /proc/$(systemctl show -p MainPID --value zdm-prometheus)")); u != "zdm-prometheus" {
 			t.Errorf("prometheus runs as %q, want zdm-prometheus", u)
+		}
+		if out := strings.Fields(e.exec(mon.Name, "ss -Hltn 'sport = :9090' | awk '{print $4}'")); len(out) != 1 || out[0] != mon.Address+":9090" {
+			t.Errorf("prometheus listens on %v, want only %s:9090 (prometheus_listen_address)", out, mon.Address)
 		}
 	})
 
@@ -214,6 +221,9 @@ func TestMonitoring(t *testing.T) {
 		}
 		if ds["url"] != prom || ds["type"] != "prometheus" {
 			t.Errorf("datasource %v, want url %s", ds, prom)
+		}
+		if out := strings.Fields(e.exec(mon.Name, "ss -Hltn 'sport = :3000' | awk '{print $4}'")); len(out) != 1 || out[0] != mon.Address+":3000" {
+			t.Errorf("grafana listens on %v, want only %s:3000 (grafana_listen_address)", out, mon.Address)
 		}
 		if body := promGet(t, graf, "/api/dashboards/uid/zdm-proxy"); !strings.Contains(body, "zdm_proxy_request_duration_seconds") {
 			t.Errorf("Grafana does not serve the ZDM dashboard: %.200s", body)

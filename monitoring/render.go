@@ -147,6 +147,7 @@ func RenderDashboardProvider(dir string) ([]byte, error) {
 // GrafanaOptions shape grafana.ini of a Grafana zdmctl deploys.
 type GrafanaOptions struct {
 	Host          string
+	Address       string // http_addr; "" = all addresses
 	Port          int
 	AdminPassword string // empty: Grafana's own first-login flow
 }
@@ -158,7 +159,7 @@ func RenderGrafanaIni(o GrafanaOptions) ([]byte, error) {
 		return nil, fmt.Errorf("grafana_admin_password: must not contain a newline, ';' or '#'")
 	}
 	return render("assets/grafana/grafana.ini.tmpl", map[string]any{
-		"Host": o.Host, "Port": o.Port, "AdminPassword": o.AdminPassword,
+		"Host": o.Host, "Address": o.Address, "Port": o.Port, "AdminPassword": o.AdminPassword,
 		"DataDir": GrafanaDataDir, "ProvisioningDir": GrafanaProvisioning, "DashboardDir": GrafanaDashboards,
 	})
 }

@@ -31,7 +31,11 @@ type MonitorHost struct {
 	// (prometheus_binary; "" = the prometheus on this machine's PATH).
 	PrometheusBinary string
 	PrometheusPort   int
-	Retention        string // prometheus_retention
+	// PrometheusAddress and GrafanaAddress are the addresses they listen
+	// on (prometheus_listen_address, grafana_listen_address); "" = all.
+	PrometheusAddress string
+	GrafanaAddress    string
+	Retention         string // prometheus_retention
 	// GrafanaArchive is the controller-side Grafana .tar.gz
 	// (grafana_archive); "" = Grafana is not deployed, only its files.
 	GrafanaArchive string
@@ -84,6 +88,12 @@ func planMonitorHost(h *inventory.Host, vars map[string]any, targets []monitorin
 	if mh.GrafanaPort, err = portVar(vars, "grafana_port", GrafanaPort); err != nil {
 		return nil, err
 	}
+	if mh.PrometheusAddress, err = listenVar(vars, "prometheus_listen_address"); err != nil {
+		return nil, err
+	}
+	if mh.GrafanaAddress, err = listenVar(vars, "grafana_listen_address"); err != nil {
+		return nil, err
+	}
 	mh.Install = strings.ToLower(strVar(vars, "monitoring_install", InstallUpload))
 	if mh.Install != InstallUpload && mh.Install != InstallPackage {
 		return nil, varErrorf("monitoring_install", "%q: allowed %s, %s", mh.Install, InstallUpload, InstallPackage)
@@ -101,13 +111,21 @@ func planMonitorHost(h *inventory.Host, vars map[string]any, targets []monitorin
 		return nil, varErrorf("prometheus_scrape_interval", "%q: %w", interval, err)
 	}
 	mh.GrafanaArchive = strVar(vars, "grafana_archive", "")
+	selfHost := "localhost" // Prometheus scraping itself
+	if !isWildcard(mh.PrometheusAddress) {
+		selfHost = mh.PrometheusAddress
+	}
 	if mh.PrometheusConfig, err = monitoring.RenderPrometheus(monitoring.PrometheusOptions{
 		Targets: targets, ScrapeInterval: interval,
-		Self: net.JoinHostPort("localhost", strconv.Itoa(mh.PrometheusPort)), SelfName: h.Name,
+		Self: net.JoinHostPort(selfHost, strconv.Itoa(mh.PrometheusPort)), SelfName: h.Name,
 	}); err != nil {
 		return nil, fmt.Errorf("var %w", err)
 	}
-	url := strVar(vars, "grafana_prometheus_url", "http://"+net.JoinHostPort(h.Address, strconv.Itoa(mh.PrometheusPort)))
+	promHost := h.Address
+	if !isWildcard(mh.PrometheusAddress) {
+		promHost = mh.PrometheusAddress
+	}
+	url := strVar(vars, "grafana_prometheus_url", "http://"+net.JoinHostPort(promHost, strconv.Itoa(mh.PrometheusPort)))
 	if mh.Datasource, err = monitoring.RenderDatasource(monitoring.DatasourceOptions{Host: h.Name, URL: url, ScrapeInterval: interval}); err != nil {
 		return nil, err
 	}
@@ -119,7 +137,7 @@ func planMonitorHost(h *inventory.Host, vars map[string]any, targets []monitorin
 			return nil, fmt.Errorf("grafana_port and prometheus_port are both %d", mh.GrafanaPort)
 		}
 		if mh.GrafanaIni, err = monitoring.RenderGrafanaIni(monitoring.GrafanaOptions{
-			Host: h.Name, Port: mh.GrafanaPort, AdminPassword: strVar(vars, "grafana_admin_password", ""),
+			Host: h.Name, Address: mh.GrafanaAddress, Port: mh.GrafanaPort, AdminPassword: strVar(vars, "grafana_admin_password", ""),
 		}); err != nil {
 			return nil, fmt.Errorf("var %w", err)
 		}
@@ -155,6 +173,60 @@ func ScrapeTargets(f *Fleet) ([]monitoring.Target, error) {
 		return nil, fmt.Errorf("monitoring: Prometheus cannot scrape %s: metrics_address is loopback (the proxy's default is localhost); set metrics_address: \"0.0.0.0\" in the inventory vars so the metrics port (read-only: /metrics, /health, /api/v1/status) is reachable from the monitoring hosts (on a running fleet: zdmctl rolling-update --set metrics_address=0.0.0.0, a rolling restart)", strings.Join(local, ", "))
 	}
 	return out, nil
+}
+
+// MonitorProbeAddrs are the host:port addresses at which a process on a
+// monitoring host reaches its Prometheus and its Grafana, from the host's
+// effective vars (defaults where a var is unset or bad: deploy refuses
+// those).
+func MonitorProbeAddrs(vars map[string]any) (prom, grafana string) {
+	pp, err := portVar(vars, "prometheus_port", PrometheusPort)
+	if err != nil {
+		pp = PrometheusPort
+	}
+	gp, err := portVar(vars, "grafana_port", GrafanaPort)
+	if err != nil {
+		gp = GrafanaPort
+	}
+	pa, _ := listenVar(vars, "prometheus_listen_address")
+	ga, _ := listenVar(vars, "grafana_listen_address")
+	return net.JoinHostPort(LocalAddress(pa), strconv.Itoa(pp)), net.JoinHostPort(LocalAddress(ga), strconv.Itoa(gp))
+}
+
+// listenVar reads a listen address var: empty (all addresses) or an IP
+// address of the host.
+func listenVar(vars map[string]any, key string) (string, error) {
+	v := strVar(vars, key, "")
+	if v == "" {
+		return "", nil
+	}
+	a := strings.Trim(v, "[]")
+	if net.ParseIP(a) == nil {
+		return "", varErrorf(key, "%q: allowed an IP address of the host (unset: all addresses)", v)
+	}
+	return a, nil
+}
+
+func isWildcard(addr string) bool {
+	return addr == "" || addr == "0.0.0.0" || addr == "::"
+}
+
+// ListenFlag is host:port for a --web.listen-address style flag; all
+// addresses when addr is empty.
+func ListenFlag(addr string, port int) string {
+	if addr == "" {
+		return ":" + strconv.Itoa(port)
+	}
+	return net.JoinHostPort(addr, strconv.Itoa(port))
+}
+
+// LocalAddress is the address a process on the host itself uses to reach
+// a service listening on addr: loopback when it listens on all addresses.
+func LocalAddress(addr string) string {
+	if isWildcard(addr) {
+		return "127.0.0.1"
+	}
+	return addr
 }
 
 func isLoopback(addr string) bool {

@@ -70,6 +70,47 @@ func TestPlanMonitoring(t *testing.T) {
 	}
 }
 
+// Listen addresses: Prometheus and Grafana bound to one address of the
+// host; Prometheus scrapes itself there, Grafana's datasource points
+// there, status probes there.
+func TestPlanMonitoringListenAddresses(t *testing.T) {
+	text := strings.Replace(monInv, "prometheus_port: 9091", "prometheus_port: 9091\n  prometheus_listen_address: 10.0.0.20\n  grafana_listen_address: \"[::1]\"", 1)
+	inv := loadInv(t, text)
+	f, err := Plan(inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PlanMonitoring(inv, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mh := p.Hosts[0]
+	if mh.PrometheusAddress != "10.0.0.20" || mh.GrafanaAddress != "::1" {
+		t.Errorf("addresses %q %q", mh.PrometheusAddress, mh.GrafanaAddress)
+	}
+	if !strings.Contains(string(mh.PrometheusConfig), `"10.0.0.20:9091"`) || strings.Contains(string(mh.PrometheusConfig), "localhost:9091") {
+		t.Errorf("prometheus.yml self target:\n%s", mh.PrometheusConfig)
+	}
+	if !strings.Contains(string(mh.Datasource), `url: "http://10.0.0.20:9091"`) || !strings.Contains(string(mh.GrafanaIni), "http_addr = ::1\n") {
+		t.Errorf("grafana files:\n%s\n%s", mh.Datasource, mh.GrafanaIni)
+	}
+	if got := ListenFlag(mh.PrometheusAddress, 9091) + " " + ListenFlag("", 9091) + " " + ListenFlag("::1", 3000); got != "10.0.0.20:9091 :9091 [::1]:3000" {
+		t.Errorf("ListenFlag: %s", got)
+	}
+	vars, _ := inv.EffectiveVars("mon", nil)
+	if prom, graf := MonitorProbeAddrs(vars); prom != "10.0.0.20:9091" || graf != "[::1]:3000" {
+		t.Errorf("MonitorProbeAddrs: %s %s", prom, graf)
+	}
+	if prom, graf := MonitorProbeAddrs(map[string]any{}); prom != "127.0.0.1:9090" || graf != "127.0.0.1:3000" {
+		t.Errorf("MonitorProbeAddrs defaults: %s %s", prom, graf)
+	}
+	// Without listen addresses, nothing changes from before: all addresses.
+	p, _ = PlanMonitoring(loadInv(t, monInv), f, nil)
+	if strings.Contains(string(p.Hosts[0].GrafanaIni), "http_addr") {
+		t.Errorf("grafana.ini has http_addr without grafana_listen_address:\n%s", p.Hosts[0].GrafanaIni)
+	}
+}
+
 func TestPlanMonitoringRejects(t *testing.T) {
 	for name, tc := range map[string]struct{ edit, want string }{
 		"loopback metrics":   {`metrics_address: "0.0.0.0"`, `metrics_address: "127.0.0.1"`},
@@ -77,6 +118,7 @@ func TestPlanMonitoringRejects(t *testing.T) {
 		"bad install":        {`prometheus_port: 9091`, `monitoring_install: docker`},
 		"bad retention":      {`prometheus_port: 9091`, `prometheus_retention: forever`},
 		"bad port":           {`prometheus_port: 9091`, `prometheus_port: 99999`},
+		"bad listen address": {`prometheus_port: 9091`, `prometheus_listen_address: eth0`},
 		"same ports":         {`prometheus_port: 9091`, `grafana_port: 3000`},
 		"binary and package": {`prometheus_port: 9091`, "monitoring_install: package\n  prometheus_binary: /usr/bin/prometheus"},
 	} {

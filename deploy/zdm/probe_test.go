@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"strconv"
 	"testing"
 )
 
@@ -63,7 +64,7 @@ func TestProbeMonitor(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	grafana := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	ms := ProbeMonitor(context.Background(), shellConn{}, prom, grafana)
+	ms := ProbeMonitor(context.Background(), shellConn{}, net.JoinHostPort("127.0.0.1", strconv.Itoa(prom)), net.JoinHostPort("127.0.0.1", strconv.Itoa(grafana)))
 	if !ms.Reachable || !ms.Prometheus || ms.Grafana {
 		t.Fatalf("%+v", ms)
 	}

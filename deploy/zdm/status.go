@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -195,15 +196,17 @@ func (m *MonitorStatus) Down() bool {
 
 // ProbeMonitor checks Prometheus and Grafana answer HTTP on the host and
 // whether zdmctl's units for them are installed.
-func ProbeMonitor(ctx context.Context, conn transport.Conn, promPort, grafanaPort int) MonitorStatus {
+func ProbeMonitor(ctx context.Context, conn transport.Conn, promAddr, grafanaAddr string) MonitorStatus {
 	ms := MonitorStatus{Host: conn.Host(), Reachable: true}
-	script := fmt.Sprintf(`up() { timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'$1' || exit 1; printf "GET %%s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$0" >&3; head -1 <&3' "$2" 2>/dev/null | grep -q ' [23]0[0-9]' && echo yes || echo no; }
+	ph, pp, _ := net.SplitHostPort(promAddr)
+	gh, gp, _ := net.SplitHostPort(grafanaAddr)
+	script := fmt.Sprintf(`up() { timeout 3 bash -c 'exec 3<>/dev/tcp/'$1'/'$2' || exit 1; printf "GET %%s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$0" >&3; head -1 <&3' "$3" 2>/dev/null | grep -q ' [23]0[0-9]' && echo yes || echo no; }
 unit() { systemctl cat "$1" >/dev/null 2>&1 && echo yes || echo no; }
-echo "prometheus=$(up %d /-/healthy)"
-echo "grafana=$(up %d /api/health)"
+echo "prometheus=$(up %s %s /-/healthy)"
+echo "grafana=$(up %s %s /api/health)"
 echo "prometheus_unit=$(unit %s)"
 echo "grafana_unit=$(unit %s)"
-`, promPort, grafanaPort, PrometheusService, GrafanaService)
+`, shellQuote(ph), shellQuote(pp), shellQuote(gh), shellQuote(gp), PrometheusService, GrafanaService)
 	res, err := conn.Exec(ctx, "bash -s", transport.ExecOptions{Stdin: strings.NewReader(script)})
 	if err != nil {
 		ms.Reachable, ms.Error = false, err.Error()

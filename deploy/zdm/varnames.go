@@ -11,7 +11,7 @@ import (
 
 // MonitoringVars are the settings of the monitoring hosts.
 var MonitoringVars = []string{
-	"prometheus_port", "prometheus_retention", "prometheus_scrape_interval", "prometheus_binary",
+	"prometheus_port", "prometheus_listen_address", "grafana_listen_address", "prometheus_retention", "prometheus_scrape_interval", "prometheus_binary",
 	"monitoring_install", "grafana_archive", "grafana_port", "grafana_admin_password", "grafana_prometheus_url",
 }
 

@@ -2,7 +2,7 @@
 // (Grafana is not a Debian package and the test hosts have no internet).
 // Packed as grafana-v0.0.0-fake/bin/grafana in a .tar.gz like Grafana's
 // linux tarball, it is started the way the zdm-grafana unit starts Grafana
-// (`grafana server --homepath DIR --config FILE`), reads http_port and the
+// (`grafana server --homepath DIR --config FILE`), reads http_addr, http_port and the
 // provisioning path from the ini file, follows the provisioning files like
 // Grafana does (datasources/*.yaml, dashboards/*.yaml → the dashboards
 // path) and serves:
@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -79,7 +80,7 @@ func main() {
 		serve(w, dashboards[r.PathValue("uid")])
 	})
 	log.Printf("fake grafana on :%s, %d datasources, %d dashboards", port, len(datasources), len(dashboards))
-	log.Fatal(http.ListenAndServe(":"+port, mux))
+	log.Fatal(http.ListenAndServe(net.JoinHostPort(ini["server.http_addr"], port), mux))
 }
 
 func serve(w http.ResponseWriter, v any) {

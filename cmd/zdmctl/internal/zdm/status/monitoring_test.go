@@ -31,7 +31,7 @@ func (c *fakeMonitorHost) Close() error { return nil }
 func (c *fakeMonitorHost) Exec(_ context.Context, cmd string, o transport.ExecOptions) (transport.ExecResult, error) {
 	b, _ := io.ReadAll(o.Stdin)
 	script := string(b)
-	if !strings.Contains(script, "/-/healthy") || !strings.Contains(script, "up "+c.promPort+" ") || !strings.Contains(script, "up "+c.grafanaPort+" ") {
+	if !strings.Contains(script, "/-/healthy") || !strings.Contains(script, "up '127.0.0.1' '"+c.promPort+"' ") || !strings.Contains(script, "up '127.0.0.1' '"+c.grafanaPort+"' ") {
 		return transport.ExecResult{ExitCode: 1}, fmt.Errorf("unexpected command %q: %s", cmd, script)
 	}
 	yn := func(b bool) string {

@@ -2,7 +2,6 @@ package zdmcmd
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/zdmctl/zdmctl/deploy/transport"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
@@ -37,7 +36,8 @@ func (e *Env) Probe(ctx context.Context) *FleetStatus {
 			return
 		}
 		vars := e.monitorVars(h.Name)
-		fs.Monitors[i] = zdm.ProbeMonitor(ctx, conn, intVar(vars, "prometheus_port", 9090), intVar(vars, "grafana_port", 3000))
+		prom, grafana := zdm.MonitorProbeAddrs(vars)
+		fs.Monitors[i] = zdm.ProbeMonitor(ctx, conn, prom, grafana)
 	})
 	fs.Summary, fs.OK = zdm.Summary(fs.Proxies)
 	for _, m := range fs.Monitors {
@@ -58,16 +58,4 @@ func (e *Env) monitorVars(host string) map[string]any {
 		return nil
 	}
 	return v
-}
-
-func intVar(vars map[string]any, key string, def int) int {
-	v, ok := vars[key]
-	if !ok {
-		return def
-	}
-	var n int
-	if _, err := fmt.Sscan(fmt.Sprint(v), &n); err != nil || n <= 0 {
-		return def
-	}
-	return n
 }
