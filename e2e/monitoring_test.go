@@ -64,6 +64,20 @@ func TestMonitoring(t *testing.T) {
 		e.writeInventory()
 	})
 
+	step("ListenAddressNotOnHost", func(t *testing.T) {
+		e.vars["prometheus_listen_address"] = "10.255.255.1"
+		e.writeInventory()
+		r := e.run("deploy", "--monitoring-only")
+		e.vars["prometheus_listen_address"] = mon.Address
+		e.writeInventory()
+		if r.code == 0 || !strings.Contains(r.err, "10.255.255.1 is not an address of this host") {
+			t.Fatalf("deploy with a listen address the host lacks: exit %d\n%s", r.code, tail(r.err, 20))
+		}
+		if out := e.exec(mon.Name, "ls -d /opt/zdm-monitoring /etc/zdm-monitoring 2>/dev/null; true"); strings.TrimSpace(out) != "" {
+			t.Fatalf("the refused deploy created %s", out)
+		}
+	})
+
 	step("Deploy", func(t *testing.T) {
 		start := time.Now()
 		r := e.run(append([]string{"deploy"}, gate...)...)

@@ -39,16 +39,18 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 			"prometheus_src":  "",
 			"prometheus_port": strconv.Itoa(mh.PrometheusPort),
 			// where Prometheus listens, and where checks on the host reach it
-			"prometheus_listen": zdm.ListenFlag(mh.PrometheusAddress, mh.PrometheusPort),
-			"prometheus_local":  zdm.LocalAddress(mh.PrometheusAddress),
-			"grafana_local":     zdm.LocalAddress(mh.GrafanaAddress),
-			"prometheus_url":    "http://" + net.JoinHostPort(zdm.LocalAddress(mh.PrometheusAddress), strconv.Itoa(mh.PrometheusPort)),
-			"grafana_url":       "http://" + net.JoinHostPort(zdm.LocalAddress(mh.GrafanaAddress), strconv.Itoa(mh.GrafanaPort)),
-			"retention":         mh.Retention,
-			"grafana":           "no",
-			"grafana_src":       "",
-			"grafana_dir":       "",
-			"grafana_port":      strconv.Itoa(mh.GrafanaPort),
+			"prometheus_listen":  zdm.ListenFlag(mh.PrometheusAddress, mh.PrometheusPort),
+			"prometheus_address": mh.PrometheusAddress,
+			"grafana_address":    mh.GrafanaAddress,
+			"prometheus_local":   zdm.LocalAddress(mh.PrometheusAddress),
+			"grafana_local":      zdm.LocalAddress(mh.GrafanaAddress),
+			"prometheus_url":     "http://" + net.JoinHostPort(zdm.LocalAddress(mh.PrometheusAddress), strconv.Itoa(mh.PrometheusPort)),
+			"grafana_url":        "http://" + net.JoinHostPort(zdm.LocalAddress(mh.GrafanaAddress), strconv.Itoa(mh.GrafanaPort)),
+			"retention":          mh.Retention,
+			"grafana":            "no",
+			"grafana_src":        "",
+			"grafana_dir":        "",
+			"grafana_port":       strconv.Itoa(mh.GrafanaPort),
 		}
 		if mh.Install == zdm.InstallUpload {
 			src, data, err := prometheusBinary(mh.PrometheusBinary)
