@@ -74,6 +74,8 @@ type driverRun struct {
 	Pass     string
 	Proto    int // 4 or 5
 	Keyspace string
+	// Compression: "" (none), "lz4" or "snappy".
+	Compression string
 }
 
 func (r driverRun) String() string {
@@ -81,7 +83,11 @@ func (r driverRun) String() string {
 	if r.User != "" {
 		auth = "+auth"
 	}
-	return fmt.Sprintf("%s/v%d%s@%s", r.Driver, r.Proto, auth, r.Contact)
+	comp := ""
+	if r.Compression != "" {
+		comp = "+" + r.Compression
+	}
+	return fmt.Sprintf("%s/v%d%s%s@%s", r.Driver, r.Proto, auth, comp, r.Contact)
 }
 
 // runDriverMatrix runs the compatibility script and fails t unless every step
@@ -95,7 +101,7 @@ func runDriverMatrix(t *testing.T, ctx context.Context, repoRoot string, r drive
 	case "gocql":
 		err = gocqlmatrix.Run(ctx, gocqlmatrix.Config{
 			Contact: r.Contact, Username: r.User, Password: r.Pass,
-			Proto: r.Proto, Keyspace: r.Keyspace, Out: &out,
+			Proto: r.Proto, Keyspace: r.Keyspace, Compression: r.Compression, Out: &out,
 		})
 	case "python":
 		err = runMatrixCommand(ctx, &out, r, "/usr/bin/python3",
@@ -123,6 +129,9 @@ func runMatrixCommand(ctx context.Context, out io.Writer, r driverRun, argv ...s
 	args := append(argv[1:], "--contact", r.Contact, "--proto", fmt.Sprint(r.Proto), "--keyspace", r.Keyspace)
 	if r.User != "" {
 		args = append(args, "--user", r.User)
+	}
+	if r.Compression != "" {
+		args = append(args, "--compression", r.Compression)
 	}
 	cmd := exec.CommandContext(ctx, argv[0], args...)
 	cmd.Env = append(os.Environ(), "CQL_PASSWORD="+r.Pass) // never in argv

@@ -46,6 +46,49 @@ func TestProxyCassandraDrivers(t *testing.T) {
 	})
 }
 
+// TestProxyCassandraCompression runs the script with frame compression:
+// each driver compresses its frames to the proxy (LZ4, and Snappy on v4),
+// the proxy talks to Cassandra uncompressed. The proxies' debug log shows
+// every driver's STARTUP asked for it, so the runs really were compressed.
+func TestProxyCassandraCompression(t *testing.T) {
+	c := sharedClusters(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	fleet := startProxyFleet(t, c, proxyOpts{Extra: map[string]string{"log_level": "DEBUG"}})
+	runs := []struct {
+		driver string
+		proto  int
+		comp   string
+	}{
+		{"gocql", 4, "lz4"}, {"gocql", 4, "snappy"}, {"gocql", 5, "lz4"},
+		{"python", 4, "lz4"}, {"python", 5, "lz4"},
+		{"java", 4, "lz4"}, {"java", 5, "lz4"},
+	}
+	for i, r := range runs {
+		runThroughProxyCompressed(t, ctx, c, r.driver, r.proto, fleet[i%len(fleet)].Addr, testcluster.Origin, false, r.comp)
+	}
+	var logs string
+	for _, p := range fleet {
+		logs += p.Log()
+	}
+	// gocql sends no DRIVER_NAME; the others name themselves.
+	for _, want := range []struct{ driver, comp, name string }{
+		{"gocql", "lz4", `driver=""`}, {"gocql", "snappy", `driver=""`},
+		{"python", "lz4", "Python"}, {"java", "lz4", "Java"},
+	} {
+		n := 0
+		for _, line := range strings.Split(logs, "\n") {
+			if strings.Contains(line, "client STARTUP") && strings.Contains(line, "compression="+want.comp) && strings.Contains(line, want.name) {
+				n++
+			}
+		}
+		t.Logf("%s: %d client STARTUPs with compression=%s", want.driver, n, want.comp)
+		if n == 0 {
+			t.Errorf("no STARTUP of %s asked for %s: the runs were not compressed", want.driver, want.comp)
+		}
+	}
+}
+
 // TestProxyCassandraReadModes repeats the script with one driver each under
 // read_mode DUAL_ASYNC_ON_SECONDARY and under primary_cluster TARGET.
 func TestProxyCassandraReadModes(t *testing.T) {
@@ -73,6 +116,13 @@ func TestProxyCassandraReadModes(t *testing.T) {
 // and Target.
 func runThroughProxy(t *testing.T, ctx context.Context, c *testcluster.Clusters, driver string, proto int, contact string, primary testcluster.Node, dualReads bool) {
 	t.Helper()
+	runThroughProxyCompressed(t, ctx, c, driver, proto, contact, primary, dualReads, "")
+}
+
+// runThroughProxyCompressed is runThroughProxy with the driver asking for
+// frame compression comp ("" for none).
+func runThroughProxyCompressed(t *testing.T, ctx context.Context, c *testcluster.Clusters, driver string, proto int, contact string, primary testcluster.Node, dualReads bool, comp string) {
+	t.Helper()
 	origin, target := c.Endpoint(testcluster.Origin), c.Endpoint(testcluster.Target)
 	// The client authenticates against Target (it needs auth); the proxy
 	// logs into Origin itself if Origin needs it.
@@ -84,8 +134,11 @@ func runThroughProxy(t *testing.T, ctx context.Context, c *testcluster.Clusters,
 	if dualReads {
 		mode += "_dual"
 	}
+	if comp != "" {
+		mode += "_" + comp
+	}
 	ks := fmt.Sprintf("e2e_proxy_%s_v%d_%s", driver, proto, mode)
-	r := driverRun{Driver: driver, Contact: contact, User: u, Pass: p, Proto: proto, Keyspace: ks}
+	r := driverRun{Driver: driver, Contact: contact, User: u, Pass: p, Proto: proto, Keyspace: ks, Compression: comp}
 	t.Run(strings.ReplaceAll(r.String(), "/", "_"), func(t *testing.T) {
 		start := time.Now()
 		var out string

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/apache/cassandra-gocql-driver/v2/lz4"
+	"github.com/apache/cassandra-gocql-driver/v2/snappy"
 )
 
 // Config says where and how to connect.
@@ -22,7 +24,9 @@ type Config struct {
 	Password string
 	Proto    int    // 4 or 5; 0 lets the driver negotiate
 	Keyspace string // created (dropped first if it exists) by the script
-	Out      io.Writer
+	// Compression is "", "lz4" or "snappy" (snappy: protocol v4 and below).
+	Compression string
+	Out         io.Writer
 }
 
 // versionObserver records the protocol version of the frames the driver reads.
@@ -98,6 +102,12 @@ func (r *runner) cluster(keyspace string) *gocql.ClusterConfig {
 	cl.Consistency = gocql.LocalQuorum
 	cl.NumConns = 1
 	cl.FrameHeaderObserver = r.obs
+	switch r.cfg.Compression {
+	case "lz4":
+		cl.Compressor = lz4.LZ4Compressor{}
+	case "snappy":
+		cl.Compressor = snappy.SnappyCompressor{}
+	}
 	if r.cfg.Username != "" {
 		cl.Authenticator = gocql.PasswordAuthenticator{Username: r.cfg.Username, Password: r.cfg.Password}
 	}

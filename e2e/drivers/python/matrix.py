@@ -49,7 +49,9 @@ class Matrix:
         auth = None
         if self.args.user:
             auth = PlainTextAuthProvider(self.args.user, os.environ.get("CQL_PASSWORD", ""))
-        kwargs = {}
+        # The driver compresses by default when python3-lz4 is installed:
+        # ask for it explicitly or not at all.
+        kwargs = {"compression": self.args.compression or False}
         if self.args.proto:
             kwargs["protocol_version"] = self.args.proto
         profile = ExecutionProfile(
@@ -263,6 +265,7 @@ def main():
     ap.add_argument("--user", default="", help="username (password from $CQL_PASSWORD)")
     ap.add_argument("--proto", type=int, default=0, choices=[0, 4, 5], help="protocol version to force")
     ap.add_argument("--keyspace", default="zdm_matrix_python")
+    ap.add_argument("--compression", default="", choices=["", "lz4", "snappy"], help="frame compression (needs python3-lz4 / python3-snappy)")
     args = ap.parse_args()
     if args.proto == 5:
         check(ProtocolVersion.V5 in ProtocolVersion.SUPPORTED_VERSIONS, "driver lacks protocol v5")

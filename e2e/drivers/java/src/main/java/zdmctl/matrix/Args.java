@@ -1,9 +1,10 @@
 package zdmctl.matrix;
 
 /** Command-line arguments; the password is taken from $CQL_PASSWORD. */
-record Args(String host, int port, String user, String password, int proto, String keyspace) {
+record Args(
+    String host, int port, String user, String password, int proto, String keyspace, String compression) {
   static Args parse(String[] argv) {
-    String contact = "127.0.0.1:9042", user = "", keyspace = "zdm_matrix_java";
+    String contact = "127.0.0.1:9042", user = "", keyspace = "zdm_matrix_java", compression = "";
     int proto = 0;
     for (int i = 0; i < argv.length; i++) {
       String k = argv[i];
@@ -16,6 +17,7 @@ record Args(String host, int port, String user, String password, int proto, Stri
         case "--user" -> user = v;
         case "--proto" -> proto = Integer.parseInt(v);
         case "--keyspace" -> keyspace = v;
+        case "--compression" -> compression = v;
         default -> usage("unknown flag " + k);
       }
     }
@@ -28,12 +30,13 @@ record Args(String host, int port, String user, String password, int proto, Stri
     }
     String host = contact.substring(0, colon).replace("[", "").replace("]", "");
     String pw = System.getenv().getOrDefault("CQL_PASSWORD", "");
-    return new Args(host, Integer.parseInt(contact.substring(colon + 1)), user, pw, proto, keyspace);
+    return new Args(
+        host, Integer.parseInt(contact.substring(colon + 1)), user, pw, proto, keyspace, compression);
   }
 
   private static void usage(String why) {
     System.err.println("java-matrix: " + why);
-    System.err.println("usage: --contact host:port [--user name] [--proto 4|5] [--keyspace ks]");
+    System.err.println("usage: --contact host:port [--user name] [--proto 4|5] [--keyspace ks] [--compression lz4]");
     System.exit(2);
   }
 }

@@ -103,6 +103,9 @@ final class Matrix implements AutoCloseable {
     if (a.proto() != 0) {
       cfg = cfg.withString(DefaultDriverOption.PROTOCOL_VERSION, "V" + a.proto());
     }
+    if (!a.compression().isEmpty()) {
+      cfg = cfg.withString(DefaultDriverOption.PROTOCOL_COMPRESSION, a.compression());
+    }
     CqlSessionBuilder b =
         CqlSession.builder().addContactPoint(new InetSocketAddress(a.host(), a.port())).withConfigLoader(cfg.build());
     if (!a.user().isEmpty()) {
