@@ -76,6 +76,9 @@ type driverRun struct {
 	Keyspace string
 	// Compression: "" (none), "lz4" or "snappy".
 	Compression string
+	// TLSCA: connect over TLS, verifying the contact's certificate with
+	// this PEM CA (gocql only).
+	TLSCA string
 }
 
 func (r driverRun) String() string {
@@ -87,6 +90,9 @@ func (r driverRun) String() string {
 	if r.Compression != "" {
 		comp = "+" + r.Compression
 	}
+	if r.TLSCA != "" {
+		comp += "+tls"
+	}
 	return fmt.Sprintf("%s/v%d%s%s@%s", r.Driver, r.Proto, auth, comp, r.Contact)
 }
 
@@ -97,11 +103,14 @@ func runDriverMatrix(t *testing.T, ctx context.Context, repoRoot string, r drive
 	t.Helper()
 	var out bytes.Buffer
 	var err error
+	if r.TLSCA != "" && r.Driver != "gocql" {
+		t.Fatalf("%s: the scripts of this suite connect over TLS with gocql only", r)
+	}
 	switch r.Driver {
 	case "gocql":
 		err = gocqlmatrix.Run(ctx, gocqlmatrix.Config{
 			Contact: r.Contact, Username: r.User, Password: r.Pass,
-			Proto: r.Proto, Keyspace: r.Keyspace, Compression: r.Compression, Out: &out,
+			Proto: r.Proto, Keyspace: r.Keyspace, Compression: r.Compression, TLSCA: r.TLSCA, Out: &out,
 		})
 	case "python":
 		err = runMatrixCommand(ctx, &out, r, "/usr/bin/python3",

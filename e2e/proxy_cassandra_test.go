@@ -65,7 +65,7 @@ func TestProxyCassandraCompression(t *testing.T) {
 		{"java", 4, "lz4"}, {"java", 5, "lz4"},
 	}
 	for i, r := range runs {
-		runThroughProxyCompressed(t, ctx, c, r.driver, r.proto, fleet[i%len(fleet)].Addr, testcluster.Origin, false, r.comp)
+		runThroughProxyWith(t, ctx, c, r.driver, r.proto, fleet[i%len(fleet)].Addr, testcluster.Origin, false, clientOpts{Compression: r.comp})
 	}
 	var logs string
 	for _, p := range fleet {
@@ -116,13 +116,19 @@ func TestProxyCassandraReadModes(t *testing.T) {
 // and Target.
 func runThroughProxy(t *testing.T, ctx context.Context, c *testcluster.Clusters, driver string, proto int, contact string, primary testcluster.Node, dualReads bool) {
 	t.Helper()
-	runThroughProxyCompressed(t, ctx, c, driver, proto, contact, primary, dualReads, "")
+	runThroughProxyWith(t, ctx, c, driver, proto, contact, primary, dualReads, clientOpts{})
 }
 
-// runThroughProxyCompressed is runThroughProxy with the driver asking for
-// frame compression comp ("" for none).
-func runThroughProxyCompressed(t *testing.T, ctx context.Context, c *testcluster.Clusters, driver string, proto int, contact string, primary testcluster.Node, dualReads bool, comp string) {
+// clientOpts are driver settings beyond the defaults.
+type clientOpts struct {
+	Compression string // "", "lz4" or "snappy"
+	TLSCA       string // PEM CA of the proxies' certificate: connect over TLS
+}
+
+// runThroughProxyWith is runThroughProxy with the driver settings o.
+func runThroughProxyWith(t *testing.T, ctx context.Context, c *testcluster.Clusters, driver string, proto int, contact string, primary testcluster.Node, dualReads bool, o clientOpts) {
 	t.Helper()
+	comp := o.Compression
 	origin, target := c.Endpoint(testcluster.Origin), c.Endpoint(testcluster.Target)
 	// The client authenticates against Target (it needs auth); the proxy
 	// logs into Origin itself if Origin needs it.
@@ -137,8 +143,11 @@ func runThroughProxyCompressed(t *testing.T, ctx context.Context, c *testcluster
 	if comp != "" {
 		mode += "_" + comp
 	}
+	if o.TLSCA != "" {
+		mode += "_tls"
+	}
 	ks := fmt.Sprintf("e2e_proxy_%s_v%d_%s", driver, proto, mode)
-	r := driverRun{Driver: driver, Contact: contact, User: u, Pass: p, Proto: proto, Keyspace: ks, Compression: comp}
+	r := driverRun{Driver: driver, Contact: contact, User: u, Pass: p, Proto: proto, Keyspace: ks, Compression: comp, TLSCA: o.TLSCA}
 	t.Run(strings.ReplaceAll(r.String(), "/", "_"), func(t *testing.T) {
 		start := time.Now()
 		var out string

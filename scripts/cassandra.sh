@@ -21,6 +21,9 @@
 #   ORIGIN_AUTH [0]          1 = PasswordAuthenticator on Origin too
 #   TARGET_AUTH [1]          Target always uses PasswordAuthenticator by default
 #   CASSANDRA_HEAP [768M]    CASSANDRA_START_TIMEOUT [240] seconds per node
+# TLS: each node's native port also takes TLS (client_encryption_options,
+# optional), with a certificate for its address from a test CA made at the
+# first start ($CASSANDRA_RUN_DIR/tls/ca.pem, `info` prints it as tls_ca).
 # A node's address, ports and auth stick from its first start until `down`.
 #
 # Credentials: with PasswordAuthenticator the nodes keep Cassandra's default
@@ -122,6 +125,28 @@ EOF
 
 # ---------------------------------------------------------------- config
 
+# tls_files makes (once per run directory) a test CA and, per node, a
+# PKCS12 keystore with a certificate for the node's address signed by it.
+# The native port takes TLS and plain connections alike (optional: true).
+tls_files() {
+	local node=$1 d=$RUN/$1 addr
+	addr=$(node_var "$node" ADDR)
+	local ca=$RUN/tls
+	if [[ ! -s $ca/ca.pem ]]; then
+		mkdir -p "$ca"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=zdmctl test CA" \
+			-keyout "$ca/ca.key" -out "$ca/ca.pem.tmp" 2>/dev/null
+		mv "$ca/ca.pem.tmp" "$ca/ca.pem"
+	fi
+	[[ -s $d/conf/keystore.p12 && $d/conf/keystore.p12 -nt $ca/ca.pem ]] && return 0
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$node" -keyout "$d/conf/node.key" -out "$d/conf/node.csr" 2>/dev/null
+	openssl x509 -req -in "$d/conf/node.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" -CAcreateserial -days 30 \
+		-extfile <(printf 'subjectAltName=IP:%s\n' "$addr") -out "$d/conf/node.pem" 2>/dev/null
+	openssl pkcs12 -export -in "$d/conf/node.pem" -inkey "$d/conf/node.key" -name node \
+		-passout pass:zdmctl-test -out "$d/conf/keystore.p12"
+	rm -f "$d/conf/node.csr"
+}
+
 write_config() {
 	local node=$1 d=$RUN/$1
 	local addr port sport auth
@@ -184,6 +209,13 @@ truncate_request_timeout: 60000ms
 request_timeout: 20000ms
 user_defined_functions_enabled: false
 materialized_views_enabled: false
+client_encryption_options:
+  enabled: true
+  optional: true
+  keystore: $d/conf/keystore.p12
+  keystore_password: zdmctl-test
+  store_type: PKCS12
+  require_client_auth: false
 EOF
 	cat >"$d/conf/logback.xml" <<EOF
 <configuration scan="false">
@@ -269,6 +301,7 @@ launch() {
 		return 0
 	fi
 	write_config "$node"
+	tls_files "$node"
 	local flags
 	mapfile -t flags < <(jvm_flags "$node")
 	: >"$d/logs/system.log"
@@ -463,6 +496,7 @@ cmd_info() {
 		echo "$node.auth=$(node_var $node AUTH)"
 		echo "$node.dir=$RUN/$node"
 	done
+	echo "tls_ca=$RUN/tls/ca.pem"
 	echo "version=$VERSION"
 	echo "lib=$LIB"
 	echo "script=$SCRIPT_DIR/cassandra.sh"

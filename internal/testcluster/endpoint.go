@@ -49,6 +49,9 @@ func (e Endpoint) Credentials() (user, pass string) {
 type Info struct {
 	Version string // Cassandra version, e.g. 5.0.9
 	Lib     string // directory of the Cassandra jars
+	// TLSCA is the PEM CA that signed both nodes' native-port certificates
+	// (the port takes TLS and plain connections).
+	TLSCA string
 	Origin  Endpoint
 	Target  Endpoint
 }
@@ -82,6 +85,8 @@ func parseInfo(out string) (Info, error) {
 				info.Version = v
 			case "lib":
 				info.Lib = v
+			case "tls_ca":
+				info.TLSCA = v
 			}
 			continue
 		}

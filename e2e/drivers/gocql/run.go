@@ -26,7 +26,10 @@ type Config struct {
 	Keyspace string // created (dropped first if it exists) by the script
 	// Compression is "", "lz4" or "snappy" (snappy: protocol v4 and below).
 	Compression string
-	Out         io.Writer
+	// TLSCA, when set, connects over TLS and verifies the contact point's
+	// certificate (and its address) with this PEM CA file.
+	TLSCA string
+	Out   io.Writer
 }
 
 // versionObserver records the protocol version of the frames the driver reads.
@@ -107,6 +110,9 @@ func (r *runner) cluster(keyspace string) *gocql.ClusterConfig {
 		cl.Compressor = lz4.LZ4Compressor{}
 	case "snappy":
 		cl.Compressor = snappy.SnappyCompressor{}
+	}
+	if r.cfg.TLSCA != "" {
+		cl.SslOpts = &gocql.SslOptions{CaPath: r.cfg.TLSCA, EnableHostVerification: true}
 	}
 	if r.cfg.Username != "" {
 		cl.Authenticator = gocql.PasswordAuthenticator{Username: r.cfg.Username, Password: r.cfg.Password}

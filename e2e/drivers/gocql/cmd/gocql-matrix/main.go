@@ -22,13 +22,14 @@ func main() {
 	proto := flag.Int("proto", 0, "native protocol version to force: 4 or 5 (0 = negotiate)")
 	ks := flag.String("keyspace", "zdm_matrix_gocql", "keyspace the script creates")
 	comp := flag.String("compression", "", "lz4 or snappy (default: none)")
+	tlsCA := flag.String("tls-ca", "", "PEM CA file: connect over TLS and verify the contact point with it")
 	timeout := flag.Duration("timeout", 5*time.Minute, "overall deadline")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	err := gocqlmatrix.Run(ctx, gocqlmatrix.Config{
 		Contact: *contact, Username: *user, Password: os.Getenv("CQL_PASSWORD"),
-		Proto: *proto, Keyspace: *ks, Compression: *comp, Out: os.Stdout,
+		Proto: *proto, Keyspace: *ks, Compression: *comp, TLSCA: *tlsCA, Out: os.Stdout,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gocql-matrix:", err)

@@ -1,0 +1,144 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/zdmctl/zdmctl/internal/testcluster"
+)
+
+// TestProxyCassandraTLS runs the gocql script over TLS end to end: the
+// driver to the proxies (proxy_tls_cert_path, a certificate for each
+// proxy's address), the proxies to both real clusters (origin_ and
+// target_tls_server_ca_path: the test clusters' CA, each node's address
+// verified). Cassandra's system_views.clients shows the proxies'
+// connections encrypted.
+func TestProxyCassandraTLS(t *testing.T) {
+	c := sharedClusters(t)
+	if c.TLSCA == "" {
+		t.Fatal("cassandra.sh info gives no tls_ca")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	pki := writeProxyPKI(t, proxyFleetHosts)
+	fleet := startProxyFleet(t, c, proxyOpts{Extra: map[string]string{
+		"origin_tls_server_ca_path": c.TLSCA,
+		"target_tls_server_ca_path": c.TLSCA,
+		"proxy_tls_cert_path":       pki.cert,
+		"proxy_tls_key_path":        pki.key,
+	}})
+	runThroughProxyWith(t, ctx, c, "gocql", 4, fleet[0].Addr, testcluster.Origin, false, clientOpts{TLSCA: pki.ca})
+	runThroughProxyWith(t, ctx, c, "gocql", 5, fleet[1].Addr, testcluster.Origin, false, clientOpts{TLSCA: pki.ca})
+
+	// A client session through a proxy, open during the check: the proxy
+	// holds a connection to each cluster for it (its control connections
+	// send no STARTUP, so Cassandra does not list them).
+	cl := gocql.NewCluster(fleet[0].Addr)
+	cl.ProtoVersion = 4
+	cl.Timeout, cl.ConnectTimeout = 15*time.Second, 10*time.Second
+	cl.DisableInitialHostLookup = true
+	cl.SslOpts = &gocql.SslOptions{CaPath: pki.ca, EnableHostVerification: true}
+	if u, p := c.Endpoint(testcluster.Target).Credentials(); u != "" {
+		cl.Authenticator = gocql.PasswordAuthenticator{Username: u, Password: p}
+	}
+	through, err := cl.CreateSession()
+	if err != nil {
+		t.Fatalf("gocql over TLS through %s: %v", fleet[0].Addr, err)
+	}
+	defer through.Close()
+	if err := through.Query("INSERT INTO e2e_proxy_gocql_v4_origin_tls.kv (id, val) VALUES (424242, 'tls')").WithContext(ctx).Exec(); err != nil {
+		t.Fatalf("write over TLS through the proxy: %v", err)
+	}
+	for _, n := range []testcluster.Node{testcluster.Origin, testcluster.Target} {
+		s := clusterSession(t, c.Endpoint(n))
+		iter := s.Query("SELECT address, port, driver_name, ssl_enabled, ssl_protocol FROM system_views.clients").WithContext(ctx).Iter()
+		var enabled bool
+		var proto, driver string
+		var addr net.IP
+		var port int
+		tls, plain := 0, 0
+		for iter.Scan(&addr, &port, &driver, &enabled, &proto) {
+			t.Logf("%s client %s:%d driver %q ssl=%v %s", n, addr, port, driver, enabled, proto)
+			if enabled {
+				tls++
+			} else {
+				plain++
+			}
+		}
+		if err := iter.Close(); err != nil {
+			t.Fatalf("%s: system_views.clients: %v", n, err)
+		}
+		t.Logf("%s: %d TLS client connections, %d plain (this test's own)", n, tls, plain)
+		if tls == 0 {
+			t.Errorf("%s: no TLS client connection while TLS proxies run: the proxies did not connect over TLS", n)
+		}
+	}
+}
+
+type proxyPKI struct{ ca, cert, key string }
+
+// writeProxyPKI makes a CA and one certificate for all of ips (PEM files).
+func writeProxyPKI(t *testing.T, ips []string) proxyPKI {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "zdmctl e2e proxy CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "zdm-proxy"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, ip := range ips {
+		tmpl.IPAddresses = append(tmpl.IPAddresses, net.ParseIP(ip))
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := proxyPKI{ca: filepath.Join(dir, "ca.pem"), cert: filepath.Join(dir, "proxy.pem"), key: filepath.Join(dir, "proxy.key")}
+	for path, block := range map[string]*pem.Block{
+		p.ca:   {Type: "CERTIFICATE", Bytes: caDER},
+		p.cert: {Type: "CERTIFICATE", Bytes: der},
+		p.key:  {Type: "PRIVATE KEY", Bytes: keyDER},
+	} {
+		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
