@@ -51,9 +51,9 @@ type Info struct {
 	Lib     string // directory of the Cassandra jars
 	// TLSCA is the PEM CA that signed both nodes' native-port certificates
 	// (the port takes TLS and plain connections).
-	TLSCA string
-	Origin  Endpoint
-	Target  Endpoint
+	TLSCA  string
+	Origin Endpoint
+	Target Endpoint
 }
 
 // Endpoint returns the endpoint of node n.
