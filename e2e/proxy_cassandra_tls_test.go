@@ -22,8 +22,8 @@ import (
 	"github.com/zdmctl/zdmctl/internal/testcluster"
 )
 
-// TestProxyCassandraTLS runs the gocql script over TLS end to end: the
-// driver to the proxies (proxy_tls_cert_path, a certificate for each
+// TestProxyCassandraTLS runs every driver's script over TLS end to end:
+// the driver to the proxies (proxy_tls_cert_path, a certificate for each
 // proxy's address), the proxies to both real clusters (origin_ and
 // target_tls_server_ca_path: the test clusters' CA, each node's address
 // verified). Cassandra's system_views.clients shows the proxies'
@@ -33,7 +33,7 @@ func TestProxyCassandraTLS(t *testing.T) {
 	if c.TLSCA == "" {
 		t.Fatal("cassandra.sh info gives no tls_ca")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	pki := writeProxyPKI(t, proxyFleetHosts)
 	fleet := startProxyFleet(t, c, proxyOpts{Extra: map[string]string{
@@ -42,8 +42,13 @@ func TestProxyCassandraTLS(t *testing.T) {
 		"proxy_tls_cert_path":       pki.cert,
 		"proxy_tls_key_path":        pki.key,
 	}})
-	runThroughProxyWith(t, ctx, c, "gocql", 4, fleet[0].Addr, testcluster.Origin, false, clientOpts{TLSCA: pki.ca})
-	runThroughProxyWith(t, ctx, c, "gocql", 5, fleet[1].Addr, testcluster.Origin, false, clientOpts{TLSCA: pki.ca})
+	i := 0
+	for _, d := range []string{"gocql", "python", "java"} {
+		for _, proto := range []int{4, 5} {
+			runThroughProxyWith(t, ctx, c, d, proto, fleet[i%len(fleet)].Addr, testcluster.Origin, false, clientOpts{TLSCA: pki.ca})
+			i++
+		}
+	}
 
 	// A client session through a proxy, open during the check: the proxy
 	// holds a connection to each cluster for it (its control connections

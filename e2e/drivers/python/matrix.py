@@ -13,6 +13,7 @@ The password comes from $CQL_PASSWORD so it never shows in argv. Run it with
 """
 import argparse
 import os
+import ssl
 import sys
 import traceback
 
@@ -52,6 +53,10 @@ class Matrix:
         # The driver compresses by default when python3-lz4 is installed:
         # ask for it explicitly or not at all.
         kwargs = {"compression": self.args.compression or False}
+        if self.args.tls_ca:
+            # TLS to every node, verifying its certificate and its address.
+            # (with check_hostname on, the driver checks each node's own address)
+            kwargs["ssl_context"] = ssl.create_default_context(cafile=self.args.tls_ca)
         if self.args.proto:
             kwargs["protocol_version"] = self.args.proto
         profile = ExecutionProfile(
@@ -265,6 +270,7 @@ def main():
     ap.add_argument("--user", default="", help="username (password from $CQL_PASSWORD)")
     ap.add_argument("--proto", type=int, default=0, choices=[0, 4, 5], help="protocol version to force")
     ap.add_argument("--keyspace", default="zdm_matrix_python")
+    ap.add_argument("--tls-ca", default="", help="PEM CA: connect over TLS and verify the nodes with it")
     ap.add_argument("--compression", default="", choices=["", "lz4", "snappy"], help="frame compression (needs python3-lz4 / python3-snappy)")
     args = ap.parse_args()
     if args.proto == 5:

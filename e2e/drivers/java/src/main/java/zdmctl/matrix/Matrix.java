@@ -14,9 +14,14 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.data.UdtValue;
 import com.datastax.oss.driver.api.core.metadata.Node;
+import com.datastax.oss.driver.api.core.ssl.ProgrammaticSslEngineFactory;
 import com.datastax.oss.driver.api.core.type.UserDefinedType;
 import com.datastax.oss.driver.internal.core.loadbalancing.DcInferringLoadBalancingPolicy;
+import java.io.FileInputStream;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +32,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /** The steps of the compatibility script. */
 final class Matrix implements AutoCloseable {
@@ -88,6 +95,22 @@ final class Matrix implements AutoCloseable {
     check(want.equals(got), "kv id=" + id + ": got " + got + ", want " + want);
   }
 
+  /** An SSLContext trusting only the PEM CA certificate at path. */
+  private static SSLContext trusting(String path) {
+    try (InputStream in = new FileInputStream(path)) {
+      KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+      ks.load(null, null);
+      ks.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(ks);
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, tmf.getTrustManagers(), null);
+      return ctx;
+    } catch (Exception e) {
+      throw new IllegalStateException("TLS CA " + path + ": " + e, e);
+    }
+  }
+
   private String connect() {
     ProgrammaticDriverConfigLoaderBuilder cfg =
         DriverConfigLoader.programmaticBuilder()
@@ -110,6 +133,10 @@ final class Matrix implements AutoCloseable {
         CqlSession.builder().addContactPoint(new InetSocketAddress(a.host(), a.port())).withConfigLoader(cfg.build());
     if (!a.user().isEmpty()) {
       b = b.withAuthCredentials(a.user(), a.password());
+    }
+    if (!a.tlsCa().isEmpty()) {
+      // TLS to every node, verifying its certificate and its address.
+      b = b.withSslEngineFactory(new ProgrammaticSslEngineFactory(trusting(a.tlsCa()), null, true));
     }
     s = b.build();
     int v = s.getContext().getProtocolVersion().getCode();
