@@ -12,8 +12,10 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,9 +26,10 @@ import (
 
 // TestProxyCassandraTLS runs every driver's script over TLS end to end:
 // the driver to the proxies (proxy_tls_cert_path, a certificate for each
-// proxy's address), the proxies to both real clusters (origin_ and
-// target_tls_server_ca_path: the test clusters' CA, each node's address
-// verified). Cassandra's system_views.clients shows the proxies'
+// proxy's address), the proxies to both real clusters with mutual TLS
+// (origin_ and target_tls_server_ca_path: the test clusters' CA, each
+// node's address verified; _tls_client_cert_path/_key_path: the
+// certificate the clusters require). Cassandra's system_views.clients shows the proxies'
 // connections encrypted.
 func TestProxyCassandraTLS(t *testing.T) {
 	c := sharedClusters(t)
@@ -36,12 +39,40 @@ func TestProxyCassandraTLS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	pki := writeProxyPKI(t, proxyFleetHosts)
-	fleet := startProxyFleet(t, c, proxyOpts{Extra: map[string]string{
+	clusterTLS := map[string]string{
 		"origin_tls_server_ca_path": c.TLSCA,
 		"target_tls_server_ca_path": c.TLSCA,
-		"proxy_tls_cert_path":       pki.cert,
-		"proxy_tls_key_path":        pki.key,
-	}})
+	}
+	// The clusters require a client certificate over TLS: without one the
+	// handshake fails and the proxy is not ready (so the certificate in the
+	// runs below is really checked).
+	t.Run("no client certificate", func(t *testing.T) {
+		fleet := startProxyFleet(t, c, proxyOpts{Extra: clusterTLS})
+		ready := "http://" + net.JoinHostPort(proxyFleetHosts[0], "14001") + "/health/readiness"
+		var code int
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			code = httpStatus(ready)
+			log := fleet[0].Log()
+			if code == http.StatusServiceUnavailable && strings.Contains(log, "the server requires a client certificate and none is configured") {
+				return
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		t.Fatalf("proxy without a client certificate: readiness %d, want 503 and the proxy's 'requires a client certificate' TLS error in its log:\n%s", code, lastLines(fleet[0].Log(), 20))
+	})
+	opts := map[string]string{
+		"origin_tls_client_cert_path": c.TLSClientCert,
+		"origin_tls_client_key_path":  c.TLSClientKey,
+		"target_tls_client_cert_path": c.TLSClientCert,
+		"target_tls_client_key_path":  c.TLSClientKey,
+		"proxy_tls_cert_path":         pki.cert,
+		"proxy_tls_key_path":          pki.key,
+	}
+	for k, v := range clusterTLS {
+		opts[k] = v
+	}
+	fleet := startProxyFleet(t, c, proxyOpts{Extra: opts})
 	i := 0
 	for _, d := range []string{"gocql", "python", "java"} {
 		for _, proto := range []int{4, 5} {
@@ -146,4 +177,15 @@ func writeProxyPKI(t *testing.T, ips []string) proxyPKI {
 		}
 	}
 	return p
+}
+
+// httpStatus is the status code of GET url, 0 when it cannot be fetched.
+func httpStatus(url string) int {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

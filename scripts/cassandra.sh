@@ -24,6 +24,8 @@
 # TLS: each node's native port also takes TLS (client_encryption_options,
 # optional), with a certificate for its address from a test CA made at the
 # first start ($CASSANDRA_RUN_DIR/tls/ca.pem, `info` prints it as tls_ca).
+# TLS clients must present a certificate from that CA (mutual TLS): one is
+# made for them (tls_client_cert, tls_client_key). Plain clients are as before.
 # A node's address, ports and auth stick from its first start until `down`.
 #
 # Credentials: with PasswordAuthenticator the nodes keep Cassandra's default
@@ -136,6 +138,11 @@ tls_files() {
 		mkdir -p "$ca"
 		openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=zdmctl test CA" \
 			-keyout "$ca/ca.key" -out "$ca/ca.pem.tmp" 2>/dev/null
+		# The client certificate TLS clients (the proxies) must present.
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=zdm-proxy" -keyout "$ca/client.key" -out "$ca/client.csr" 2>/dev/null
+		openssl x509 -req -in "$ca/client.csr" -CA "$ca/ca.pem.tmp" -CAkey "$ca/ca.key" -CAcreateserial -days 30 \
+			-extfile <(printf 'extendedKeyUsage=clientAuth\n') -out "$ca/client.pem" 2>/dev/null
+		rm -f "$ca/client.csr"
 		mv "$ca/ca.pem.tmp" "$ca/ca.pem"
 	fi
 	[[ -s $d/conf/keystore.p12 && $d/conf/keystore.p12 -nt $ca/ca.pem ]] && return 0
@@ -144,7 +151,9 @@ tls_files() {
 		-extfile <(printf 'subjectAltName=IP:%s\n' "$addr") -out "$d/conf/node.pem" 2>/dev/null
 	openssl pkcs12 -export -in "$d/conf/node.pem" -inkey "$d/conf/node.key" -name node \
 		-passout pass:zdmctl-test -out "$d/conf/keystore.p12"
-	rm -f "$d/conf/node.csr"
+	rm -f "$d/conf/node.csr" "$d/conf/truststore.p12"
+	keytool -importcert -noprompt -alias ca -file "$ca/ca.pem" -keystore "$d/conf/truststore.p12" \
+		-storetype PKCS12 -storepass zdmctl-test >/dev/null
 }
 
 write_config() {
@@ -215,7 +224,9 @@ client_encryption_options:
   keystore: $d/conf/keystore.p12
   keystore_password: zdmctl-test
   store_type: PKCS12
-  require_client_auth: false
+  require_client_auth: true
+  truststore: $d/conf/truststore.p12
+  truststore_password: zdmctl-test
 EOF
 	cat >"$d/conf/logback.xml" <<EOF
 <configuration scan="false">
@@ -497,6 +508,8 @@ cmd_info() {
 		echo "$node.dir=$RUN/$node"
 	done
 	echo "tls_ca=$RUN/tls/ca.pem"
+	echo "tls_client_cert=$RUN/tls/client.pem"
+	echo "tls_client_key=$RUN/tls/client.key"
 	echo "version=$VERSION"
 	echo "lib=$LIB"
 	echo "script=$SCRIPT_DIR/cassandra.sh"

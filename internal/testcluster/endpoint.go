@@ -50,10 +50,13 @@ type Info struct {
 	Version string // Cassandra version, e.g. 5.0.9
 	Lib     string // directory of the Cassandra jars
 	// TLSCA is the PEM CA that signed both nodes' native-port certificates
-	// (the port takes TLS and plain connections).
-	TLSCA  string
-	Origin Endpoint
-	Target Endpoint
+	// (the port takes TLS and plain connections); TLS clients must present
+	// a certificate it signed, such as TLSClientCert/TLSClientKey (PEM).
+	TLSCA         string
+	TLSClientCert string
+	TLSClientKey  string
+	Origin        Endpoint
+	Target        Endpoint
 }
 
 // Endpoint returns the endpoint of node n.
@@ -87,6 +90,10 @@ func parseInfo(out string) (Info, error) {
 				info.Lib = v
 			case "tls_ca":
 				info.TLSCA = v
+			case "tls_client_cert":
+				info.TLSClientCert = v
+			case "tls_client_key":
+				info.TLSClientKey = v
 			}
 			continue
 		}
