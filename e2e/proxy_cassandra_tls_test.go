@@ -82,8 +82,8 @@ func TestProxyCassandraTLS(t *testing.T) {
 	}
 
 	// A client session through a proxy, open during the check: the proxy
-	// holds a connection to each cluster for it (its control connections
-	// send no STARTUP, so Cassandra does not list them).
+	// holds a connection to each cluster for it (besides its control
+	// connections, which log in too).
 	cl := gocql.NewCluster(fleet[0].Addr)
 	cl.ProtoVersion = 4
 	cl.Timeout, cl.ConnectTimeout = 15*time.Second, 10*time.Second

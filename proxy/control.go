@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync/atomic"
@@ -39,6 +40,28 @@ func (s *Server) startControl() {
 	}
 }
 
+// controlConn opens the control connection to c and logs in with the
+// configured credentials, so that readiness also fails when the cluster
+// stops accepting them (a password rotated under a running proxy) and the
+// cluster lists the connection as a client. When c asks for credentials
+// and none are configured (clients bring their own), the probe runs on a
+// connection without a session, as OPTIONS needs none.
+func (s *Server) controlConn(c Cluster) (*clusterConn, error) {
+	cc, err := s.dialCluster(context.Background(), c)
+	if err != nil {
+		return nil, err
+	}
+	err = s.login(cc, c)
+	if err == nil {
+		return cc, nil
+	}
+	cc.conn.Close()
+	if !errors.Is(err, errNoCredentials) {
+		return nil, err
+	}
+	return s.dialCluster(context.Background(), c)
+}
+
 func (s *Server) controlLoop(c Cluster) {
 	var conn net.Conn
 	var r *frame.Reader
@@ -53,7 +76,7 @@ func (s *Server) controlLoop(c Cluster) {
 		timeout := min(st.RequestTimeout, 5*time.Second)
 		err := func() error {
 			if conn == nil {
-				cc, err := s.dialCluster(context.Background(), c)
+				cc, err := s.controlConn(c)
 				if err != nil {
 					return err
 				}

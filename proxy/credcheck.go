@@ -67,14 +67,25 @@ func (s *Server) clusterCfg(c Cluster) config.ClusterConfig {
 	return s.cfg.Origin
 }
 
-// checkCredentials runs STARTUP (protocol v4) and, if the cluster asks
-// for it, one PasswordAuthenticator round with the configured credentials.
+// errNoCredentials: the cluster asks for credentials and none are
+// configured for it (its clients authenticate against it themselves).
+var errNoCredentials = errors.New("the cluster asks for credentials and none are configured")
+
+// checkCredentials opens a connection to c and logs in (see login).
 func (s *Server) checkCredentials(ctx context.Context, c Cluster) error {
 	conn, err := s.dialCluster(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer conn.conn.Close()
+	return s.login(conn, c)
+}
+
+// login runs STARTUP (protocol v4) on conn and, if the cluster asks for
+// it, one PasswordAuthenticator round with the configured credentials.
+// A refusal wraps ErrCredentialsRejected; errNoCredentials when the
+// cluster asks and no username is configured.
+func (s *Server) login(conn *clusterConn, c Cluster) error {
 	const v = 4
 	opts := map[string]string{"CQL_VERSION": "3.0.0"}
 	resp, err := conn.roundTrip(frame.New(v, 0, 0, frame.OpStartup, frame.AppendStringMap(nil, []string{"CQL_VERSION"}, opts)), handshakeTimeout)
@@ -83,8 +94,11 @@ func (s *Server) checkCredentials(ctx context.Context, c Cluster) error {
 	}
 	switch resp.Opcode() {
 	case frame.OpReady:
-		return nil // no authentication: nothing to check
+		return nil // no authentication
 	case frame.OpAuthenticate:
+		if s.clusterCfg(c).Username == "" {
+			return errNoCredentials
+		}
 	default:
 		return fmt.Errorf("%s answered STARTUP with %s", c, frame.OpcodeName(resp.Opcode()))
 	}

@@ -5,9 +5,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/zdmctl/zdmctl/internal/cqltest"
 	"github.com/zdmctl/zdmctl/proxy/admin"
 )
 
@@ -103,5 +105,35 @@ func TestReadinessFollowsClusterHeartbeats(t *testing.T) {
 		t.Fatalf("want target failing with a reason, got %+v", r)
 	}
 	g.set(true)
+	waitFor(t, "ready again", func() bool { code, _ := readiness(t, o); return code == http.StatusOK })
+}
+
+// The control connection logs in with the configured credentials each time
+// it (re)connects: a cluster that comes back refusing them (a password
+// rotated while the proxy runs) keeps the proxy not ready, saying why,
+// instead of ready while every new client fails to authenticate.
+func TestReadinessChecksCredentialsOnReconnect(t *testing.T) {
+	var g *gate
+	o := newObserved(t, envOpts{
+		target:   cqltest.Options{Username: "zdm", Password: "first"},
+		extraEnv: []string{"ZDM_HEARTBEAT_INTERVAL_MS=100", "ZDM_PROXY_REQUEST_TIMEOUT_MS=500", "ZDM_TARGET_USERNAME=zdm", "ZDM_TARGET_PASSWORD=first"},
+		lateEnv: func(e *env) []string {
+			g = newGate(t, net.JoinHostPort(e.target.Host(), itoa(e.target.Port())))
+			return []string{"ZDM_TARGET_PORT=" + g.port()}
+		}})
+	waitFor(t, "ready", func() bool { code, _ := readiness(t, o); return code == http.StatusOK })
+	o.env.target.SetCredentials("zdm", "rotated")
+	g.set(false)
+	waitFor(t, "not ready", func() bool { code, _ := readiness(t, o); return code == http.StatusServiceUnavailable })
+	g.set(true)
+	waitFor(t, "not ready: credentials rejected", func() bool {
+		code, r := readiness(t, o)
+		return code == http.StatusServiceUnavailable && strings.Contains(r.Reason, "credentials rejected")
+	})
+	_, r := readiness(t, o)
+	if len(r.FailingClusters) != 1 || r.FailingClusters[0] != "target" || !strings.Contains(r.Reason, "target_username/target_password") {
+		t.Fatalf("want target failing on its credentials, got %+v", r)
+	}
+	o.env.target.SetCredentials("zdm", "first")
 	waitFor(t, "ready again", func() bool { code, _ := readiness(t, o); return code == http.StatusOK })
 }

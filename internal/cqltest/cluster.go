@@ -138,6 +138,15 @@ func (c *Cluster) Port() int {
 
 // SetHook installs a function deciding how to answer each request (nil
 // restores normal answers). It is not consulted for the handshake.
+// SetCredentials changes the username and password the cluster accepts
+// from now on (a password rotated on a running cluster); it must have
+// been started with a Username.
+func (c *Cluster) SetCredentials(username, password string) {
+	c.mu.Lock()
+	c.creds = &client.AuthCredentials{Username: username, Password: password}
+	c.mu.Unlock()
+}
+
 func (c *Cluster) SetHook(h func(Received) Action) {
 	c.mu.Lock()
 	c.hook = h

@@ -38,8 +38,9 @@ func (c *Cluster) handle(req *frame.Frame, conn *Conn) *frame.Frame {
 	case *message.Startup:
 		c.mu.Lock()
 		c.startups++
+		creds := c.creds
 		c.mu.Unlock()
-		if c.creds == nil {
+		if creds == nil {
 			ctx.put(stateKey, "ready")
 			return reply(&message.Ready{})
 		}
@@ -49,8 +50,11 @@ func (c *Cluster) handle(req *frame.Frame, conn *Conn) *frame.Frame {
 		if ctx.get(stateKey) != "auth" {
 			return reply(&message.ProtocolError{ErrorMessage: "unexpected AUTH_RESPONSE"})
 		}
+		c.mu.Lock()
+		want := c.creds
+		c.mu.Unlock()
 		creds := &client.AuthCredentials{}
-		if err := creds.Unmarshal(m.Token); err != nil || creds.Username != c.creds.Username || creds.Password != c.creds.Password {
+		if err := creds.Unmarshal(m.Token); err != nil || want == nil || creds.Username != want.Username || creds.Password != want.Password {
 			return reply(&message.AuthenticationError{ErrorMessage: "Provided username and/or password are incorrect"})
 		}
 		ctx.put(stateKey, "ready")
