@@ -62,9 +62,16 @@ func (s *Server) controlConn(c Cluster) (*clusterConn, error) {
 	return s.dialCluster(context.Background(), c)
 }
 
+// controlRelogin is how long a control connection is used before it is
+// replaced by a new one, logged in afresh: Cassandra keeps an established
+// session after a password change, so without this a rotation that breaks
+// the configured credentials would show only at the next reconnect.
+var controlRelogin = 5 * time.Minute
+
 func (s *Server) controlLoop(c Cluster) {
 	var conn net.Conn
 	var r *frame.Reader
+	var since time.Time // when conn was opened and logged in
 	defer func() {
 		if conn != nil {
 			conn.Close()
@@ -75,12 +82,16 @@ func (s *Server) controlLoop(c Cluster) {
 		st := s.Settings()
 		timeout := min(st.RequestTimeout, 5*time.Second)
 		err := func() error {
+			if conn != nil && time.Since(since) >= controlRelogin {
+				conn.Close()
+				conn = nil
+			}
 			if conn == nil {
 				cc, err := s.controlConn(c)
 				if err != nil {
 					return err
 				}
-				conn, r = cc.conn, cc.r
+				conn, r, since = cc.conn, cc.r, time.Now()
 			}
 			_ = conn.SetDeadline(time.Now().Add(timeout))
 			if _, err := conn.Write(frame.New(4, 0, 0, frame.OpOptions, nil)); err != nil {

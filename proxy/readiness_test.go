@@ -8,8 +8,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zdmctl/zdmctl/internal/cqltest"
+	"github.com/zdmctl/zdmctl/proxy"
 	"github.com/zdmctl/zdmctl/proxy/admin"
 )
 
@@ -134,6 +136,25 @@ func TestReadinessChecksCredentialsOnReconnect(t *testing.T) {
 	if len(r.FailingClusters) != 1 || r.FailingClusters[0] != "target" || !strings.Contains(r.Reason, "target_username/target_password") {
 		t.Fatalf("want target failing on its credentials, got %+v", r)
 	}
+	o.env.target.SetCredentials("zdm", "first")
+	waitFor(t, "ready again", func() bool { code, _ := readiness(t, o); return code == http.StatusOK })
+}
+
+// A live control connection is replaced, and logged in afresh, every
+// controlRelogin: a password rotated under a running proxy turns readiness
+// off within that time even when no connection breaks.
+func TestReadinessNoticesRotationWithoutReconnect(t *testing.T) {
+	t.Cleanup(proxy.SetControlRelogin(300 * time.Millisecond))
+	o := newObserved(t, envOpts{
+		target:   cqltest.Options{Username: "zdm", Password: "first"},
+		extraEnv: []string{"ZDM_HEARTBEAT_INTERVAL_MS=100", "ZDM_PROXY_REQUEST_TIMEOUT_MS=500", "ZDM_TARGET_USERNAME=zdm", "ZDM_TARGET_PASSWORD=first"},
+	})
+	waitFor(t, "ready", func() bool { code, _ := readiness(t, o); return code == http.StatusOK })
+	o.env.target.SetCredentials("zdm", "rotated")
+	waitFor(t, "not ready: credentials rejected", func() bool {
+		code, r := readiness(t, o)
+		return code == http.StatusServiceUnavailable && strings.Contains(r.Reason, "credentials rejected")
+	})
 	o.env.target.SetCredentials("zdm", "first")
 	waitFor(t, "ready again", func() bool { code, _ := readiness(t, o); return code == http.StatusOK })
 }
