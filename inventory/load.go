@@ -101,7 +101,6 @@ type hostFields struct {
 	become                              *bool
 	vars                                map[string]any
 	has                                 map[string]bool
-	scope                               string // of its vars (see VarSource)
 }
 
 func (p *parser) errf(n *yaml.Node, field, format string, args ...any) {
@@ -257,7 +256,7 @@ func isEmpty(n *yaml.Node) bool {
 }
 
 func (p *parser) hostFields(n *yaml.Node, field string, allowed []string, scope string) hostFields {
-	hf := hostFields{has: map[string]bool{}, scope: scope}
+	hf := hostFields{has: map[string]bool{}}
 	p.mapping(n, field, allowed, func(k, v *yaml.Node, f string) {
 		hf.has[k.Value] = true // even when invalid: one error per field
 		switch k.Value {
@@ -295,7 +294,7 @@ func (p *parser) hostFields(n *yaml.Node, field string, allowed []string, scope 
 			}
 			hf.become = &b
 		case "vars":
-			hf.vars = p.vars(v, f, hf.scope)
+			hf.vars = p.vars(v, f, scope)
 		}
 	})
 	return hf

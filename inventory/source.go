@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 )
 
@@ -13,7 +12,10 @@ type Source struct {
 	Field string // dotted path, e.g. groups.proxies.vars.read_mode
 }
 
-func (s Source) String() string { return fmt.Sprintf("%s:%d: %s", s.File, s.Line, s.Field) }
+// Err is an Error about the var at s.
+func (s Source) Err(msg string) *Error {
+	return &Error{File: s.File, Line: s.Line, Field: s.Field, Msg: msg}
+}
 
 func groupScope(name string) string { return "group/" + name }
 func hostScope(name string) string  { return "host/" + name }
@@ -38,16 +40,13 @@ func (inv *Inventory) VarSource(host, key string) (s Source, ok bool) {
 	if s, ok = inv.sources[hostScope(host)][key]; ok {
 		return s, true
 	}
-	h := inv.Host(host)
-	if h != nil {
-		for i := len(inv.Groups) - 1; i >= 0; i-- {
-			g := inv.Groups[i]
-			if !contains(g.Hosts, host) {
-				continue
-			}
-			if s, ok = inv.sources[groupScope(g.Name)][key]; ok {
-				return s, true
-			}
+	for i := len(inv.Groups) - 1; i >= 0; i-- {
+		g := inv.Groups[i]
+		if !contains(g.Hosts, host) {
+			continue
+		}
+		if s, ok = inv.sources[groupScope(g.Name)][key]; ok {
+			return s, true
 		}
 	}
 	s, ok = inv.sources[""][key]

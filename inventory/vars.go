@@ -40,7 +40,7 @@ func (inv *Inventory) EffectiveVars(host string, overrides map[string]any) (map[
 		if err != nil {
 			if _, over := overrides[k]; !over {
 				if src, ok := inv.VarSource(host, k); ok {
-					return nil, &Error{File: src.File, Line: src.Line, Field: src.Field, Msg: err.Error()}
+					return nil, src.Err(err.Error())
 				}
 			}
 			return nil, fmt.Errorf("host %s: var %s: %w", host, k, err)

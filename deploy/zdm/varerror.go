@@ -48,8 +48,20 @@ func locate(inv Inventory, host string, overrides map[string]any, err error) err
 	}
 	if vs, ok := inv.(varSourcer); ok {
 		if s, ok := vs.VarSource(host, ve.Key); ok {
-			return &inventory.Error{File: s.File, Line: s.Line, Field: s.Field, Msg: ve.Err.Error()}
+			return s.Err(ve.Err.Error())
 		}
 	}
 	return fmt.Errorf("host %s: %w", host, err)
+}
+
+// InventoryError names the inventory file at path in err, unless err
+// already starts with the file and line (an *inventory.Error) or is about
+// a value given on the command line.
+func InventoryError(path string, err error) error {
+	var located *inventory.Error
+	var flag *CommandLineError
+	if errors.As(err, &located) || errors.As(err, &flag) {
+		return err
+	}
+	return fmt.Errorf("inventory %s: %w", path, err)
 }

@@ -49,8 +49,7 @@ func checkVarNames(inv Inventory) error {
 			continue
 		}
 		if near, ok := spell.Nearest(v.Key, known, maxVarTypo); ok {
-			errs = append(errs, &inventory.Error{File: v.File, Line: v.Line, Field: v.Field,
-				Msg: fmt.Sprintf("unknown var; did you mean %s?", near)})
+			errs = append(errs, v.Err(fmt.Sprintf("unknown var; did you mean %s?", near)))
 		}
 	}
 	return errors.Join(errs...)

@@ -2,13 +2,11 @@
 package validate
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
-	"github.com/zdmctl/zdmctl/inventory"
 )
 
 // Options of `inventory validate`.
@@ -75,11 +73,7 @@ func Run(opts *Options) error {
 	}
 	if inv.Group(zdm.ProxyGroup) != nil {
 		if err := checkZDM(inv, vars); err != nil {
-			var located *inventory.Error
-			if errors.As(err, &located) {
-				return cmdutil.UsageError(err)
-			}
-			return cmdutil.UsageError(fmt.Errorf("inventory %s: %w", sum.Path, err))
+			return cmdutil.UsageError(zdm.InventoryError(sum.Path, err))
 		}
 		sum.ZDM = true
 	}

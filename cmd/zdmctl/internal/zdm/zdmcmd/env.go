@@ -7,7 +7,6 @@ package zdmcmd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -39,7 +38,7 @@ func Load(f *cmdutil.Factory, overrides map[string]any) (*Env, error) {
 	}
 	fleet, err := zdm.Plan(inv, overrides)
 	if err != nil {
-		return nil, cmdutil.UsageError(inventoryError(f.Settings.Inventory, err))
+		return nil, cmdutil.UsageError(zdm.InventoryError(f.Settings.Inventory, err))
 	}
 	e := &Env{F: f, Inv: inv, Path: f.Settings.Inventory, Fleet: fleet, Overrides: overrides}
 	e.Targets = fleet.Names()
@@ -60,17 +59,6 @@ func Load(f *cmdutil.Factory, overrides map[string]any) (*Env, error) {
 		e.Targets = sel
 	}
 	return e, nil
-}
-
-// inventoryError names the inventory file in err, unless err already
-// starts with its file and line or is about a command-line value.
-func inventoryError(path string, err error) error {
-	var located *inventory.Error
-	var flag *zdm.CommandLineError
-	if errors.As(err, &located) || errors.As(err, &flag) {
-		return err
-	}
-	return fmt.Errorf("inventory %s: %w", path, err)
 }
 
 // AdminPort is the proxy admin/metrics port of host.
