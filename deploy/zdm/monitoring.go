@@ -111,21 +111,13 @@ func planMonitorHost(h *inventory.Host, vars map[string]any, targets []monitorin
 		return nil, varErrorf("prometheus_scrape_interval", "%q: %w", interval, err)
 	}
 	mh.GrafanaArchive = strVar(vars, "grafana_archive", "")
-	selfHost := "localhost" // Prometheus scraping itself
-	if !isWildcard(mh.PrometheusAddress) {
-		selfHost = mh.PrometheusAddress
-	}
 	if mh.PrometheusConfig, err = monitoring.RenderPrometheus(monitoring.PrometheusOptions{
 		Targets: targets, ScrapeInterval: interval,
-		Self: net.JoinHostPort(selfHost, strconv.Itoa(mh.PrometheusPort)), SelfName: h.Name,
+		Self: net.JoinHostPort(boundOr(mh.PrometheusAddress, "localhost"), strconv.Itoa(mh.PrometheusPort)), SelfName: h.Name,
 	}); err != nil {
 		return nil, fmt.Errorf("var %w", err)
 	}
-	promHost := h.Address
-	if !isWildcard(mh.PrometheusAddress) {
-		promHost = mh.PrometheusAddress
-	}
-	url := strVar(vars, "grafana_prometheus_url", "http://"+net.JoinHostPort(promHost, strconv.Itoa(mh.PrometheusPort)))
+	url := strVar(vars, "grafana_prometheus_url", "http://"+net.JoinHostPort(boundOr(mh.PrometheusAddress, h.Address), strconv.Itoa(mh.PrometheusPort)))
 	if mh.Datasource, err = monitoring.RenderDatasource(monitoring.DatasourceOptions{Host: h.Name, URL: url, ScrapeInterval: interval}); err != nil {
 		return nil, err
 	}
@@ -190,7 +182,7 @@ func MonitorProbeAddrs(vars map[string]any) (prom, grafana string) {
 	}
 	pa, _ := listenVar(vars, "prometheus_listen_address")
 	ga, _ := listenVar(vars, "grafana_listen_address")
-	return net.JoinHostPort(LocalAddress(pa), strconv.Itoa(pp)), net.JoinHostPort(LocalAddress(ga), strconv.Itoa(gp))
+	return LocalHostPort(pa, pp), LocalHostPort(ga, gp)
 }
 
 // listenVar reads a listen address var: empty (all addresses) or an IP
@@ -207,8 +199,12 @@ func listenVar(vars map[string]any, key string) (string, error) {
 	return a, nil
 }
 
-func isWildcard(addr string) bool {
-	return addr == "" || addr == "0.0.0.0" || addr == "::"
+// boundOr is addr, or def when addr means all addresses.
+func boundOr(addr, def string) string {
+	if addr == "" || addr == "0.0.0.0" || addr == "::" {
+		return def
+	}
+	return addr
 }
 
 // ListenFlag is host:port for a --web.listen-address style flag; all
@@ -222,11 +218,11 @@ func ListenFlag(addr string, port int) string {
 
 // LocalAddress is the address a process on the host itself uses to reach
 // a service listening on addr: loopback when it listens on all addresses.
-func LocalAddress(addr string) string {
-	if isWildcard(addr) {
-		return "127.0.0.1"
-	}
-	return addr
+func LocalAddress(addr string) string { return boundOr(addr, "127.0.0.1") }
+
+// LocalHostPort is LocalAddress(addr) with port, as host:port.
+func LocalHostPort(addr string, port int) string {
+	return net.JoinHostPort(LocalAddress(addr), strconv.Itoa(port))
 }
 
 func isLoopback(addr string) bool {

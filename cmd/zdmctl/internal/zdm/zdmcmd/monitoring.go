@@ -3,7 +3,6 @@ package zdmcmd
 import (
 	"debug/elf"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -22,7 +21,7 @@ import (
 func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 	plan, err := zdm.PlanMonitoring(e.Inv, e.Fleet, e.Overrides)
 	if err != nil {
-		return nil, nil, cmdutil.UsageError(inventoryError(e.Path, err))
+		return nil, nil, cmdutil.UsageError(zdm.InventoryError(e.Path, err))
 	}
 	if plan == nil {
 		return nil, nil, nil
@@ -44,8 +43,8 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 			"grafana_address":    mh.GrafanaAddress,
 			"prometheus_local":   zdm.LocalAddress(mh.PrometheusAddress),
 			"grafana_local":      zdm.LocalAddress(mh.GrafanaAddress),
-			"prometheus_url":     "http://" + net.JoinHostPort(zdm.LocalAddress(mh.PrometheusAddress), strconv.Itoa(mh.PrometheusPort)),
-			"grafana_url":        "http://" + net.JoinHostPort(zdm.LocalAddress(mh.GrafanaAddress), strconv.Itoa(mh.GrafanaPort)),
+			"prometheus_url":     "http://" + zdm.LocalHostPort(mh.PrometheusAddress, mh.PrometheusPort),
+			"grafana_url":        "http://" + zdm.LocalHostPort(mh.GrafanaAddress, mh.GrafanaPort),
 			"retention":          mh.Retention,
 			"grafana":            "no",
 			"grafana_src":        "",
