@@ -104,9 +104,13 @@ func TestZDM(t *testing.T) {
 	})
 
 	step("DeployFromNothing", func(t *testing.T) {
-		r := e.run(append([]string{"deploy"}, gate...)...)
+		// Default gates: no proxy runs yet, so every host at once.
+		r := e.run("deploy")
 		if r.code != 0 {
 			t.Fatalf("deploy: exit %d\n%s", r.code, r.err)
+		}
+		if !strings.Contains(r.err, "first deploy: no proxy of the fleet runs yet") {
+			t.Errorf("first deploy not in parallel:\n%s", tail(r.err, 20))
 		}
 		for _, h := range e.hosts {
 			out := e.exec(h.Name, "stat -c '%a %U' /etc/zdm-proxy/zdm-proxy.yaml; readlink /opt/zdm-proxy/current; systemctl is-active zdm-proxy; systemctl show -p User,NoNewPrivileges,ProtectSystem,LimitNOFILE zdm-proxy; ps -eo args | grep -c s3cret || true")
@@ -125,12 +129,51 @@ func TestZDM(t *testing.T) {
 	})
 
 	step("DeployAgainChangesNothing", func(t *testing.T) {
-		r := e.run(append([]string{"deploy", "-o", "json"}, gate...)...)
+		pids := map[string]string{}
+		for _, h := range e.hosts {
+			pids[h.Name] = e.mainPID(h.Name)
+		}
+		// Default gates: a host where nothing changed is not restarted,
+		// reloaded, paused or waited on.
+		r := e.run("deploy", "-o", "json")
 		if r.code != 0 {
 			t.Fatalf("deploy: exit %d\n%s", r.code, r.err)
 		}
 		if n := changedCount(t, r); n != 0 {
 			t.Fatalf("second deploy changed %d tasks:\n%s", n, r.out)
+		}
+		t.Logf("no-op deploy of %d hosts with default gates took %s", len(e.hosts), r.took)
+		st := taskStatuses(t, r.out, gateTasks)
+		for _, h := range e.hosts {
+			for task := range gateTasks {
+				if s := st[h.Name][task]; s != "skipped" {
+					t.Errorf("%s: task %q is %q on a no-op, want skipped", h.Name, task, s)
+				}
+			}
+			if pid := e.mainPID(h.Name); pid != pids[h.Name] {
+				t.Errorf("%s: restarted by a no-op deploy (pid %s → %s)", h.Name, pids[h.Name], pid)
+			}
+		}
+		if strings.Contains(r.err, "found down") {
+			t.Errorf("a ready fleet reported down:\n%s", r.err)
+		}
+	})
+
+	step("DeployFindsStoppedProxy", func(t *testing.T) {
+		e.exec(h2, "systemctl stop zdm-proxy")
+		r := e.run("deploy")
+		if r.code != 0 {
+			t.Fatalf("deploy: exit %d\n%s", r.code, r.err)
+		}
+		want := "WARNING: found down before the rollout: " + h2 + " (service inactive)"
+		if !strings.Contains(r.err, want) || !strings.Contains(r.out, want) {
+			t.Fatalf("want %q in progress and recap; stderr:\n%s\nstdout:\n%s", want, tail(r.err, 10), r.out)
+		}
+		if strings.Contains(r.err, "first deploy") {
+			t.Error("a fleet with running proxies was deployed in parallel")
+		}
+		if out := e.exec(h2, "systemctl is-active zdm-proxy"); strings.TrimSpace(out) != "active" {
+			t.Fatalf("%s: %s after deploy", h2, out)
 		}
 	})
 

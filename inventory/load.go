@@ -35,7 +35,7 @@ import (
 // entry, every other entry is empty.
 
 var (
-	topKeys     = []string{"vars", "secret_vars", "defaults", "hosts", "groups"}
+	topKeys     = []string{"vars", "secret_vars", "defaults", "hosts", "groups", "rollout"}
 	groupKeys   = []string{"vars", "hosts"}
 	hostKeys    = []string{"address", "port", "user", "identity_file", "connection", "become", "vars"}
 	defaultKeys = []string{"port", "user", "identity_file", "connection", "become"}
@@ -159,6 +159,8 @@ func (p *parser) top(n *yaml.Node) {
 			p.groups(v)
 		case "hosts":
 			p.hostList(v, field, nil)
+		case "rollout":
+			p.rollout(v, field)
 		}
 	})
 }

@@ -90,7 +90,7 @@ func TestLoadErrors(t *testing.T) {
 		{"port out of range", "groups:\n  proxies:\n    hosts:\n      p1: {address: a, port: 70000}\n",
 			`inventory.yaml:4: groups.proxies.hosts.p1.port: want an integer 1-65535, got "70000"`},
 		{"unknown top key", "vars: {}\nhostz: {}\n",
-			`inventory.yaml:2: hostz: unknown key (want one of vars, secret_vars, defaults, hosts or groups)`},
+			`inventory.yaml:2: hostz: unknown key (want one of vars, secret_vars, defaults, hosts, groups or rollout)`},
 		{"unknown host key", "hosts:\n  h1:\n    address: a\n    adress: b\n",
 			`inventory.yaml:4: hosts.h1.adress: unknown key (want one of address, port, user, identity_file, connection, become or vars)`},
 		{"unknown group key", "groups:\n  g:\n    host: {}\n",

@@ -14,6 +14,8 @@ type Inventory struct {
 	// SecretKeys are var names explicitly marked secret in the file
 	// (in addition to names ending in password, token or secret).
 	SecretKeys []string
+	// Rollout is the `rollout:` section (health gate settings).
+	Rollout Rollout
 
 	// refKeys are var names whose value is an env:/file: reference somewhere
 	// in the file; they are treated as secret too.

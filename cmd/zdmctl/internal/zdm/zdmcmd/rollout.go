@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"github.com/zdmctl/zdmctl/deploy/output"
 	"github.com/zdmctl/zdmctl/deploy/runner"
@@ -28,13 +29,19 @@ type Gate struct {
 	Pause        time.Duration
 	ReadyTimeout time.Duration
 	LockTimeout  time.Duration
+	// Set from the inventory's rollout: section (see gate.go).
+	ReconnectTimeout time.Duration
+	Reconnect        string
+	ParallelFirst    bool
+	flags            *pflag.FlagSet
 }
 
 // AddGateFlags declares the gate flags.
 func AddGateFlags(cmd *cobra.Command, g *Gate) {
-	cmd.Flags().DurationVar(&g.HealthyFor, "healthy-for", 10*time.Second, "a host must stay ready this long before the next one starts")
-	cmd.Flags().DurationVar(&g.Pause, "pause", 5*time.Second, "pause between hosts (none after the last)")
-	cmd.Flags().DurationVar(&g.ReadyTimeout, "ready-timeout", 120*time.Second, "how long a host may take to become ready")
+	g.flags = cmd.Flags()
+	cmd.Flags().DurationVar(&g.HealthyFor, "healthy-for", DefaultHealthyFor, "stability window: a changed host must stay ready this long after its clients are back (default: inventory rollout.healthy_for, else 2s)")
+	cmd.Flags().DurationVar(&g.Pause, "pause", DefaultPause, "extra pause after a changed host (none after the last; default: inventory rollout.pause, else 0)")
+	cmd.Flags().DurationVar(&g.ReadyTimeout, "ready-timeout", DefaultReadyTimeout, "how long a changed host may take to become ready (default: inventory rollout.timeout, else 2m)")
 	cmd.Flags().DurationVar(&g.LockTimeout, "lock-timeout", 0, "wait this long for another operator's fleet lock (0: fail at once)")
 }
 
@@ -67,7 +74,8 @@ type Rollout struct {
 	// two runs are reported as one (one recap, one JSON document).
 	Next *Rollout
 
-	pb *playbooks.Playbook
+	pb    *playbooks.Playbook
+	notes []string // for the recap: found down before the rollout, ...
 }
 
 type failure struct {
@@ -107,17 +115,17 @@ func (r *Rollout) Run() error {
 		res, code, msg, err := x.execute(runCtx, taskCtx)
 		if res == nil {
 			if total != nil {
-				_ = report(f, total, runErr)
+				_ = report(f, total, runErr, notesOf(chain))
 			}
 			return err
 		}
 		total, runErr = merge(total, res), err
 		if code != 0 {
-			_ = report(f, total, err)
+			_ = report(f, total, err, notesOf(chain))
 			return &cmdutil.ExitError{Code: code, Err: errors.New(msg)}
 		}
 	}
-	return report(f, total, runErr)
+	return report(f, total, runErr, notesOf(chain))
 }
 
 // merge appends b's plays and hosts to a (nil a: b).
@@ -151,6 +159,19 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 			return nil, 0, "", err
 		}
 	}
+	gate := r.Gate.resolve(e.Inv)
+	gst := &gateState{clients: map[string]any{}}
+	if gatedPlaybooks[r.Playbook] {
+		gst = r.probeBefore(runCtx, gate)
+		if len(gst.foundDown) > 0 {
+			r.notes = append(r.notes, foundDownNote(gst.foundDown))
+			fmt.Fprintln(f.IO.ErrOut, foundDownNote(gst.foundDown))
+		}
+		if gst.parallel && len(r.Env.Targets) > 1 {
+			pb = parallelPlaybook(pb)
+			fmt.Fprintln(f.IO.ErrOut, "first deploy: no proxy of the fleet runs yet, so every proxy is deployed at once (rollout.parallel_first_deploy: false to go host by host)")
+		}
+	}
 	runID := newRunID()
 	vars := e.Fleet.PlaybookVars()
 	vars["zdm_run_id"] = runID
@@ -158,8 +179,7 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 	if r.Binary != nil {
 		vars["zdm_binary"] = r.Binary.Name
 	}
-	vars["zdm_healthy_for"] = fmt.Sprintf("%gs", r.Gate.HealthyFor.Seconds())
-	vars["zdm_ready_timeout"] = fmt.Sprintf("%gs", r.Gate.ReadyTimeout.Seconds())
+	maps.Copy(vars, gateVars(gate, gst))
 	maps.Copy(vars, r.Extra)
 	maps.Copy(vars, e.Overrides)
 
@@ -170,13 +190,13 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 	)
 	hooks := runner.Hooks{
 		AfterBatch: func(ctx context.Context, b *runner.Batch) error {
-			if len(b.Play.Serial) == 0 || b.Index >= b.Of || r.Gate.Pause <= 0 || s.Check {
+			if len(b.Play.Serial) == 0 || b.Index >= b.Of || gate.Pause <= 0 || s.Check || !batchGated(b) {
 				return nil
 			}
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-time.After(r.Gate.Pause):
+			case <-time.After(gate.Pause):
 				return nil
 			}
 		},
@@ -189,7 +209,7 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 		},
 		OnHostFailed: func(ctx context.Context, hf *runner.HostFailure) {
 			fl := &failure{host: hf.Host, task: hf.Task.Name, msg: hf.Result.Msg, preflight: len(hf.Play.Serial) == 0}
-			if r.Rollback && len(hf.Play.Serial) > 0 && !s.Check && hf.Conn != nil {
+			if r.Rollback && len(hf.Play.Serial) > 0 && !s.Check && hf.Conn != nil && hf.Task.Name != gateClientsTask {
 				fmt.Fprintf(f.IO.ErrOut, "rolling back %s ...\n", hf.Host)
 				what, err := zdm.Rollback(context.WithoutCancel(ctx), hf.Conn, runID, e.AdminPort(hf.Host))
 				if err != nil {
@@ -371,10 +391,13 @@ func oneLine(s string) string {
 }
 
 // report prints the recap (or JSON) like `playbook run`.
-func report(f *cmdutil.Factory, res *runner.Result, runErr error) error {
+func report(f *cmdutil.Factory, res *runner.Result, runErr error, notes []string) error {
 	code := res.ExitCode()
 	if f.Settings.JSON() {
 		doc := output.Document{OK: code == 0, ExitCode: code, Result: res}
+		if len(notes) > 0 {
+			doc.Data = map[string]any{"notes": notes}
+		}
 		if runErr != nil && !errors.Is(runErr, runner.ErrStopped) {
 			doc.Error = runErr.Error()
 		} else if res.Stopped != "" {
@@ -385,6 +408,9 @@ func report(f *cmdutil.Factory, res *runner.Result, runErr error) error {
 		}
 	} else {
 		output.Recap(f.IO.Out, res)
+		for _, n := range notes {
+			fmt.Fprintln(f.IO.Out, n)
+		}
 	}
 	if code == 0 {
 		return nil

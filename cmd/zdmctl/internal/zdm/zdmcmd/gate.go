@@ -1,0 +1,177 @@
+package zdmcmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zdmctl/zdmctl/deploy/runner"
+	"github.com/zdmctl/zdmctl/deploy/transport"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
+	"github.com/zdmctl/zdmctl/inventory"
+	"github.com/zdmctl/zdmctl/playbooks"
+)
+
+// Gate defaults, used when neither a flag nor the inventory's `rollout:`
+// section sets them (documented in the README, "Rollout gates").
+const (
+	DefaultHealthyFor       = 2 * time.Second
+	DefaultPause            = 0
+	DefaultReadyTimeout     = 120 * time.Second
+	DefaultReconnectTimeout = 60 * time.Second
+)
+
+// gateTask names the playbook task that waits for the clients to come
+// back: its failure stops the rollout but is no reason to roll back (the
+// proxy is ready; the clients are elsewhere).
+const gateClientsTask = "clients back"
+
+// gatedPlaybooks are the rollouts whose hosts are gated (and probed first).
+var gatedPlaybooks = map[string]bool{"zdm-deploy": true, "zdm-restart": true}
+
+// resolve fills the gate from the inventory's `rollout:` section where no
+// flag was given, then the defaults.
+func (g Gate) resolve(inv any) Gate {
+	var ro inventory.Rollout
+	if ri, ok := inv.(interface{ RolloutSettings() inventory.Rollout }); ok {
+		ro = ri.RolloutSettings()
+	}
+	changed := func(name string) bool { return g.flags != nil && g.flags.Changed(name) }
+	pick := func(flag string, cur time.Duration, inv *time.Duration) time.Duration {
+		if !changed(flag) && inv != nil {
+			return *inv
+		}
+		return cur
+	}
+	g.HealthyFor = pick("healthy-for", g.HealthyFor, ro.HealthyFor)
+	g.Pause = pick("pause", g.Pause, ro.Pause)
+	g.ReadyTimeout = pick("ready-timeout", g.ReadyTimeout, ro.Timeout)
+	g.ReconnectTimeout = DefaultReconnectTimeout
+	if ro.ReconnectTimeout != nil {
+		g.ReconnectTimeout = *ro.ReconnectTimeout
+	}
+	g.Reconnect = inventory.ReconnectBefore
+	if ro.Reconnect != "" {
+		g.Reconnect = ro.Reconnect
+	}
+	g.ParallelFirst = ro.ParallelFirstDeploy == nil || *ro.ParallelFirstDeploy
+	return g
+}
+
+// gateState is what the rollout learnt of the proxies before touching them.
+type gateState struct {
+	clients   map[string]any // host -> client connections before (0: none to wait for)
+	foundDown []string       // "host (why)"
+	parallel  bool           // first deploy: no proxy of the fleet runs
+}
+
+// probeBefore reads every proxy of the fleet (in parallel, one Exec each)
+// before the rollout touches them: the client count each proxy has (the
+// reconnection rule waits for it after a change), proxies found stopped
+// or not ready (reported loudly, never started silently), and whether
+// none runs yet (a first deploy may then go in parallel).
+func (r *Rollout) probeBefore(ctx context.Context, g Gate) *gateState {
+	e := r.Env
+	st := &gateState{clients: map[string]any{}}
+	all := e.Fleet.Proxies
+	sts := make([]zdm.HostStatus, len(all))
+	e.Each(ctx, all, func(i int, h *inventory.Host, conn transport.Conn, err error) {
+		if err != nil {
+			sts[i] = zdm.HostStatus{Host: h.Name, Error: err.Error()}
+			return
+		}
+		sts[i] = zdm.Probe(ctx, conn, e.AdminPort(h.Name), e.Fleet.Configs[h.Name].SHA256())
+	})
+	running := 0
+	for _, s := range sts {
+		if s.Reachable && s.Service == "active" {
+			running++
+		}
+		if !Contains(e.Targets, s.Host) {
+			continue
+		}
+		n := int64(0)
+		if g.Reconnect == inventory.ReconnectBefore {
+			n = s.ClientConnections
+		}
+		st.clients[s.Host] = n
+		if s.Reachable && s.Installed && (s.Service != "active" || !s.Ready) {
+			why := "service " + orDash(s.Service)
+			if s.Service == "active" {
+				why = "not ready: " + s.NotReadyReason
+			}
+			st.foundDown = append(st.foundDown, fmt.Sprintf("%s (%s)", s.Host, why))
+		}
+	}
+	for _, s := range sts {
+		if !s.Reachable {
+			running = -1 // cannot tell: not a first deploy
+		}
+	}
+	st.parallel = g.ParallelFirst && running == 0 && r.Playbook == "zdm-deploy" && !r.Resume
+	return st
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// foundDownNote is the loud line for the progress and the recap.
+func foundDownNote(hosts []string) string {
+	return "WARNING: found down before the rollout: " + strings.Join(hosts, ", ")
+}
+
+// parallelPlaybook returns pb with its serial plays in one batch of every
+// host (a first deploy: no proxy serves clients, nothing can drop).
+func parallelPlaybook(pb *playbooks.Playbook) *playbooks.Playbook {
+	out := *pb
+	out.Plays = nil
+	for _, p := range pb.Plays {
+		if len(p.Serial) > 0 {
+			cp := *p
+			cp.Serial = []playbooks.SerialStep{{N: 100, Percent: true}}
+			p = &cp
+		}
+		out.Plays = append(out.Plays, p)
+	}
+	return &out
+}
+
+// batchGated reports whether any host of the batch went through the gate
+// (its registered "gated" result was not skipped): an unchanged, ready
+// host costs no pause.
+func batchGated(b *runner.Batch) bool {
+	for _, h := range b.Hosts {
+		v, _ := b.Vars(h)["gated"].(map[string]any)
+		if v == nil {
+			continue
+		}
+		if skipped, _ := v["skipped"].(bool); !skipped {
+			return true
+		}
+	}
+	return false
+}
+
+// gateVars are the playbook vars of the gate.
+func gateVars(g Gate, st *gateState) map[string]any {
+	return map[string]any{
+		"zdm_healthy_for":       fmt.Sprintf("%gs", g.HealthyFor.Seconds()),
+		"zdm_ready_timeout":     fmt.Sprintf("%gs", g.ReadyTimeout.Seconds()),
+		"zdm_reconnect_timeout": int(g.ReconnectTimeout.Seconds()),
+		"zdm_clients_before":    st.clients,
+	}
+}
+
+// notesOf gathers the recap notes of a chain of rollouts.
+func notesOf(chain []*Rollout) []string {
+	var out []string
+	for _, r := range chain {
+		out = append(out, r.notes...)
+	}
+	return out
+}

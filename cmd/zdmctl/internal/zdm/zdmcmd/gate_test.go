@@ -1,0 +1,57 @@
+package zdmcmd
+
+import (
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/zdmctl/zdmctl/inventory"
+	"github.com/zdmctl/zdmctl/playbooks"
+)
+
+func TestGateDefaultsInventoryThenFlags(t *testing.T) {
+	d := func(s string) *time.Duration { v, _ := time.ParseDuration(s); return &v }
+	no := false
+	inv := &inventory.Inventory{Rollout: inventory.Rollout{HealthyFor: d("4s"), Pause: d("1s"), Timeout: d("30s"), ReconnectTimeout: d("9s"), Reconnect: "none", ParallelFirstDeploy: &no}}
+
+	var g Gate
+	cmd := &cobra.Command{Use: "x"}
+	AddGateFlags(cmd, &g)
+	if err := cmd.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	got := g.resolve(&inventory.Inventory{})
+	if got.HealthyFor != DefaultHealthyFor || got.Pause != 0 || got.ReadyTimeout != DefaultReadyTimeout ||
+		got.ReconnectTimeout != DefaultReconnectTimeout || got.Reconnect != "before" || !got.ParallelFirst {
+		t.Fatalf("defaults: %+v", got)
+	}
+	got = g.resolve(inv)
+	if got.HealthyFor != 4*time.Second || got.Pause != time.Second || got.ReadyTimeout != 30*time.Second ||
+		got.ReconnectTimeout != 9*time.Second || got.Reconnect != "none" || got.ParallelFirst {
+		t.Fatalf("inventory: %+v", got)
+	}
+
+	var g2 Gate
+	cmd2 := &cobra.Command{Use: "x"}
+	AddGateFlags(cmd2, &g2)
+	if err := cmd2.ParseFlags([]string{"--healthy-for", "7s", "--pause", "0s"}); err != nil {
+		t.Fatal(err)
+	}
+	got = g2.resolve(inv)
+	if got.HealthyFor != 7*time.Second || got.Pause != 0 || got.ReadyTimeout != 30*time.Second {
+		t.Fatalf("flags over inventory: %+v", got)
+	}
+}
+
+func TestParallelPlaybookOneBatch(t *testing.T) {
+	pre := &playbooks.Play{Name: "preflight"}
+	inst := &playbooks.Play{Name: "install", Serial: []playbooks.SerialStep{{N: 1}}}
+	pb := &playbooks.Playbook{Name: "zdm-deploy", Plays: []*playbooks.Play{pre, inst}}
+	out := parallelPlaybook(pb)
+	if len(out.Plays) != 2 || out.Plays[0] != pre || len(out.Plays[1].Serial) != 1 || out.Plays[1].Serial[0].String() != "100%" {
+		t.Fatalf("%+v", out.Plays)
+	}
+	if inst.Serial[0].N != 1 {
+		t.Fatal("the original playbook was changed")
+	}
+}

@@ -1,0 +1,49 @@
+package inventory
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRolloutSection(t *testing.T) {
+	inv, err := parse("inv.yaml", []byte(`rollout:
+  healthy_for: 3s
+  pause: 0s
+  timeout: 1m
+  reconnect: none
+  reconnect_timeout: 20s
+  parallel_first_deploy: false
+hosts:
+  a: {address: 10.0.0.1}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := inv.RolloutSettings()
+	if *r.HealthyFor != 3*time.Second || *r.Pause != 0 || *r.Timeout != time.Minute || *r.ReconnectTimeout != 20*time.Second ||
+		r.Reconnect != ReconnectNone || *r.ParallelFirstDeploy {
+		t.Fatalf("%+v", r)
+	}
+	inv, err = parse("inv.yaml", []byte("hosts:\n  a: {address: 10.0.0.1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := inv.RolloutSettings(); r.HealthyFor != nil || r.Reconnect != "" || r.ParallelFirstDeploy != nil {
+		t.Fatalf("unset section: %+v", r)
+	}
+}
+
+func TestRolloutSectionErrors(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"rollout:\n  healthy_for: soon\n", "inv.yaml:2: rollout.healthy_for: want a duration"},
+		{"rollout:\n  reconnect: always\n", `inv.yaml:2: rollout.reconnect: want before or none, got "always"`},
+		{"rollout:\n  parallel_first_deploy: maybe\n", "inv.yaml:2: rollout.parallel_first_deploy: want true or false"},
+		{"rollout:\n  pauze: 1s\n", "inv.yaml:2: rollout.pauze: unknown key"},
+	} {
+		_, err := parse("inv.yaml", []byte(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %s", c.yaml, err, c.want)
+		}
+	}
+}
