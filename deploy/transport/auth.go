@@ -50,8 +50,11 @@ func (a *authSource) close() {
 // methods returns the auth methods for one endpoint, in OpenSSH's order:
 // public keys (identity files first, using the agent's copy when it holds
 // it, then the agent's other keys), then password and keyboard-interactive.
-func (a *authSource) methods(ep endpoint) []ssh.AuthMethod {
-	signers := a.signers(ep)
+func (a *authSource) methods(ep endpoint) ([]ssh.AuthMethod, error) {
+	signers, err := a.signers(ep)
+	if err != nil {
+		return nil, err
+	}
 	var out []ssh.AuthMethod
 	if len(signers) > 0 {
 		out = append(out, ssh.PublicKeys(signers...))
@@ -74,7 +77,7 @@ func (a *authSource) methods(ep endpoint) []ssh.AuthMethod {
 				return answers, nil
 			}))
 	}
-	return out
+	return out, nil
 }
 
 func (a *authSource) password(host string) (string, error) {
@@ -99,7 +102,17 @@ func (a *authSource) password(host string) (string, error) {
 	return pw, nil
 }
 
-func (a *authSource) signers(ep endpoint) []ssh.Signer {
+// IdentityFileError: an identity file named by the inventory or the ssh
+// config does not exist (an authentication failure, exit 4).
+type IdentityFileError struct {
+	Host, File string
+}
+
+func (e *IdentityFileError) Error() string {
+	return fmt.Sprintf("identity file %s (for host %s) does not exist", e.File, e.Host)
+}
+
+func (a *authSource) signers(ep endpoint) ([]ssh.Signer, error) {
 	var agentSigners []ssh.Signer
 	if a.agent != nil {
 		var err error
@@ -130,14 +143,19 @@ func (a *authSource) signers(ep endpoint) []ssh.Signer {
 		case err == nil:
 			add(s)
 		case errors.Is(err, os.ErrNotExist) && !ep.explicitIdentity:
+		case errors.Is(err, os.ErrNotExist):
+			return nil, &IdentityFileError{Host: ep.display, File: path}
 		default:
 			slog.Warn("ssh identity file skipped", "host", ep.display, "file", path, "err", err)
 		}
 	}
+	if ep.identitiesOnly && ep.explicitIdentity {
+		return out, nil // IdentitiesOnly yes: not the agent's other keys
+	}
 	for _, s := range agentSigners {
 		add(s)
 	}
-	return out
+	return out, nil
 }
 
 // loadIdentity reads a private key file. A passphrase-protected key is

@@ -52,7 +52,7 @@ func Dial(ctx context.Context, h *inventory.Host, opts DialOptions) (Conn, error
 	if opts.KeepAlive <= 0 {
 		opts.KeepAlive = defaultKeepAlive
 	}
-	checker := &hostKeyChecker{file: opts.KnownHostsFile, acceptNew: opts.AcceptNewHostKeys}
+	checker := &hostKeyChecker{file: opts.KnownHostsFile, acceptNew: opts.AcceptNewHostKeys, explicit: opts.KnownHostsFile != ""}
 	if checker.file == "" {
 		checker.file = "~/.ssh/known_hosts"
 		checker.extra = []string{systemKnownHosts}
@@ -73,6 +73,7 @@ func Dial(ctx context.Context, h *inventory.Host, opts DialOptions) (Conn, error
 	if alias == "" {
 		alias = h.Name // like ssh: the name is the address unless HostName says otherwise
 	}
+	warnNameOnlyBlocks(cfg, h.Name, alias)
 	target := resolveEndpoint(cfg, alias, h.Port, h.User, h.IdentityFile)
 	target.display = h.Name // password prompts and logs use the inventory name
 	if target.proxyCommand != "" && target.proxyJump == "" {
@@ -121,6 +122,9 @@ type endpoint struct {
 	proxyJump        string
 	proxyCommand     string
 	hashKnownHosts   bool
+	knownHosts       []string // UserKnownHostsFile from the ssh config
+	strict           string   // StrictHostKeyChecking from the ssh config
+	identitiesOnly   bool
 }
 
 func (e endpoint) addr() string { return net.JoinHostPort(e.host, strconv.Itoa(e.port)) }
@@ -130,7 +134,10 @@ func (e endpoint) addr() string { return net.JoinHostPort(e.host, strconv.Itoa(e
 func resolveEndpoint(cfg *sshConfig, alias string, port int, userName, identity string) endpoint {
 	hc := cfg.lookup(alias)
 	ep := endpoint{display: alias, host: alias, port: port, user: userName, proxyJump: hc.ProxyJump,
-		hashKnownHosts: hc.HashKnownHosts}
+		hashKnownHosts: hc.HashKnownHosts, strict: hc.StrictHostKeyChecking, identitiesOnly: hc.IdentitiesOnly}
+	for _, f := range hc.UserKnownHostsFiles {
+		ep.knownHosts = append(ep.knownHosts, expandIdentity(f, alias, userName))
+	}
 	if !strings.EqualFold(hc.ProxyCommand, "none") {
 		ep.proxyCommand = hc.ProxyCommand
 	}
@@ -235,18 +242,22 @@ func connectEndpoint(ctx context.Context, prev *ssh.Client, ep endpoint, auth *a
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", ep.addr(), err)
 	}
-	knownCB, err := checker.load()
+	epChecker := checker.forEndpoint(ep)
+	knownCB, err := epChecker.load()
 	if err != nil {
 		conn.Close()
 		return nil, &hostKeyError{err}
 	}
 	var keyErr error
-	epChecker := *checker
-	epChecker.hash = ep.hashKnownHosts
 	hostKeyCB := epChecker.callback(knownCB)
+	methods, err := auth.methods(ep)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
 	cfg := &ssh.ClientConfig{
 		User: ep.user,
-		Auth: auth.methods(ep),
+		Auth: methods,
 		HostKeyCallback: func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 			if err := hostKeyCB(hostname, remote, key); err != nil {
 				keyErr = err
@@ -295,7 +306,8 @@ func (e *hostKeyError) Unwrap() error { return e.err }
 // UnreachableError (everything else).
 func classify(host string, err error) error {
 	var hk *hostKeyError
-	if errors.As(err, &hk) || strings.Contains(err.Error(), "unable to authenticate") ||
+	var ie *IdentityFileError
+	if errors.As(err, &hk) || errors.As(err, &ie) || strings.Contains(err.Error(), "unable to authenticate") ||
 		strings.Contains(err.Error(), "no supported methods remain") {
 		return &AuthError{Host: host, Err: err}
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -27,8 +28,12 @@ type HostKeyUnknownError struct {
 }
 
 func (e *HostKeyUnknownError) Error() string {
-	return fmt.Sprintf("host key for %s is not known (%s key %s) and %s has no entry for it; verify it and add it (e.g. ssh-keyscan), or accept new host keys",
-		e.Addr, e.KeyType, e.Fingerprint, e.File)
+	host, port := e.Addr, "22"
+	if h, p, err := net.SplitHostPort(e.Addr); err == nil && strings.HasPrefix(e.Addr, "[") {
+		host, port = h, p
+	}
+	return fmt.Sprintf("host key for %s is not known (%s key %s) and %s has no entry for it: verify the fingerprint, then add it (ssh-keyscan -p %s %s >> %s) or run again with --accept-new-host-keys; keys kept in another file: --known-hosts FILE",
+		e.Addr, e.KeyType, e.Fingerprint, e.File, port, host, e.File)
 }
 
 // HostKeyChangedError: known_hosts holds other keys for the host than the
@@ -44,8 +49,18 @@ func (e *HostKeyChangedError) Error() string {
 	for _, k := range e.Known {
 		known = append(known, fmt.Sprintf("%s (%s, %s:%d)", ssh.FingerprintSHA256(k.Key), k.Key.Type(), k.Filename, k.Line))
 	}
-	return fmt.Sprintf("HOST KEY CHANGED for %s: known_hosts has %s, the server presented %s (%s); this may be a man-in-the-middle attack or a reinstalled host; if the change is expected, remove the old key with: ssh-keygen -R '%s'",
-		e.Addr, strings.Join(known, ", "), ssh.FingerprintSHA256(e.Got), e.Got.Type(), e.Addr)
+	var files []string
+	for _, k := range e.Known {
+		if !slices.Contains(files, k.Filename) {
+			files = append(files, k.Filename)
+		}
+	}
+	var fixes []string
+	for _, f := range files {
+		fixes = append(fixes, fmt.Sprintf("ssh-keygen -R '%s' -f '%s'", e.Addr, f))
+	}
+	return fmt.Sprintf("HOST KEY CHANGED for %s: known_hosts has %s, the server presented %s (%s); this may be a man-in-the-middle attack or a reinstalled host; if the change is expected, remove the old key with: %s (--accept-new-host-keys never replaces a changed key)",
+		e.Addr, strings.Join(known, ", "), ssh.FingerprintSHA256(e.Got), e.Got.Type(), strings.Join(fixes, "; "))
 }
 
 // knownHostsLocks serialises reading and appending each known_hosts file
@@ -65,6 +80,23 @@ type hostKeyChecker struct {
 	extra     []string // read only
 	acceptNew bool
 	hash      bool // record hashed host names (HashKnownHosts yes)
+	explicit  bool // file given by --known-hosts: the ssh config does not override it
+}
+
+// forEndpoint applies the ssh config's UserKnownHostsFile (unless
+// --known-hosts was given), StrictHostKeyChecking (accept-new, no and off
+// record unknown keys; a changed key is always refused) and HashKnownHosts.
+func (c *hostKeyChecker) forEndpoint(ep endpoint) *hostKeyChecker {
+	out := *c
+	out.hash = ep.hashKnownHosts
+	if !c.explicit && len(ep.knownHosts) > 0 {
+		out.file, out.extra = ep.knownHosts[0], append(ep.knownHosts[1:len(ep.knownHosts):len(ep.knownHosts)], systemKnownHosts)
+	}
+	switch ep.strict {
+	case "accept-new", "no", "off":
+		out.acceptNew = true
+	}
+	return &out
 }
 
 func (c *hostKeyChecker) load() (ssh.HostKeyCallback, error) {

@@ -3,14 +3,17 @@ package transport
 import (
 	"bufio"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // sshConfig is the subset of an OpenSSH client config file zdmctl honours:
-// Host blocks with HostName, User, Port, IdentityFile and ProxyJump. As in
+// Host blocks with HostName, User, Port, IdentityFile, IdentitiesOnly,
+// ProxyJump, UserKnownHostsFile and StrictHostKeyChecking. As in
 // OpenSSH, the first value found for a keyword wins (IdentityFile
 // accumulates), Host patterns use * and ? with !negation, and Include is
 // followed. Match blocks are skipped.
@@ -20,6 +23,8 @@ type sshConfig struct {
 
 type configEntry struct {
 	patterns []string // from the Host line; nil for the implicit global block
+	file     string   // where the Host line is
+	line     int
 	match    bool     // a Match block: never applies
 	options  [][2]string
 }
@@ -33,6 +38,11 @@ type hostConfig struct {
 	ProxyJump      string
 	ProxyCommand   string
 	HashKnownHosts bool
+	// UserKnownHostsFiles: the first is read and appended to, the others
+	// read only (as ssh does).
+	UserKnownHostsFiles   []string
+	StrictHostKeyChecking string // yes, accept-new, no, off, ask ("" unset)
+	IdentitiesOnly        bool
 }
 
 // systemSSHConfig is read after the user's file when DialOptions leave
@@ -66,14 +76,16 @@ func (c *sshConfig) read(path string, depth int) error {
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
+	line := 0
 	for sc.Scan() {
+		line++
 		key, args := splitConfigLine(sc.Text())
 		if key == "" {
 			continue
 		}
 		switch strings.ToLower(key) {
 		case "host":
-			c.entries = append(c.entries, configEntry{patterns: args})
+			c.entries = append(c.entries, configEntry{patterns: args, file: path, line: line})
 		case "match":
 			c.entries = append(c.entries, configEntry{match: true})
 		case "include":
@@ -178,6 +190,14 @@ func (c *sshConfig) lookup(host string) hostConfig {
 				hc.ProxyCommand = val
 			case "hashknownhosts":
 				hc.HashKnownHosts = strings.EqualFold(val, "yes")
+			case "userknownhostsfile":
+				if !strings.EqualFold(val, "none") {
+					hc.UserKnownHostsFiles = strings.Fields(val)
+				}
+			case "stricthostkeychecking":
+				hc.StrictHostKeyChecking = strings.ToLower(val)
+			case "identitiesonly":
+				hc.IdentitiesOnly = strings.EqualFold(val, "yes")
 			}
 		}
 	}
@@ -237,4 +257,38 @@ func expandTilde(p string) string {
 		}
 	}
 	return p
+}
+
+// NameOnlyBlocks are the Host blocks that match name but not address:
+// like ssh and Ansible, zdmctl matches Host patterns against the address a
+// host is reached at, so such a block does not apply to it. Each is
+// "FILE:LINE: Host PATTERNS".
+func (c *sshConfig) NameOnlyBlocks(name, address string) []string {
+	if c == nil || name == "" || strings.EqualFold(name, address) {
+		return nil
+	}
+	var out []string
+	for _, e := range c.entries {
+		if e.match || e.patterns == nil {
+			continue
+		}
+		if matchHostPatterns(e.patterns, strings.ToLower(name)) && !matchHostPatterns(e.patterns, strings.ToLower(address)) {
+			out = append(out, fmt.Sprintf("%s:%d: Host %s", e.file, e.line, strings.Join(e.patterns, " ")))
+		}
+	}
+	return out
+}
+
+// nameOnlyWarned remembers the warnings given, once per process.
+var nameOnlyWarned sync.Map
+
+// warnNameOnlyBlocks warns, once per host and block, when a Host block of
+// the ssh config matches the inventory name but not the address.
+func warnNameOnlyBlocks(cfg *sshConfig, name, address string) {
+	for _, b := range cfg.NameOnlyBlocks(name, address) {
+		if _, dup := nameOnlyWarned.LoadOrStore(name+"\x00"+b, true); dup {
+			continue
+		}
+		slog.Warn(fmt.Sprintf("ssh config %s matches inventory host %s by its name, but Host patterns match the address it is reached at (%s), as in ssh and Ansible: this block does not apply to it; add the address to the Host line", b, name, address))
+	}
 }

@@ -3,6 +3,7 @@ package zdmcmd
 import (
 	"context"
 	"fmt"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,9 @@ func (e *Env) CheckClocks(ctx context.Context, hosts []*inventory.Host) []string
 	var probs []string
 	e.Each(ctx, hosts, func(_ int, h *inventory.Host, conn transport.Conn, err error) {
 		if err != nil {
+			if DialExitCode(err) == cmdutil.ExitAuth {
+				return // the playbook's preflight reports it, exit 4
+			}
 			mu.Lock()
 			probs = append(probs, fmt.Sprintf("%s: %v", h.Name, err))
 			mu.Unlock()

@@ -357,7 +357,7 @@ func (r *Rollout) lock(ctx context.Context) (*zdm.Lock, error) {
 	first := e.Fleet.Proxies[0]
 	conn, err := e.Dial(ctx, first)
 	if err != nil {
-		return nil, &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("fleet lock: %w", err)}
+		return nil, &cmdutil.ExitError{Code: DialExitCode(err), Err: fmt.Errorf("fleet lock: %w", err)}
 	}
 	lock, err := zdm.AcquireLock(ctx, conn, holder(), os.Getpid(), r.Gate.LockTimeout)
 	if err != nil {
