@@ -25,7 +25,7 @@ type configEntry struct {
 	patterns []string // from the Host line; nil for the implicit global block
 	file     string   // where the Host line is
 	line     int
-	match    bool     // a Match block: never applies
+	match    bool // a Match block: never applies
 	options  [][2]string
 }
 
