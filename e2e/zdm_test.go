@@ -86,6 +86,30 @@ func TestZDM(t *testing.T) {
 		os.Remove(zdm.JournalPath(e.inv))
 	})
 
+	step("HostKeysExit4", func(t *testing.T) {
+		// Unknown: an empty known_hosts (the later --known-hosts wins).
+		empty := filepath.Join(t.TempDir(), "empty_known_hosts")
+		os.WriteFile(empty, nil, 0o600)
+		for _, cmd := range [][]string{{"deploy"}, {"status"}} {
+			r := e.run(append(cmd, "--known-hosts", empty)...)
+			all := r.out + r.err
+			if r.code != 4 || !strings.Contains(all, "is not known") || !strings.Contains(all, "--accept-new-host-keys") || !strings.Contains(all, "--known-hosts") {
+				t.Fatalf("%s with an unknown host key: exit %d, output:\n%s", cmd[0], r.code, tail(all, 8))
+			}
+			// Status cannot know the drift of a host it cannot reach.
+			if cmd[0] == "status" && (strings.Contains(all, "no drift") || !strings.Contains(all, "drift unknown on "+h1)) {
+				t.Fatalf("status of unreachable hosts claims to know drift:\n%s", r.out)
+			}
+		}
+		// Changed: h1's address recorded with h2's key, in a file of its own.
+		changed := filepath.Join(t.TempDir(), "changed_known_hosts")
+		os.WriteFile(changed, []byte(e.hosts[0].Address+" "+strings.TrimSpace(e.hosts[1].HostKey)+"\n"), 0o600)
+		r := e.run("deploy", "--known-hosts", changed, "--accept-new-host-keys")
+		if want := "ssh-keygen -R '" + e.hosts[0].Address + "' -f '" + changed + "'"; r.code != 4 || !strings.Contains(r.err, "HOST KEY CHANGED") || !strings.Contains(r.err, want) {
+			t.Fatalf("changed host key: exit %d, want %q in stderr:\n%s", r.code, want, tail(r.err, 5))
+		}
+	})
+
 	step("PreflightUnreachableContactPoint", func(t *testing.T) {
 		e.vars["target_port"], e.vars["_saved_target_port"] = itoa(e.closed), e.vars["target_port"]
 		e.writeInventory()

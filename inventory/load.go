@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -15,7 +17,8 @@ import (
 //	vars: {key: value, ...}          # global vars
 //	secret_vars: [key, ...]          # extra var names whose values are secret
 //	defaults: {user: ubuntu, port: 22, identity_file: ~/.ssh/id_ed25519,
-//	           connection: ssh, become: true}
+//	           connection: ssh, become: true,
+//	           known_hosts: ssh/known_hosts, ssh_config: ssh/config}  # paths relative to this file
 //	hosts:                           # hosts outside any group (optional)
 //	  name: {address: ..., ...}
 //	groups:
@@ -38,7 +41,7 @@ var (
 	topKeys     = []string{"vars", "secret_vars", "defaults", "hosts", "groups", "rollout"}
 	groupKeys   = []string{"vars", "hosts"}
 	hostKeys    = []string{"address", "port", "user", "identity_file", "connection", "become", "vars"}
-	defaultKeys = []string{"port", "user", "identity_file", "connection", "become"}
+	defaultKeys = []string{"port", "user", "identity_file", "connection", "become", "known_hosts", "ssh_config"}
 )
 
 // Load reads and validates an inventory file. Errors name the file, line and
@@ -97,6 +100,7 @@ type refAt struct {
 // hostFields are the connection fields of a host entry or of defaults.
 type hostFields struct {
 	address, user, identity, connection string
+	knownHosts, sshConfig               string
 	port                                int
 	become                              *bool
 	vars                                map[string]any
@@ -262,6 +266,16 @@ func (p *parser) hostFields(n *yaml.Node, field string, allowed []string, scope 
 	p.mapping(n, field, allowed, func(k, v *yaml.Node, f string) {
 		hf.has[k.Value] = true // even when invalid: one error per field
 		switch k.Value {
+		case "known_hosts", "ssh_config":
+			s, ok := p.str(v, f)
+			if !ok {
+				return
+			}
+			if k.Value == "known_hosts" {
+				hf.knownHosts = s
+			} else {
+				hf.sshConfig = s
+			}
 		case "address", "user", "identity_file":
 			s, ok := p.str(v, f)
 			if !ok {
@@ -374,6 +388,17 @@ func (p *parser) finish() {
 		}
 	}
 	p.inv.refKeys = p.refKeys
+	p.inv.KnownHosts = p.relPath(d.knownHosts)
+	p.inv.SSHConfig = p.relPath(d.sshConfig)
+}
+
+// relPath resolves a path of the file relative to its directory (~ and
+// absolute paths as they are; "none" kept).
+func (p *parser) relPath(s string) string {
+	if s == "" || s == "none" || filepath.IsAbs(s) || s == "~" || strings.HasPrefix(s, "~/") {
+		return s
+	}
+	return filepath.Join(filepath.Dir(p.file), s)
 }
 
 func contains(list []string, s string) bool {

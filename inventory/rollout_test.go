@@ -47,3 +47,21 @@ func TestRolloutSectionErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultsKnownHostsAndSSHConfig(t *testing.T) {
+	inv, err := parse("/etc/zdm/inv.yaml", []byte(`defaults:
+  known_hosts: ssh/known_hosts
+  ssh_config: /abs/config
+hosts:
+  a: {address: 10.0.0.1}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.KnownHosts != "/etc/zdm/ssh/known_hosts" || inv.SSHConfig != "/abs/config" {
+		t.Fatalf("known_hosts %q ssh_config %q", inv.KnownHosts, inv.SSHConfig)
+	}
+	if _, err := parse("inv.yaml", []byte("hosts:\n  a: {address: 10.0.0.1, known_hosts: x}\n")); err == nil || !strings.Contains(err.Error(), "known_hosts: unknown key") {
+		t.Fatalf("known_hosts on a host: %v", err)
+	}
+}

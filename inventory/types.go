@@ -14,6 +14,10 @@ type Inventory struct {
 	// SecretKeys are var names explicitly marked secret in the file
 	// (in addition to names ending in password, token or secret).
 	SecretKeys []string
+	// KnownHosts and SSHConfig are defaults.known_hosts and
+	// defaults.ssh_config (resolved against the file's directory): used
+	// when --known-hosts / --ssh-config are not given.
+	KnownHosts, SSHConfig string
 	// Rollout is the `rollout:` section (health gate settings).
 	Rollout Rollout
 

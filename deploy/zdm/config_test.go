@@ -160,8 +160,9 @@ func TestHTTPResponseAndHolder(t *testing.T) {
 }
 
 func TestSummaryAndPhase(t *testing.T) {
+	no := false
 	ready := func(name, mode, primary string) HostStatus {
-		return HostStatus{Host: name, Reachable: true, Installed: true, Service: "active", Ready: true, ReadMode: mode, PrimaryCluster: primary}
+		return HostStatus{Host: name, Reachable: true, Installed: true, Service: "active", Ready: true, ReadMode: mode, PrimaryCluster: primary, Drift: &no}
 	}
 	ps := []HostStatus{ready("a", "DUAL_ASYNC_ON_SECONDARY", "ORIGIN"), ready("b", "DUAL_ASYNC_ON_SECONDARY", "ORIGIN"), ready("c", "DUAL_ASYNC_ON_SECONDARY", "ORIGIN")}
 	s, ok := Summary(ps)
@@ -171,7 +172,8 @@ func TestSummaryAndPhase(t *testing.T) {
 	if p := DetectPhase(ps); p.Number != 3 || !strings.Contains(p.Next, "--primary-cluster TARGET") {
 		t.Fatalf("%+v", p)
 	}
-	ps[1].Drift = true
+	yes := true
+	ps[1].Drift = &yes
 	if s, ok := Summary(ps); ok || !strings.Contains(s, "drift on b") {
 		t.Fatalf("%q %v", s, ok)
 	}

@@ -9,13 +9,16 @@ import (
 // (every proxy ready, no drift).
 func Summary(ps []HostStatus) (string, bool) {
 	ready := 0
-	var drift []string
+	var drift, unknown []string
 	modes, primaries := map[string]bool{}, map[string]bool{}
 	for _, p := range ps {
 		if p.Ready {
 			ready++
 		}
-		if p.Drift {
+		switch {
+		case p.DriftUnknown():
+			unknown = append(unknown, p.Host)
+		case p.Drifted():
 			drift = append(drift, p.Host)
 		}
 		if p.ReadMode != "" {
@@ -27,12 +30,16 @@ func Summary(ps []HostStatus) (string, bool) {
 	}
 	parts := []string{fmt.Sprintf("%d/%d ready", ready, len(ps))}
 	parts = append(parts, "read_mode "+oneOf(modes), "primary "+oneOf(primaries))
-	if len(drift) == 0 {
+	switch {
+	case len(drift) == 0 && len(unknown) == 0:
 		parts = append(parts, "no drift")
-	} else {
+	case len(drift) > 0:
 		parts = append(parts, "drift on "+strings.Join(drift, ", "))
 	}
-	return strings.Join(parts, " · "), ready == len(ps) && len(drift) == 0 && len(ps) > 0
+	if len(unknown) > 0 {
+		parts = append(parts, "drift unknown on "+strings.Join(unknown, ", ")+" (unreachable)")
+	}
+	return strings.Join(parts, " · "), ready == len(ps) && len(drift) == 0 && len(unknown) == 0 && len(ps) > 0
 }
 
 func oneOf(m map[string]bool) string {

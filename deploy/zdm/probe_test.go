@@ -47,7 +47,7 @@ func TestProbeWithoutProxy(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close() // nothing listens there now
 	hs := Probe(context.Background(), shellConn{}, port, "abc")
-	if hs.Ready || hs.Version != "" || hs.Drift {
+	if hs.Ready || hs.Version != "" || hs.Drifted() || hs.DriftUnknown() {
 		t.Fatalf("%+v", hs)
 	}
 }

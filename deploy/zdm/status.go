@@ -41,13 +41,40 @@ type HostStatus struct {
 	RunningSHA256  string `json:"running_config_sha256,omitempty"`
 	DiskSHA256     string `json:"disk_config_sha256,omitempty"`
 	WantSHA256     string `json:"want_config_sha256"`
-	Drift          bool   `json:"drift"`
-	DriftWhy       string `json:"drift_why,omitempty"`
+	// Drift is null when it cannot be known (host unreachable).
+	Drift    *bool  `json:"drift"`
+	DriftWhy string `json:"drift_why,omitempty"`
+	// DriftChanges name the keys that differ, "key: on host → inventory"
+	// (secret values as ********), as deploy --check --diff shows them.
+	DriftChanges   []string `json:"drift_changes,omitempty"`
 	RestartPending bool   `json:"restart_pending"` // the proxy says: changed keys need a restart
 	// Unloaded: the file on the host differs from what the proxy loaded.
 	Unloaded    bool     `json:"config_file_not_loaded"`
 	ChangedKeys []string `json:"changed_immutable_keys,omitempty"`
 	Binary      string   `json:"binary,omitempty"`
+
+	diskText string // the config file on the host (secrets: never printed)
+}
+
+// Drifted reports whether drift is known and present.
+func (hs *HostStatus) Drifted() bool { return hs.Drift != nil && *hs.Drift }
+
+// DriftUnknown reports whether drift could not be judged.
+func (hs *HostStatus) DriftUnknown() bool { return hs.Drift == nil }
+
+// ExplainDrift names the keys in which the host's config file differs
+// from want (what the inventory renders for it now).
+func (hs *HostStatus) ExplainDrift(want *Config) {
+	if !hs.Drifted() || want == nil {
+		return
+	}
+	if hs.DiskSHA256 != hs.WantSHA256 && hs.diskText != "" {
+		hs.DriftChanges, _ = want.Changes(hs.diskText)
+		return
+	}
+	for _, k := range hs.ChangedKeys {
+		hs.DriftChanges = append(hs.DriftChanges, k+": not loaded by the running proxy (restart pending)")
+	}
 }
 
 // probeScript prints key=value lines; HTTP responses are base64 encoded.
@@ -56,6 +83,7 @@ if systemctl cat zdm-proxy >/dev/null 2>&1; then echo installed=yes; else echo i
 echo "service=$(systemctl is-active zdm-proxy 2>/dev/null)"
 echo "disk_sha=$( [ -f $cfg ] && sha256sum < $cfg | cut -d' ' -f1)"
 echo "binary=$(readlink /opt/zdm-proxy/current 2>/dev/null)"
+echo "config=$( [ -f $cfg ] && base64 -w0 < $cfg)"
 get() { timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'$PORT' || exit 1; printf "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$0" >&3; cat <&3' "$1" 2>/dev/null | base64 -w0; }
 echo "readiness=$(get /health/readiness)"
 echo "status=$(get /api/v1/status)"
@@ -68,7 +96,7 @@ func Probe(ctx context.Context, conn transport.Conn, port int, want string) Host
 	if err != nil {
 		hs.Reachable = false
 		hs.Error = err.Error()
-		return hs
+		return hs // drift unknown (nil)
 	}
 	kv := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(res.Stdout))
@@ -82,6 +110,9 @@ func Probe(ctx context.Context, conn transport.Conn, port int, want string) Host
 	hs.Service = kv["service"]
 	hs.DiskSHA256 = kv["disk_sha"]
 	hs.Binary = kv["binary"]
+	if b, err := base64.StdEncoding.DecodeString(kv["config"]); err == nil {
+		hs.diskText = string(b)
+	}
 	if code, body := httpResponse(kv["readiness"]); code != 0 {
 		var rd admin.Readiness
 		_ = json.Unmarshal(body, &rd)
@@ -126,14 +157,16 @@ func Probe(ctx context.Context, conn transport.Conn, port int, want string) Host
 }
 
 func (hs *HostStatus) judgeDrift() {
+	no, yes := false, true
+	hs.Drift = &no
 	if !hs.Installed {
 		return
 	}
 	switch {
 	case hs.RunningSHA256 != "" && hs.RunningSHA256 != hs.WantSHA256:
-		hs.Drift, hs.DriftWhy = true, "running config differs from the inventory"
+		hs.Drift, hs.DriftWhy = &yes, "running config differs from the inventory"
 	case hs.DiskSHA256 != hs.WantSHA256:
-		hs.Drift, hs.DriftWhy = true, "config file on the host differs from the inventory"
+		hs.Drift, hs.DriftWhy = &yes, "config file on the host differs from the inventory"
 	}
 	if hs.RunningSHA256 != "" && hs.DiskSHA256 != "" && hs.RunningSHA256 != hs.DiskSHA256 {
 		hs.Unloaded = true

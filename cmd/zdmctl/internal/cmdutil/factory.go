@@ -40,20 +40,22 @@ type Factory struct {
 
 // New returns the production Factory.
 func New(io *IOStreams) *Factory {
-	return &Factory{
+	f := &Factory{
 		IO:       io,
 		Settings: &Settings{},
-		LoadInventory: func(path string) (Inventory, error) {
-			inv, err := inventory.Load(path)
-			if err != nil {
-				return nil, err
-			}
-			return inv, nil
-		},
 		ParseSet: inventory.ParseSet,
 		Dial:     runner.DialWith,
 		Contexts: signalContexts,
 	}
+	f.LoadInventory = func(path string) (Inventory, error) {
+		inv, err := inventory.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		f.Settings.SSHDefaults(inv.KnownHosts, inv.SSHConfig)
+		return inv, nil
+	}
+	return f
 }
 
 func signalContexts() (context.Context, context.Context, func()) {

@@ -47,8 +47,8 @@ func AddGlobalFlags(root *cobra.Command) {
 	fl.StringArray("set", nil, "override a var: key=value (repeatable; value is a YAML scalar)")
 	fl.StringP("output", "o", "text", "output format: text or json")
 	fl.Bool("accept-new-host-keys", false, "record unknown SSH host keys instead of refusing them")
-	fl.String("known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
-	fl.String("ssh-config", "", "OpenSSH client config file (default ~/.ssh/config then /etc/ssh/ssh_config; \"none\": no config)")
+	fl.String("known-hosts", "", "known_hosts file (default: the inventory's defaults.known_hosts, else the ssh config's UserKnownHostsFile, else ~/.ssh/known_hosts)")
+	fl.String("ssh-config", "", "OpenSSH client config file (default: the inventory's defaults.ssh_config, else ~/.ssh/config then /etc/ssh/ssh_config; \"none\": no config)")
 	fl.Duration("connect-timeout", 10*time.Second, "bound for reaching a host: TCP connect plus SSH handshake, per hop")
 	fl.String("playbook-dir", "", "directory whose playbooks override the built-in ones by name")
 }
@@ -119,4 +119,15 @@ func WantsJSON(args []string) bool {
 		}
 	}
 	return os.Getenv("ZDMCTL_OUTPUT") == "json"
+}
+
+// SSHDefaults applies the inventory's defaults.known_hosts and
+// defaults.ssh_config where --known-hosts / --ssh-config were not given.
+func (s *Settings) SSHDefaults(knownHosts, sshConfig string) {
+	if s.KnownHosts == "" {
+		s.KnownHosts = knownHosts
+	}
+	if s.SSHConfig == "" {
+		s.SSHConfig = sshConfig
+	}
 }

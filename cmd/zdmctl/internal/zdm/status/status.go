@@ -71,7 +71,7 @@ func Run(opts *Options) error {
 		Print(f.IO.Out, fs)
 	}
 	if !fs.OK {
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: errors.New("fleet not healthy: " + fs.Summary), Reported: f.Settings.JSON()}
+		return &cmdutil.ExitError{Code: fs.FailCode(), Err: errors.New("fleet not healthy: " + fs.Summary), Reported: f.Settings.JSON()}
 	}
 	return nil
 }
@@ -93,7 +93,10 @@ func Print(w io.Writer, fs *zdmcmd.FleetStatus) {
 			}
 		}
 		drift := "no"
-		if p.Drift {
+		switch {
+		case p.DriftUnknown():
+			drift = "unknown"
+		case p.Drifted():
 			drift = "YES: " + p.DriftWhy
 		}
 		if p.Unloaded {
@@ -109,6 +112,9 @@ func Print(w io.Writer, fs *zdmcmd.FleetStatus) {
 	for _, p := range fs.Proxies {
 		if p.Error != "" {
 			fmt.Fprintf(w, "%s: %s\n", p.Host, p.Error)
+		}
+		for _, c := range p.DriftChanges {
+			fmt.Fprintf(w, "%s: drift: %s\n", p.Host, c)
 		}
 	}
 	if len(fs.Monitors) > 0 {

@@ -23,6 +23,7 @@ import (
 type fakeProxyHost struct {
 	transport.Conn
 	name, running, disk, readMode string
+	config                        string // the file's text ("" none)
 }
 
 func (c *fakeProxyHost) Host() string { return c.name }
@@ -34,8 +35,8 @@ func (c *fakeProxyHost) Exec(_ context.Context, cmd string, o transport.ExecOpti
 	}
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	st, _ := json.Marshal(map[string]any{"version": "1.2.3", "config_sha256": c.running, "read_mode": c.readMode, "primary_cluster": "ORIGIN", "client_connections": 4, "uptime_seconds": 75})
-	out := fmt.Sprintf("installed=yes\nservice=active\ndisk_sha=%s\nbinary=/opt/zdm-proxy/zdm-proxy-abc\nreadiness=%s\nstatus=%s\n",
-		c.disk,
+	out := fmt.Sprintf("installed=yes\nservice=active\ndisk_sha=%s\nbinary=/opt/zdm-proxy/zdm-proxy-abc\nconfig=%s\nreadiness=%s\nstatus=%s\n",
+		c.disk, b64(c.config),
 		b64("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"+`{"ready":true,"clusters":[{"name":"origin","reachable":true},{"name":"target","reachable":true}]}`),
 		b64("HTTP/1.0 200 OK\r\n\r\n"+string(st)))
 	return transport.ExecResult{Stdout: []byte(out)}, nil
@@ -83,6 +84,7 @@ func TestStatusDriftAndJSON(t *testing.T) {
 	f, out := setup(t, func(h string, c *fakeProxyHost) {
 		if h == "p2" {
 			c.disk = strings.Repeat("0", 64) // hand-edited, not reloaded
+			c.config = "read_mode: PRIMARY_ONLY\norigin_password: \"hand-s3cret\"\n"
 		}
 	})
 	f.Settings.Output = "json"
@@ -94,8 +96,16 @@ func TestStatusDriftAndJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out.String()), &fs); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if fs.OK || !fs.Proxies[1].Drift || fs.Proxies[0].Drift || !fs.Proxies[1].Unloaded || fs.Proxies[1].RestartPending || !strings.Contains(fs.Summary, "drift on p2") {
+	if fs.OK || !fs.Proxies[1].Drifted() || fs.Proxies[0].Drifted() || fs.Proxies[0].DriftUnknown() || !fs.Proxies[1].Unloaded || fs.Proxies[1].RestartPending || !strings.Contains(fs.Summary, "drift on p2") {
 		t.Fatalf("%+v", fs)
+	}
+	// The keys that differ are named; the secret's values are not shown.
+	changes := strings.Join(fs.Proxies[1].DriftChanges, "\n")
+	if !strings.Contains(changes, "read_mode: PRIMARY_ONLY → DUAL_ASYNC_ON_SECONDARY") || !strings.Contains(changes, "origin_password: ******** → -") {
+		t.Errorf("drift changes:\n%s", changes)
+	}
+	if strings.Contains(out.String(), "hand-s3cret") {
+		t.Errorf("a secret in the output:\n%s", out)
 	}
 	if fs.Phase.Number != 3 {
 		t.Errorf("phase %+v", fs.Phase)
@@ -117,5 +127,34 @@ func TestStatusUnreachable(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "DOWN") || !strings.Contains(out.String(), "connection refused") || !strings.Contains(out.String(), "0/1 ready") {
 		t.Fatalf("%s", out)
+	}
+	// Drift cannot be known: "unknown", never "no drift".
+	if !strings.Contains(out.String(), "unknown") || strings.Contains(out.String(), "no drift") || !strings.Contains(out.String(), "drift unknown on p1") {
+		t.Fatalf("drift of an unreachable host:\n%s", out)
+	}
+}
+
+func TestStatusUnreachableJSONDriftNull(t *testing.T) {
+	inv := cmdtest.NewInventory("p1")
+	inv.Vars["origin_contact_points"] = "10.0.0.1"
+	inv.Vars["target_contact_points"] = "10.0.0.2"
+	f, out, _ := cmdtest.Factory(inv)
+	f.Settings.Output = "json"
+	f.Dial = func(transport.DialOptions) runner.DialFunc {
+		return func(_ context.Context, h *inventory.Host) (transport.Conn, error) {
+			return nil, &transport.AuthError{Host: h.Name, Err: fmt.Errorf("host key for x is not known")}
+		}
+	}
+	if err := Run(&Options{F: f}); cmdutil.ExitCode(err) != cmdutil.ExitAuth {
+		t.Fatalf("exit %v, want 4 for a host key failure", err)
+	}
+	var doc struct {
+		Proxies []map[string]any `json:"proxies"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := doc.Proxies[0]["drift"]; !ok || v != nil {
+		t.Fatalf("drift = %v (present %v), want null:\n%s", v, ok, out)
 	}
 }

@@ -2,6 +2,9 @@ package zdmcmd
 
 import (
 	"context"
+	"sync/atomic"
+
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 
 	"github.com/zdmctl/zdmctl/deploy/transport"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
@@ -15,19 +18,35 @@ type FleetStatus struct {
 	Summary  string              `json:"summary"`
 	OK       bool                `json:"ok"`
 	Phase    zdm.Phase           `json:"phase"`
+
+	authFailed bool // a host refused us (host key, credentials)
+}
+
+// FailCode is the exit code of an unhealthy fleet: 4 when SSH
+// authentication or a host key failed on some host, else 1.
+func (fs *FleetStatus) FailCode() int {
+	if fs.authFailed {
+		return cmdutil.ExitAuth
+	}
+	return cmdutil.ExitFailed
 }
 
 // Probe reads every proxy (and monitoring host) in parallel, over SSH.
 func (e *Env) Probe(ctx context.Context) *FleetStatus {
 	fs := &FleetStatus{Proxies: make([]zdm.HostStatus, len(e.Fleet.Proxies)), Monitors: make([]zdm.MonitorStatus, len(e.Fleet.Monitors))}
+	var authFailed atomic.Bool
 	e.Each(ctx, e.Fleet.Proxies, func(i int, h *inventory.Host, conn transport.Conn, err error) {
 		want := e.Fleet.Configs[h.Name].SHA256()
 		if err != nil {
+			if DialExitCode(err) == cmdutil.ExitAuth {
+				authFailed.Store(true)
+			}
 			fs.Proxies[i] = zdm.HostStatus{Host: h.Name, Address: h.Address, WantSHA256: want, Error: err.Error(), NotReadyReason: "unreachable"}
 			return
 		}
 		st := zdm.Probe(ctx, conn, e.AdminPort(h.Name), want)
 		st.Address = h.Address
+		st.ExplainDrift(e.Fleet.Configs[h.Name])
 		fs.Proxies[i] = st
 	})
 	e.Each(ctx, e.Fleet.Monitors, func(i int, h *inventory.Host, conn transport.Conn, err error) {
@@ -39,6 +58,7 @@ func (e *Env) Probe(ctx context.Context) *FleetStatus {
 		prom, grafana := zdm.MonitorProbeAddrs(vars)
 		fs.Monitors[i] = zdm.ProbeMonitor(ctx, conn, prom, grafana)
 	})
+	fs.authFailed = authFailed.Load()
 	fs.Summary, fs.OK = zdm.Summary(fs.Proxies)
 	for _, m := range fs.Monitors {
 		switch {
