@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/zdmctl/zdmctl/internal/version.Version=$(VERSIO
 N         ?= 3
 SHELL     := /bin/bash
 
-.PHONY: all build test test-e2e bench bench-deploy lint fmt vet demo \
+.PHONY: all build test test-e2e bench bench-deploy bench-engine lint fmt vet demo \
         fleet-up fleet-down cassandra-up cassandra-down clean
 
 all: build
@@ -30,8 +30,17 @@ test-e2e:
 bench:
 	$(BENCH_NICE) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 15m ./proxy/bench/
 
+# bench-deploy: `zdmctl deploy` itself with its default gates on 3 and 10 fresh
+# hosts (first deploy, no-op, rolling restart, rolling-update), then the
+# Ansible baseline plays (../shared/ansible-baseline) on the same hosts when
+# ansible-playbook is installed; ZDMCTL_ANSIBLE_DEBS: a directory of
+# python3-minimal .debs to install on the hosts for it (they have none).
 bench-deploy:
-	$(GO) test -tags e2e -run '^$$' -bench BenchmarkDeploy -benchtime 1x -timeout 30m -v ./e2e/...
+	$(GO) test -tags e2e -run '^$$' -bench '^BenchmarkZDMDeploy$$' -benchtime 1x -timeout 30m -v ./e2e/
+
+# bench-engine: the playbook engine alone (testdata/e2e/engine/deploy.yaml).
+bench-engine:
+	$(GO) test -tags e2e -run '^$$' -bench '^BenchmarkDeploy$$' -benchtime 1x -timeout 30m -v ./e2e/
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
