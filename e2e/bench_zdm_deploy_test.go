@@ -183,7 +183,7 @@ func installDebs(b *testing.B, e *zdmEnv, hosts []testfleet.Host, dir string) {
 		b.Fatalf("ZDMCTL_ANSIBLE_DEBS=%s holds no .deb", dir)
 	}
 	for _, h := range hosts {
-		dst := filepath.Join(h.Dir, "root", "tmp", "zdmctl-debs")
+		dst := filepath.Join(h.Dir, "root", "var", "tmp", "zdmctl-debs") // the hosts' /tmp is their own tmpfs
 		if err := os.MkdirAll(dst, 0o755); err != nil {
 			b.Fatal(err)
 		}
@@ -196,6 +196,8 @@ func installDebs(b *testing.B, e *zdmEnv, hosts []testfleet.Host, dir string) {
 				b.Fatal(err)
 			}
 		}
-		e.exec(h.Name, "dpkg -i /tmp/zdmctl-debs/*.deb >/tmp/zdmctl-debs.log 2>&1 || tail -5 /tmp/zdmctl-debs.log; rm -rf /tmp/zdmctl-debs")
+		// Twice: one pass may configure python3-minimal before its
+		// interpreter package.
+		e.exec(h.Name, "d=/var/tmp/zdmctl-debs; dpkg -i $d/*.deb >$d.log 2>&1 || dpkg -i $d/*.deb >>$d.log 2>&1 || tail -5 $d.log; rm -rf $d")
 	}
 }

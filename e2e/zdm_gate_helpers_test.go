@@ -49,3 +49,34 @@ func taskStatuses(t *testing.T, out string, names map[string]bool) map[string]ma
 	}
 	return got
 }
+
+// taskOutputs returns each host's stdout of the task named name, from a
+// run's JSON.
+func taskOutputs(t *testing.T, out, name string) map[string]string {
+	t.Helper()
+	var d struct {
+		Result struct {
+			Plays []struct {
+				Batches []struct {
+					Tasks []struct {
+						Task, Host, Status, Stdout, Stderr string
+					} `json:"tasks"`
+				} `json:"batches"`
+			} `json:"plays"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("run JSON: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, p := range d.Result.Plays {
+		for _, b := range p.Batches {
+			for _, tk := range b.Tasks {
+				if tk.Task == name {
+					got[tk.Host] = tk.Stdout + tk.Stderr
+				}
+			}
+		}
+	}
+	return got
+}

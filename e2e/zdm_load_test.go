@@ -12,6 +12,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -164,11 +165,21 @@ func TestZDMClientLoad(t *testing.T) {
 	})
 
 	t.Run("RestartUnderLoad", func(t *testing.T) {
+		// Default gates: after each restart the gate waits for the
+		// clients the proxy had to come back (evidence), then the short
+		// stability window; no fixed pause.
 		l := startLoad(t, e)
-		r := e.run(append([]string{"rolling-update", "--set", "proxy_max_stream_ids=1024"}, gate...)...)
+		r := e.run("rolling-update", "--set", "proxy_max_stream_ids=1024", "-o", "json")
 		l.finish(t, "restart")
 		if r.code != 0 {
 			t.Fatalf("rolling-update: exit %d\n%s", r.code, r.err)
 		}
+		back := taskOutputs(t, r.out, "clients back")
+		for _, h := range e.hosts {
+			if !strings.Contains(back[h.Name], "clients back: ") || strings.Contains(back[h.Name], "(had 0)") {
+				t.Errorf("%s: the gate did not wait for its clients: %q", h.Name, back[h.Name])
+			}
+		}
+		t.Logf("rolling restart of %d hosts under load, default gates: %s; clients back: %v", len(e.hosts), r.took, back)
 	})
 }

@@ -168,10 +168,13 @@ func TestZDM(t *testing.T) {
 		}
 		t.Logf("no-op deploy of %d hosts with default gates took %s", len(e.hosts), r.took)
 		st := taskStatuses(t, r.out, gateTasks)
+		if !strings.Contains(r.err, "unchanged and ready, not touched: "+h1+", "+h2+", "+h3) {
+			t.Errorf("no-op hosts not left alone:\n%s", tail(r.err, 10))
+		}
 		for _, h := range e.hosts {
 			for task := range gateTasks {
-				if s := st[h.Name][task]; s != "skipped" {
-					t.Errorf("%s: task %q is %q on a no-op, want skipped", h.Name, task, s)
+				if s := st[h.Name][task]; s != "skipped" && s != "" {
+					t.Errorf("%s: task %q is %q on a no-op, want skipped or not run", h.Name, task, s)
 				}
 			}
 			if pid := e.mainPID(h.Name); pid != pids[h.Name] {

@@ -65,6 +65,7 @@ func parse(path string, data []byte) (*Inventory, error) {
 			line, _ = strconv.Atoi(msg[m[2]:m[3]])
 			msg = msg[m[1]:]
 		}
+		line, msg = yamlErrorLine(data, line, msg)
 		return nil, &Error{File: path, Line: line, Msg: "invalid YAML: " + msg}
 	}
 	p := &parser{file: path, inv: &Inventory{Path: path, Vars: map[string]any{}}, defs: map[string]*yaml.Node{}}

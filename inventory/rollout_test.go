@@ -65,3 +65,17 @@ hosts:
 		t.Fatalf("known_hosts on a host: %v", err)
 	}
 }
+
+func TestYAMLSyntaxErrorLines(t *testing.T) {
+	for _, c := range []struct{ doc, want string }{
+		// A host indented one space short, on line 8.
+		{"vars:\n  a: 1\n  b: 2\ngroups:\n  proxies:\n    hosts:\n      p1: {address: 10.0.0.1}\n     p2: {address: 10.0.0.2}\n", "f.yaml:8: invalid YAML"},
+		{"vars:\n  a: 1\n\tb: 2\n", "f.yaml:3: invalid YAML: a tab in the indentation"},
+		{"vars:\n  a: 1\n  b: 2\n    c: 3\n", "f.yaml:4: invalid YAML"},
+	} {
+		_, err := parse("f.yaml", []byte(c.doc))
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %s...", c.doc, err, c.want)
+		}
+	}
+}

@@ -170,6 +170,9 @@ func values(vars map[string]any) (map[string]string, error) {
 		if err != nil {
 			return nil, &VarError{Key: k.name, Err: err}
 		}
+		if err := proxyCheck(k.name, v); err != nil {
+			return nil, &VarError{Key: k.name, Err: err}
+		}
 		out[k.name] = v
 	}
 	return out, nil
@@ -264,6 +267,9 @@ func Render(vars map[string]any, topo Topology) (*Config, error) {
 	}
 	write("proxy_topology_addresses")
 	write("proxy_topology_index")
+	if err := proxyParse(b.String()); err != nil {
+		return nil, err
+	}
 	return &Config{Text: b.String(), Values: vals}, nil
 }
 

@@ -57,6 +57,12 @@ func Plan(inv Inventory, overrides map[string]any) (*Fleet, error) {
 			f.Monitors = append(f.Monitors, inv.Host(name))
 		}
 	}
+	if err := checkHosts(inv, f.Proxies); err != nil {
+		return nil, err
+	}
+	if err := checkHosts(inv, f.Monitors); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 

@@ -40,6 +40,9 @@ func Load(f *cmdutil.Factory, overrides map[string]any) (*Env, error) {
 	if err != nil {
 		return nil, cmdutil.UsageError(zdm.InventoryError(f.Settings.Inventory, err))
 	}
+	if err := zdm.CheckIdentityFiles(inv, append(slices.Clip(fleet.Proxies), fleet.Monitors...)); err != nil {
+		return nil, cmdutil.UsageError(zdm.InventoryError(f.Settings.Inventory, err))
+	}
 	e := &Env{F: f, Inv: inv, Path: f.Settings.Inventory, Fleet: fleet, Overrides: overrides}
 	e.Targets = fleet.Names()
 	if lim := f.Settings.Limit; lim != "" {

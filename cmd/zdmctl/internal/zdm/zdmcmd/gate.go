@@ -61,9 +61,10 @@ func (g Gate) resolve(inv any) Gate {
 
 // gateState is what the rollout learnt of the proxies before touching them.
 type gateState struct {
-	clients   map[string]any // host -> client connections before (0: none to wait for)
-	foundDown []string       // "host (why)"
-	parallel  bool           // first deploy: no proxy of the fleet runs
+	clients   map[string]any  // host -> client connections before (0: none to wait for)
+	foundDown []string        // "host (why)"
+	ready     map[string]bool // running and ready before the rollout
+	parallel  bool            // first deploy: no proxy of the fleet runs
 }
 
 // probeBefore reads every proxy of the fleet (in parallel, one Exec each)
@@ -73,7 +74,7 @@ type gateState struct {
 // none runs yet (a first deploy may then go in parallel).
 func (r *Rollout) probeBefore(ctx context.Context, g Gate) *gateState {
 	e := r.Env
-	st := &gateState{clients: map[string]any{}}
+	st := &gateState{clients: map[string]any{}, ready: map[string]bool{}}
 	all := e.Fleet.Proxies
 	sts := make([]zdm.HostStatus, len(all))
 	e.Each(ctx, all, func(i int, h *inventory.Host, conn transport.Conn, err error) {
@@ -96,6 +97,7 @@ func (r *Rollout) probeBefore(ctx context.Context, g Gate) *gateState {
 			n = s.ClientConnections
 		}
 		st.clients[s.Host] = n
+		st.ready[s.Host] = s.Reachable && s.Service == "active" && s.Ready
 		if s.Reachable && s.Installed && (s.Service != "active" || !s.Ready) {
 			why := "service " + orDash(s.Service)
 			if s.Service == "active" {
@@ -174,4 +176,59 @@ func notesOf(chain []*Rollout) []string {
 		out = append(out, r.notes...)
 	}
 	return out
+}
+
+// skipUnchanged predicts, in check mode and on every host at once (quiet),
+// what the rollout's host-by-host plays would change, and leaves out of
+// them the hosts where nothing would change and whose proxy was ready: a
+// no-op deploy touches, restarts, reloads and waits on nothing, and costs
+// one parallel pass instead of one pass per host.
+func (r *Rollout) skipUnchanged(runCtx, taskCtx context.Context, hooks *runner.Hooks, pb *playbooks.Playbook, vars map[string]any, limit string, readFile func(string) ([]byte, error), gst *gateState) {
+	f := r.Env.F
+	s := f.Settings
+	var serial []*playbooks.Play
+	for _, p := range parallelPlaybook(pb).Plays {
+		if len(p.Serial) > 0 {
+			serial = append(serial, p)
+		}
+	}
+	if len(serial) == 0 {
+		return
+	}
+	check := *pb
+	check.Plays = serial
+	res, err := runner.Run(runCtx, runner.RunOptions{
+		Inventory:   r.Env.Inv,
+		Playbook:    &check,
+		Vars:        vars,
+		Limit:       limit,
+		SkipTags:    r.SkipTags,
+		Check:       true,
+		Forks:       s.Forks,
+		Dial:        f.Dial(f.DialOptions()),
+		TaskContext: taskCtx,
+		ReadFile:    readFile,
+	})
+	if res == nil || err != nil {
+		return // the real run reports whatever went wrong
+	}
+	noop := map[string]bool{}
+	var names []string
+	for _, h := range res.Hosts {
+		if h.Status == "ok" && h.Changed == 0 && h.Failed == 0 && h.Unreachable == 0 && gst.ready[h.Host] {
+			noop[h.Host] = true
+			names = append(names, h.Host)
+		}
+	}
+	if len(noop) == 0 {
+		return
+	}
+	prev := hooks.SkipHost
+	hooks.SkipHost = func(play *playbooks.Play, host string) bool {
+		if len(play.Serial) > 0 && noop[host] {
+			return true
+		}
+		return prev != nil && prev(play, host)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "unchanged and ready, not touched: %s\n", strings.Join(names, ", "))
 }

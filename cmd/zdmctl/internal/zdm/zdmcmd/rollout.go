@@ -258,6 +258,9 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 		hosts = r.Hosts
 	}
 	limit := strings.Join(hosts, ",")
+	if r.Playbook == "zdm-deploy" && !s.Check && !gst.parallel && len(hosts) > 1 {
+		r.skipUnchanged(runCtx, taskCtx, &hooks, pb, vars, limit, readFile, gst)
+	}
 	res, err := runner.Run(runCtx, runner.RunOptions{
 		Inventory:   e.Inv,
 		Playbook:    pb,
