@@ -38,16 +38,16 @@ type HostStatus struct {
 	// RunningSHA256 is the config_sha256 the proxy reports (the file it
 	// last loaded), DiskSHA256 the file's hash now, WantSHA256 the hash of
 	// what the inventory renders for this host now.
-	RunningSHA256  string `json:"running_config_sha256,omitempty"`
-	DiskSHA256     string `json:"disk_config_sha256,omitempty"`
-	WantSHA256     string `json:"want_config_sha256"`
+	RunningSHA256 string `json:"running_config_sha256,omitempty"`
+	DiskSHA256    string `json:"disk_config_sha256,omitempty"`
+	WantSHA256    string `json:"want_config_sha256"`
 	// Drift is null when it cannot be known (host unreachable).
 	Drift    *bool  `json:"drift"`
 	DriftWhy string `json:"drift_why,omitempty"`
 	// DriftChanges name the keys that differ, "key: on host → inventory"
 	// (secret values as ********), as deploy --check --diff shows them.
 	DriftChanges   []string `json:"drift_changes,omitempty"`
-	RestartPending bool   `json:"restart_pending"` // the proxy says: changed keys need a restart
+	RestartPending bool     `json:"restart_pending"` // the proxy says: changed keys need a restart
 	// Unloaded: the file on the host differs from what the proxy loaded.
 	Unloaded    bool     `json:"config_file_not_loaded"`
 	ChangedKeys []string `json:"changed_immutable_keys,omitempty"`

@@ -74,7 +74,7 @@ func Run(opts *Options) error {
 	if err := zdm.CheckIdentityFiles(inv, hosts); err != nil {
 		return cmdutil.UsageError(zdm.InventoryError(sum.Path, err))
 	}
-		if inv.Group(zdm.ProxyGroup) != nil {
+	if inv.Group(zdm.ProxyGroup) != nil {
 		if err := checkZDM(inv, vars); err != nil {
 			return cmdutil.UsageError(zdm.InventoryError(sum.Path, err))
 		}
