@@ -69,3 +69,50 @@ groups:
 		t.Fatalf("err %v\nwant %s", err, want)
 	}
 }
+
+// One validator: what the proxy itself would refuse at start is refused
+// by validate, at the line that sets it; so are addresses no fleet can
+// use and identity files that do not exist.
+func TestValidateWhatTheProxyWouldRefuse(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "zdm.yaml")
+	key := filepath.Join(dir, "id")
+	os.WriteFile(key, []byte("k"), 0o600)
+	base := `vars:
+  origin_contact_points: "10.0.1.1"
+  target_contact_points: "10.0.2.1"
+groups:
+  proxies:
+    hosts:
+      p1: {address: 10.0.0.11, identity_file: ` + key + `}
+      p2: {address: 10.0.0.12, identity_file: ` + key + `}
+`
+	for _, c := range []struct{ from, to, want string }{
+		{`origin_contact_points: "10.0.1.1"`, `origin_contact_points: "10.0.1.1:9042"`, p + `:2: vars.origin_contact_points: config: invalid value "10.0.1.1:9042" for key origin_contact_points`},
+		{"address: 10.0.0.12", "address: 10.0.0.300", p + `:8: hosts.p2.address: "10.0.0.300" is not a valid IPv4 address`},
+		{"address: 10.0.0.12", "address: 10.0.0.11", p + ":8: hosts.p2.address: 10.0.0.11 is also the address of p1 (line 7)"},
+		{"p2: {address: 10.0.0.12, identity_file: " + key, "p2: {address: 10.0.0.12, identity_file: " + key + "-gone", p + ":8: hosts.p2.identity_file: identity file " + key + "-gone does not exist"},
+	} {
+		if err := os.WriteFile(p, []byte(strings.Replace(base, c.from, c.to, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		inv, err := inventory.Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _, _ := cmdtest.Factory(cmdtest.Inventory{Inventory: inv})
+		err = Run(&Options{F: f})
+		if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: err %v\nwant %s...", c.to, err, c.want)
+		}
+	}
+	os.WriteFile(p, []byte(base), 0o600)
+	inv, err := inventory.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _, _ := cmdtest.Factory(cmdtest.Inventory{Inventory: inv})
+	if err := Run(&Options{F: f}); err != nil {
+		t.Fatalf("valid inventory refused: %v", err)
+	}
+}
