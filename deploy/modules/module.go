@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/zdmctl/zdmctl/deploy/transport"
 	"github.com/zdmctl/zdmctl/inventory"
@@ -48,7 +49,20 @@ type Env struct {
 }
 
 func (e *Env) exec(ctx context.Context, cmd string) (transport.ExecResult, error) {
+	if HoldsSecret([]byte(cmd), e.Secrets) {
+		return e.execStdin(ctx, cmd)
+	}
 	return e.Conn.Exec(ctx, cmd, transport.ExecOptions{Become: e.Become, BecomeUser: e.BecomeUser})
+}
+
+// execStdin runs cmd with its text on stdin, never in argv (ps shows
+// "sh -s"): a command holding a secret, or built from vars. The braces
+// make the shell read the whole command before running it, so that the
+// command's own stdin is /dev/null, not the rest of the script.
+func (e *Env) execStdin(ctx context.Context, cmd string) (transport.ExecResult, error) {
+	script := "{\n" + cmd + "\n} </dev/null\n"
+	return e.Conn.Exec(ctx, "sh -s", transport.ExecOptions{Become: e.Become, BecomeUser: e.BecomeUser,
+		Stdin: strings.NewReader(script), Secret: HoldsSecret([]byte(cmd), e.Secrets)})
 }
 
 // Result is what a module reports.

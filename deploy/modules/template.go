@@ -27,9 +27,17 @@ func (templateModule) Run(ctx context.Context, env *Env, a Args) Result {
 	if err != nil {
 		return Fail(fmt.Errorf("read template: %w", err))
 	}
-	out, err := tmpl.Render(src, string(text), env.Vars)
+	taint := tmpl.NewTaint(env.Secrets)
+	out, err := tmpl.RenderTainted(src, string(text), env.Vars, taint)
 	if err != nil {
 		return Fail(err)
+	}
+	if d := taint.Derived(); len(d) > 0 {
+		// The file holds values derived from secrets: its diff is hidden.
+		secrets := append(append([]string(nil), env.Secrets...), d...)
+		e := *env
+		e.Secrets = secrets
+		env = &e
 	}
 	attrs, err := attrsFrom(a)
 	if err != nil {

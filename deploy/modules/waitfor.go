@@ -132,12 +132,12 @@ ct=$(( (tmo + 999) / 1000 )); [ "$ct" -gt 5 ] && ct=5; [ "$ct" -lt 1 ] && ct=1
 last="not checked"
 check() {
   if [ "$mode" = tcp ]; then
-    timeout "$ct" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null && return 0
+    H=$host P=$port timeout "$ct" bash -c 'exec 3<>"/dev/tcp/$H/$P"' 2>/dev/null && return 0
     last="port $host:$port closed"; return 1
   fi
-  resp=$(timeout "$ct" bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
-printf "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: zdmctl\r\nConnection: close\r\n\r\n" "$2" "$0" >&3
-cat <&3' "$host" "$port" "$path" 2>/dev/null) || { last="cannot connect to $host:$port"; return 1; }
+  resp=$(H=$host P=$port U=$path timeout "$ct" bash -c 'exec 3<>"/dev/tcp/$H/$P" || exit 1
+printf "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: zdmctl\r\nConnection: close\r\n\r\n" "$U" "$H" >&3
+cat <&3' 2>/dev/null) || { last="cannot connect to $host:$port"; return 1; }
   code=$(printf '%s\n' "$resp" | head -n 1 | cut -d' ' -f2)
   if [ "$code" != "$want" ]; then last="HTTP status $code, want $want"; return 1; fi
   if [ -n "$body" ]; then case "$resp" in *"$body"*) ;; *) last="response does not contain the expected text"; return 1;; esac; fi
@@ -173,8 +173,12 @@ func waitOnHost(ctx context.Context, env *Env, w waitSpec) Result {
 	for i, s := range args {
 		args[i] = transport.ShellQuote(s)
 	}
-	cmd := "bash -c " + transport.ShellQuote(waitScript) + " zdmctl-wait " + strings.Join(args, " ")
-	res, err := env.exec(ctx, cmd)
+	// The URL, host and body come from vars: the script and its arguments
+	// go by stdin, and reach its child processes by environment, never in
+	// argv (ps).
+	script := "set -- " + strings.Join(args, " ") + "\n" + waitScript + "\n"
+	res, err := env.Conn.Exec(ctx, "bash -s", transport.ExecOptions{Become: env.Become, BecomeUser: env.BecomeUser,
+		Stdin: strings.NewReader(script), Secret: HoldsSecret([]byte(script), env.Secrets)})
 	if err != nil {
 		return Fail(err)
 	}

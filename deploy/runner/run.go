@@ -12,6 +12,7 @@ import (
 	"github.com/zdmctl/zdmctl/deploy/transport"
 	"github.com/zdmctl/zdmctl/inventory"
 	"github.com/zdmctl/zdmctl/playbooks"
+	"github.com/zdmctl/zdmctl/playbooks/tmpl"
 )
 
 // run is one Run's state.
@@ -236,13 +237,15 @@ func (r *run) runBatch(ctx context.Context, play *playbooks.Play, br *BatchResul
 			}
 			return
 		}
-		vars, err := hostVars(hs.base, hs.host, r.topo, play.Vars, r.opts.Vars, hs.registered)
+		taint := tmpl.NewTaint(withDerived(secretValues(r.opts.Inventory, hs.base), hs.derived))
+		vars, err := hostVars(hs.base, hs.host, r.topo, play.Vars, r.opts.Vars, hs.registered, taint)
 		if err != nil {
 			r.hostFailed(ctx, hs, play, nil, br, &TaskResult{Play: play.Name, Task: "vars", Host: hs.host.Name, Status: "failed", Msg: err.Error(), err: err})
 			return
 		}
 		hs.vars = vars
-		hs.secrets = secretValues(r.opts.Inventory, vars) // play vars may add secrets
+		hs.derived = append(hs.derived, taint.Derived()...)
+		hs.secrets = withDerived(secretValues(r.opts.Inventory, vars), hs.derived) // play vars may add secrets
 		hs.notified = map[string]bool{}
 		for _, t := range play.Tasks {
 			if ctx.Err() != nil || abort.isSet() {
@@ -396,6 +399,7 @@ type hostState struct {
 	base        map[string]any // inventory vars with overrides
 	vars        map[string]any // current play's vars
 	secrets     []string
+	derived     []string // values derived from secrets by templates (tmpl.Taint)
 	registered  map[string]any
 	notified    map[string]bool
 	done        bool // finished the current batch's tasks and handlers

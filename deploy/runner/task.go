@@ -23,7 +23,7 @@ func (r *run) runTask(ctx context.Context, hs *hostState, play *playbooks.Play, 
 	tr.Msg = modules.RedactText(res.Msg, hs.secrets)
 	tr.Stdout = modules.RedactText(res.Stdout, hs.secrets)
 	tr.Stderr = modules.RedactText(res.Stderr, hs.secrets)
-	tr.Diff = res.Diff
+	tr.Diff = modules.RedactText(res.Diff, hs.secrets) // headers name paths that may hold one
 	if t.Secret {
 		if tr.Stdout != "" {
 			tr.Stdout = "(hidden: secret task)"
@@ -55,7 +55,7 @@ func (r *run) runTask(ctx context.Context, hs *hostState, play *playbooks.Play, 
 			hs.registered[k] = v
 			hs.vars[k] = v
 		}
-		hs.secrets = secretValues(r.opts.Inventory, hs.vars)
+		hs.secrets = withDerived(secretValues(r.opts.Inventory, hs.vars), hs.derived)
 	}
 	if t.Register != "" && reg != nil {
 		hs.registered[t.Register] = reg
@@ -227,7 +227,13 @@ func (r *run) execOnce(ctx context.Context, hs *hostState, play *playbooks.Play,
 	if !ok {
 		return nil, modules.Failf("unknown module %s", t.Module)
 	}
-	rendered, err := tmpl.RenderValue(t.Name, map[string]any(t.Args), vars)
+	taint := tmpl.NewTaint(hs.secrets)
+	rendered, err := tmpl.RenderValueTainted(t.Name, map[string]any(t.Args), vars, taint)
+	if d := taint.Derived(); len(d) > 0 {
+		// A value derived from a secret (upper-cased, edited) is secret.
+		hs.derived = append(hs.derived, d...)
+		hs.secrets = withDerived(hs.secrets, d)
+	}
 	if err != nil {
 		return nil, modules.Fail(fmt.Errorf("%s: %w", t.Where(), err))
 	}

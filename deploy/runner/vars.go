@@ -12,7 +12,7 @@ import (
 // hostVars builds a host's vars for a play: inventory vars (with --set
 // overrides applied), then the play's vars (rendered over them) unless
 // --set overrides them too, then the registered results, then magic vars.
-func hostVars(base map[string]any, h *inventory.Host, topo topology, playVars, overrides, registered map[string]any) (map[string]any, error) {
+func hostVars(base map[string]any, h *inventory.Host, topo topology, playVars, overrides, registered map[string]any, taint *tmpl.Taint) (map[string]any, error) {
 	vars := maps.Clone(base)
 	if vars == nil {
 		vars = map[string]any{}
@@ -39,7 +39,7 @@ func hostVars(base map[string]any, h *inventory.Host, topo topology, playVars, o
 		var next []string
 		var firstErr error
 		for _, k := range pending {
-			v, err := tmpl.RenderValue("vars."+k, playVars[k], vars)
+			v, err := tmpl.RenderValueTainted("vars."+k, playVars[k], vars, taint)
 			if err != nil {
 				if firstErr == nil {
 					firstErr = fmt.Errorf("play var %s: %w", k, err)
@@ -115,6 +115,17 @@ func secretValues(inv Inventory, vars map[string]any) []string {
 		walk(k, v)
 	}
 	// longest first so a secret containing another is replaced whole
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// withDerived adds the values derived from secrets (see tmpl.Taint) to
+// secrets, longest first.
+func withDerived(secrets, derived []string) []string {
+	if len(derived) == 0 {
+		return secrets
+	}
+	out := append(append([]string(nil), secrets...), derived...)
 	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out
 }

@@ -31,6 +31,12 @@ var parsed sync.Map // name + "\x00" + text -> *template.Template
 
 // Render executes text over vars.
 func Render(name, text string, vars map[string]any) (string, error) {
+	return RenderTainted(name, text, vars, nil)
+}
+
+// RenderTainted is Render that records, in taint (nil: none), the values
+// derived from secrets (see Taint).
+func RenderTainted(name, text string, vars map[string]any, taint *Taint) (string, error) {
 	if !HasTemplate(text) {
 		return text, nil
 	}
@@ -52,6 +58,9 @@ func Render(name, text string, vars map[string]any) (string, error) {
 		return "", err
 	}
 	t.Funcs(varFuncs(vars))
+	if taint != nil {
+		t.Funcs(taintFuncs(taint))
+	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, vars); err != nil {
 		return "", fmt.Errorf("render %s: %w", name, err)
@@ -61,13 +70,18 @@ func Render(name, text string, vars map[string]any) (string, error) {
 
 // RenderValue renders every string inside v (maps and lists recursively).
 func RenderValue(name string, v any, vars map[string]any) (any, error) {
+	return RenderValueTainted(name, v, vars, nil)
+}
+
+// RenderValueTainted is RenderValue recording derived secrets in taint.
+func RenderValueTainted(name string, v any, vars map[string]any, taint *Taint) (any, error) {
 	switch x := v.(type) {
 	case string:
-		return Render(name, x, vars)
+		return RenderTainted(name, x, vars, taint)
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			r, err := RenderValue(name, e, vars)
+			r, err := RenderValueTainted(name, e, vars, taint)
 			if err != nil {
 				return nil, err
 			}
@@ -77,7 +91,7 @@ func RenderValue(name string, v any, vars map[string]any) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			r, err := RenderValue(name, e, vars)
+			r, err := RenderValueTainted(name, e, vars, taint)
 			if err != nil {
 				return nil, err
 			}
