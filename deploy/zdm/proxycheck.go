@@ -105,3 +105,7 @@ func expandHome(p string) string {
 	}
 	return p
 }
+
+// CheckAddress refuses what is neither an IP address nor a host name (for
+// `init`, which checks each answer as it is typed).
+func CheckAddress(a string) error { return checkAddress(a) }

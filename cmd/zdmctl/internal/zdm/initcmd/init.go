@@ -24,6 +24,8 @@ type Options struct {
 	Force    bool
 	Answers  Answers
 	NoPrompt bool
+	// Offline skips the reachability preflight at the end.
+	Offline bool
 }
 
 // Answers are what init asks.
@@ -33,10 +35,18 @@ type Answers struct {
 	SSHKey         string
 	OriginContacts string
 	OriginUser     string
-	OriginPassword string // env:NAME or file:PATH (or inline)
+	OriginPassword string // env:NAME or file:PATH, never the password itself
+	OriginDC       string
 	TargetContacts string
 	TargetUser     string
 	TargetPassword string
+	TargetDC       string
+	ProxyPort      string
+	MetricsAddress string
+	MetricsPort    string
+	MonitoringHost string // address of a Prometheus host ("" none)
+	Bastion        string // ProxyJump, [user@]host[:port] ("" none)
+	KnownHosts     string // known_hosts file ("" the default)
 }
 
 // NewCmdInit builds the command; runF replaces Run in tests.
@@ -45,11 +55,17 @@ func NewCmdInit(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Write an inventory for a ZDM migration (prompts, or flags for scripts)",
-		Long: `Ask for the proxy hosts, the SSH user and key, and the Origin and Target
-contact points (and credentials as env:NAME or file:PATH references), then
-write a validated inventory (the -i path, default inventory.yaml). Questions
-answered by flags are not asked; --no-prompt fails on a missing answer. An
-existing file is only overwritten with --force.`,
+		Long: `Ask for the proxy hosts, the SSH user and key, the Origin and Target
+contact points, credentials (only as env:NAME or file:PATH references: a
+password itself is refused), local datacenters, the proxy and metrics
+ports and metrics address, a monitoring host, a bastion (ProxyJump) and a
+known_hosts file; each answer is checked as it is given, with the checks
+deploy makes (the proxy's own config validation). Then write a validated
+inventory (the -i path, default inventory.yaml; a bastion goes into an ssh
+config file beside it, named by defaults.ssh_config) and try SSH to every
+host as deploy will, unless --offline. Questions answered by flags are not
+asked; --no-prompt fails on a missing answer. An existing file is only
+overwritten with --force.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -69,6 +85,15 @@ existing file is only overwritten with --force.`,
 	fl.StringVar(&a.TargetContacts, "target-contact-points", "", "Target contact points, comma-separated")
 	fl.StringVar(&a.TargetUser, "target-username", "", "Target user (optional)")
 	fl.StringVar(&a.TargetPassword, "target-password", "", "Target password reference: env:NAME or file:PATH (optional)")
+	fl.StringVar(&a.OriginDC, "origin-local-datacenter", "", "Origin datacenter the proxies use (optional)")
+	fl.StringVar(&a.TargetDC, "target-local-datacenter", "", "Target datacenter the proxies use (optional)")
+	fl.StringVar(&a.ProxyPort, "proxy-port", "", "port the proxies listen on for clients (default 9042)")
+	fl.StringVar(&a.MetricsAddress, "metrics-address", "", "address of the admin/metrics port (default localhost; 0.0.0.0 with a monitoring host)")
+	fl.StringVar(&a.MetricsPort, "metrics-port", "", "admin/metrics port (default 14001)")
+	fl.StringVar(&a.MonitoringHost, "monitoring-host", "", "address of a host for Prometheus (optional)")
+	fl.StringVar(&a.Bastion, "bastion", "", "jump host to reach the hosts, [user@]host[:port] (optional)")
+	fl.StringVar(&a.KnownHosts, "known-hosts-file", "", "known_hosts file for these hosts (optional; default ~/.ssh/known_hosts)")
+	fl.BoolVar(&opts.Offline, "offline", false, "do not try SSH to the hosts after writing")
 	fl.StringVar(&opts.Out, "out", "", "file to write (default: the -i inventory path)")
 	fl.BoolVar(&opts.Force, "force", false, "overwrite an existing file")
 	fl.BoolVar(&opts.NoPrompt, "no-prompt", false, "never prompt; fail on a missing required answer")
@@ -79,6 +104,8 @@ type question struct {
 	field    *string
 	prompt   string
 	required bool
+	check    func(string) error // nil: anything
+	def      string             // used when left empty
 }
 
 // Run asks, writes and validates.
@@ -93,52 +120,124 @@ func Run(opts *Options) error {
 	}
 	a := &opts.Answers
 	qs := []question{
-		{&a.Proxies, "Proxy host addresses (comma-separated)", true},
-		{&a.SSHUser, "SSH user", true},
-		{&a.SSHKey, "SSH private key file", true},
-		{&a.OriginContacts, "Origin contact points (comma-separated)", true},
-		{&a.OriginUser, "Origin username (empty: none)", false},
-		{&a.OriginPassword, "Origin password reference, env:NAME or file:PATH (empty: none)", false},
-		{&a.TargetContacts, "Target contact points (comma-separated)", true},
-		{&a.TargetUser, "Target username (empty: none)", false},
-		{&a.TargetPassword, "Target password reference, env:NAME or file:PATH (empty: none)", false},
+		{field: &a.Proxies, prompt: "Proxy host addresses (comma-separated)", required: true, check: checkAddresses},
+		{field: &a.SSHUser, prompt: "SSH user", required: true},
+		{field: &a.SSHKey, prompt: "SSH private key file", required: true, check: checkFileExists},
+		{field: &a.OriginContacts, prompt: "Origin contact points (comma-separated)", required: true, check: proxyKey("origin_contact_points")},
+		{field: &a.OriginUser, prompt: "Origin username (empty: none)"},
+		{field: &a.OriginPassword, prompt: "Origin password reference, env:NAME or file:PATH (empty: none)", check: checkReference},
+		{field: &a.TargetContacts, prompt: "Target contact points (comma-separated)", required: true, check: proxyKey("target_contact_points")},
+		{field: &a.TargetUser, prompt: "Target username (empty: none)"},
+		{field: &a.TargetPassword, prompt: "Target password reference, env:NAME or file:PATH (empty: none)", check: checkReference},
+		{field: &a.OriginDC, prompt: "Origin local datacenter (empty: the driver's choice)"},
+		{field: &a.TargetDC, prompt: "Target local datacenter (empty: the driver's choice)"},
+		{field: &a.ProxyPort, prompt: "Proxy port for clients", check: proxyKey("proxy_listen_port"), def: "9042"},
+		{field: &a.MetricsPort, prompt: "Proxy admin/metrics port", check: proxyKey("metrics_port"), def: "14001"},
+		{field: &a.MonitoringHost, prompt: "Monitoring (Prometheus) host address (empty: none)", check: checkAddress},
+		{field: &a.MetricsAddress, prompt: "Metrics address (localhost; 0.0.0.0 for a monitoring host)", check: proxyKey("metrics_address")},
+		{field: &a.Bastion, prompt: "Bastion to jump through, [user@]host[:port] (empty: none)", check: checkBastion},
+		{field: &a.KnownHosts, prompt: "known_hosts file (empty: ~/.ssh/known_hosts)"},
 	}
 	in := bufio.NewReader(f.IO.In)
 	for _, q := range qs {
-		for strings.TrimSpace(*q.field) == "" {
-			if opts.NoPrompt {
-				if q.required {
-					return cmdutil.UsageError(fmt.Errorf("missing answer: %s", q.prompt))
-				}
-				break
-			}
-			fmt.Fprintf(f.IO.ErrOut, "%s: ", q.prompt)
-			line, err := in.ReadString('\n')
-			*q.field = strings.TrimSpace(line)
-			if err != nil && *q.field == "" {
-				if q.required {
-					return cmdutil.UsageError(fmt.Errorf("no answer for %q (end of input)", q.prompt))
-				}
-				break
-			}
-			if !q.required {
-				break
+		if q.field == &a.MetricsAddress && q.def == "" {
+			q.def = "localhost"
+			if a.MonitoringHost != "" {
+				q.def = "0.0.0.0"
 			}
 		}
+		if err := ask(f, in, q, opts.NoPrompt); err != nil {
+			return err
+		}
 	}
-	text, err := Render(a)
+	sshConfig := ""
+	if a.Bastion != "" {
+		sshConfig = strings.TrimSuffix(filepath.Base(out), filepath.Ext(out)) + ".ssh_config"
+	}
+	text, err := render(a, sshConfig)
 	if err != nil {
 		return cmdutil.UsageError(err)
+	}
+	if sshConfig != "" {
+		if err := writeSSHConfig(filepath.Join(filepath.Dir(out), sshConfig), a); err != nil {
+			return cmdutil.UsageError(err)
+		}
 	}
 	if err := writeValidated(out, text); err != nil {
 		return cmdutil.UsageError(err)
 	}
-	fmt.Fprintf(f.IO.ErrOut, "wrote %s; next: zdmctl -i %s deploy\n", out, out)
+	fmt.Fprintf(f.IO.ErrOut, "wrote %s\n", out)
+	if !opts.Offline {
+		if err := preflight(f, out); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(f.IO.ErrOut, "next: zdmctl -i %s deploy\n", out)
 	return nil
+}
+
+// ask fills q's answer: from a flag, else the prompt (asked again while
+// required and empty, or invalid), else its default.
+func ask(f *cmdutil.Factory, in *bufio.Reader, q question, noPrompt bool) error {
+	check := func() error {
+		v := strings.TrimSpace(*q.field)
+		if v == "" || q.check == nil {
+			return nil
+		}
+		if err := q.check(v); err != nil {
+			return fmt.Errorf("%s: %q: %w", q.prompt, v, err)
+		}
+		return nil
+	}
+	if strings.TrimSpace(*q.field) != "" || noPrompt {
+		if err := check(); err != nil {
+			return cmdutil.UsageError(err)
+		}
+		if strings.TrimSpace(*q.field) == "" {
+			if q.required {
+				return cmdutil.UsageError(fmt.Errorf("missing answer: %s", q.prompt))
+			}
+			*q.field = q.def
+		}
+		return nil
+	}
+	for {
+		prompt := q.prompt
+		if q.def != "" {
+			prompt += " [" + q.def + "]"
+		}
+		fmt.Fprintf(f.IO.ErrOut, "%s: ", prompt)
+		line, err := in.ReadString('\n')
+		*q.field = strings.TrimSpace(line)
+		if cerr := check(); cerr != nil {
+			fmt.Fprintf(f.IO.ErrOut, "  %v\n", cerr)
+			*q.field = ""
+			if err != nil {
+				return cmdutil.UsageError(cerr)
+			}
+			continue
+		}
+		if *q.field != "" {
+			return nil
+		}
+		if !q.required {
+			*q.field = q.def
+			return nil
+		}
+		if err != nil {
+			return cmdutil.UsageError(fmt.Errorf("no answer for %q (end of input)", q.prompt))
+		}
+	}
 }
 
 // Render builds the inventory text.
 func Render(a *Answers) (string, error) {
+	return render(a, "")
+}
+
+// render builds the inventory text; sshConfig is the ssh config file it
+// names ("" none).
+func render(a *Answers, sshConfig string) (string, error) {
 	var addrs []string
 	for _, p := range strings.Split(a.Proxies, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -161,10 +260,31 @@ func Render(a *Answers) (string, error) {
 	kv("target_contact_points", a.TargetContacts)
 	kv("target_username", a.TargetUser)
 	kv("target_password", a.TargetPassword)
-	b.WriteString("  primary_cluster: ORIGIN\n  read_mode: PRIMARY_ONLY\n  log_level: INFO\n\ndefaults:\n")
-	fmt.Fprintf(&b, "  user: %q\n  identity_file: %q\n  become: true\n\ngroups:\n  proxies:\n    hosts:\n", a.SSHUser, a.SSHKey)
+	kv("origin_local_datacenter", a.OriginDC)
+	kv("target_local_datacenter", a.TargetDC)
+	b.WriteString("  primary_cluster: ORIGIN\n  read_mode: PRIMARY_ONLY\n  log_level: INFO\n")
+	num := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "  %s: %s\n", k, v)
+		}
+	}
+	num("proxy_listen_port", a.ProxyPort)
+	num("metrics_port", a.MetricsPort)
+	kv("metrics_address", a.MetricsAddress)
+	b.WriteString("\ndefaults:\n")
+	fmt.Fprintf(&b, "  user: %q\n  identity_file: %q\n  become: true\n", a.SSHUser, a.SSHKey)
+	if a.KnownHosts != "" {
+		fmt.Fprintf(&b, "  known_hosts: %q\n", a.KnownHosts)
+	}
+	if sshConfig != "" {
+		fmt.Fprintf(&b, "  ssh_config: %q\n", sshConfig)
+	}
+	b.WriteString("\ngroups:\n  proxies:\n    hosts:\n")
 	for i, ad := range addrs {
 		fmt.Fprintf(&b, "      zdm-proxy-%d: {address: %q}\n", i+1, ad)
+	}
+	if a.MonitoringHost != "" {
+		fmt.Fprintf(&b, "  monitoring:\n    hosts:\n      zdm-monitoring: {address: %q}\n", a.MonitoringHost)
 	}
 	return b.String(), nil
 }
@@ -191,7 +311,11 @@ func writeValidated(path, text string) error {
 	// Credentials may be references to set later (env:NAME): check the
 	// structure with stand-ins for them.
 	stand := map[string]any{"origin_password": "x", "target_password": "x"}
-	if _, err := zdm.Plan(inv, stand); err != nil {
+	fleet, err := zdm.Plan(inv, stand)
+	if err != nil {
+		return fmt.Errorf("the answers do not make a valid inventory: %w", err)
+	}
+	if _, err := zdm.PlanMonitoring(inv, fleet, stand); err != nil {
 		return fmt.Errorf("the answers do not make a valid inventory: %w", err)
 	}
 	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
@@ -204,4 +328,18 @@ func writeValidated(path, text string) error {
 		return err
 	}
 	return nil
+}
+
+// writeSSHConfig writes the ssh config naming the bastion for every host
+// address (Host patterns match addresses, as in ssh), then the operator's
+// own config.
+func writeSSHConfig(path string, a *Answers) error {
+	var hosts []string
+	for _, p := range strings.Split(a.Proxies+","+a.MonitoringHost, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			hosts = append(hosts, p)
+		}
+	}
+	text := fmt.Sprintf("# Written by `zdmctl init`: the hosts are reached through the bastion.\nHost %s\n  ProxyJump %s\n\nInclude ~/.ssh/config\n", strings.Join(hosts, " "), a.Bastion)
+	return os.WriteFile(path, []byte(text), 0o600)
 }
