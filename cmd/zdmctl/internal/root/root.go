@@ -56,6 +56,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(phase.NewCmdPhase(f, nil))
 	cmd.AddCommand(teardown.NewCmdTeardown(f, nil))
 	cmd.AddCommand(logs.NewCmdLogs(f, nil))
+	addCompletions(cmd)
 	return cmd
 }
 
