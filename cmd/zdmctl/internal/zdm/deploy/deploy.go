@@ -38,13 +38,18 @@ Preflight on every proxy first: SSH and sudo, systemd, ports 9042 and 14001
 free (or held by the zdm-proxy unit), TCP to every Origin and Target contact
 point from the host, clock within 500ms of this machine's, disk space.
 
-Then host by host (serial 1): the zdm user, /opt/zdm-proxy with the binary as
-zdm-proxy-<sha256[:12]> and a "current" symlink, /etc/zdm-proxy/zdm-proxy.yaml
-(0600, owner zdm) rendered from the inventory, a hardened systemd unit; start
-(or reload/restart when something changed) and wait until /health/readiness
-answers 200 and stays so for --healthy-for. A host that fails is rolled back
-to its previous binary and config and the rollout stops. Running it again with
-nothing changed changes nothing.
+Then host by host (serial 1; every host at once on a first deploy, when no
+proxy of the fleet runs yet: rollout.parallel_first_deploy): the zdm user,
+/opt/zdm-proxy with the binary as zdm-proxy-<sha256[:12]> and a "current"
+symlink, /etc/zdm-proxy/zdm-proxy.yaml (0600, owner zdm) rendered from the
+inventory, a hardened systemd unit; start (or reload/restart when something
+changed), then the gate: /health/readiness answers 200, the proxy has back
+the client connections it had before the rollout, and it stays ready for
+rollout.healthy_for (2s; --healthy-for). A host where nothing would change
+and whose proxy is ready is not touched or waited on; a proxy found stopped
+or not ready is reported ("found down before the rollout") and started. A
+host that fails is rolled back to its previous binary and config and the
+rollout stops. Running it again with nothing changed changes nothing.
 
 The proxy binary (linux/amd64) is zdm-proxy beside zdmctl, or --proxy-binary.
 
