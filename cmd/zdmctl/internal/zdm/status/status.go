@@ -63,6 +63,9 @@ func Run(opts *Options) error {
 	ctx, _, stop := f.Contexts()
 	defer stop()
 	fs := env.Probe(ctx)
+	if !fs.OK {
+		fs.ExitCode, fs.Error = fs.FailCode(), "fleet not healthy: "+fs.Summary
+	}
 	if f.Settings.JSON() {
 		if err := zdmcmd.WriteJSON(f.IO.Out, fs); err != nil {
 			return err

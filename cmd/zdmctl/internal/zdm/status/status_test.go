@@ -149,10 +149,16 @@ func TestStatusUnreachableJSONDriftNull(t *testing.T) {
 		t.Fatalf("exit %v, want 4 for a host key failure", err)
 	}
 	var doc struct {
-		Proxies []map[string]any `json:"proxies"`
+		Proxies  []map[string]any `json:"proxies"`
+		OK       *bool            `json:"ok"`
+		ExitCode int              `json:"exit_code"`
+		Error    string           `json:"error"`
 	}
 	if err := json.Unmarshal([]byte(out.String()), &doc); err != nil {
 		t.Fatal(err)
+	}
+	if doc.OK == nil || *doc.OK || doc.ExitCode != 4 || !strings.HasPrefix(doc.Error, "fleet not healthy") {
+		t.Errorf("envelope: ok %v exit_code %d error %q", doc.OK, doc.ExitCode, doc.Error)
 	}
 	if v, ok := doc.Proxies[0]["drift"]; !ok || v != nil {
 		t.Fatalf("drift = %v (present %v), want null:\n%s", v, ok, out)

@@ -18,6 +18,10 @@ type FleetStatus struct {
 	Summary  string              `json:"summary"`
 	OK       bool                `json:"ok"`
 	Phase    zdm.Phase           `json:"phase"`
+	// ExitCode and Error are the envelope every -o json document has
+	// (ok, exit_code, error), as the error documents do.
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error,omitempty"`
 
 	authFailed bool // a host refused us (host key, credentials)
 }
