@@ -37,6 +37,8 @@ type Answers struct {
 	OriginUser     string
 	OriginPassword string // env:NAME or file:PATH, never the password itself
 	OriginDC       string
+	OriginPort     string
+	TargetPort     string
 	TargetContacts string
 	TargetUser     string
 	TargetPassword string
@@ -85,6 +87,8 @@ overwritten with --force.`,
 	fl.StringVar(&a.TargetContacts, "target-contact-points", "", "Target contact points, comma-separated")
 	fl.StringVar(&a.TargetUser, "target-username", "", "Target user (optional)")
 	fl.StringVar(&a.TargetPassword, "target-password", "", "Target password reference: env:NAME or file:PATH (optional)")
+	fl.StringVar(&a.OriginPort, "origin-port", "", "Origin CQL port (default 9042)")
+	fl.StringVar(&a.TargetPort, "target-port", "", "Target CQL port (default 9042)")
 	fl.StringVar(&a.OriginDC, "origin-local-datacenter", "", "Origin datacenter the proxies use (optional)")
 	fl.StringVar(&a.TargetDC, "target-local-datacenter", "", "Target datacenter the proxies use (optional)")
 	fl.StringVar(&a.ProxyPort, "proxy-port", "", "port the proxies listen on for clients (default 9042)")
@@ -129,6 +133,8 @@ func Run(opts *Options) error {
 		{field: &a.TargetContacts, prompt: "Target contact points (comma-separated)", required: true, check: proxyKey("target_contact_points")},
 		{field: &a.TargetUser, prompt: "Target username (empty: none)"},
 		{field: &a.TargetPassword, prompt: "Target password reference, env:NAME or file:PATH (empty: none)", check: checkReference},
+		{field: &a.OriginPort, prompt: "Origin CQL port", check: proxyKey("origin_port"), def: "9042"},
+		{field: &a.TargetPort, prompt: "Target CQL port", check: proxyKey("target_port"), def: "9042"},
 		{field: &a.OriginDC, prompt: "Origin local datacenter (empty: the driver's choice)"},
 		{field: &a.TargetDC, prompt: "Target local datacenter (empty: the driver's choice)"},
 		{field: &a.ProxyPort, prompt: "Proxy port for clients", check: proxyKey("proxy_listen_port"), def: "9042"},
@@ -268,6 +274,8 @@ func render(a *Answers, sshConfig string) (string, error) {
 			fmt.Fprintf(&b, "  %s: %s\n", k, v)
 		}
 	}
+	num("origin_port", a.OriginPort)
+	num("target_port", a.TargetPort)
 	num("proxy_listen_port", a.ProxyPort)
 	num("metrics_port", a.MetricsPort)
 	kv("metrics_address", a.MetricsAddress)

@@ -116,6 +116,7 @@ func TestAnswersCheckedAsTyped(t *testing.T) {
 		"cassandra",
 		"hunter2", "env:ORIGIN_PW",
 		"10.0.2.1", "", "file:target-pw",
+		"19042", "",
 		"dc1", "dc2",
 		"99999", "9043",
 		"",
@@ -134,7 +135,7 @@ func TestAnswersCheckedAsTyped(t *testing.T) {
 	}
 	text, _ := os.ReadFile(out)
 	for _, want := range []string{`origin_password: "env:ORIGIN_PW"`, `target_password: "file:target-pw"`, `origin_local_datacenter: "dc1"`,
-		"proxy_listen_port: 9043", "metrics_port: 14001", `metrics_address: "0.0.0.0"`, `zdm-monitoring: {address: "10.0.0.20"}`, `ssh_config: "zdm.ssh_config"`} {
+		"proxy_listen_port: 9043", "origin_port: 19042", "target_port: 9042", "metrics_port: 14001", `metrics_address: "0.0.0.0"`, `zdm-monitoring: {address: "10.0.0.20"}`, `ssh_config: "zdm.ssh_config"`} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("no %q in:\n%s", want, text)
 		}
