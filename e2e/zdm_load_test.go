@@ -176,9 +176,12 @@ func TestZDMClientLoad(t *testing.T) {
 		}
 		back := taskOutputs(t, r.out, "clients back")
 		for _, h := range e.hosts {
-			if !strings.Contains(back[h.Name], "clients back: ") || strings.Contains(back[h.Name], "(had 0)") {
+			if !strings.Contains(back[h.Name], "clients back on this proxy: ") {
 				t.Errorf("%s: the gate did not wait for its clients: %q", h.Name, back[h.Name])
 			}
+		}
+		if n := strings.Count(r.err, "across the fleet"); n != len(e.hosts) {
+			t.Errorf("the fleet's clients were checked after %d of %d hosts:\n%s", n, len(e.hosts), tail(r.err, 20))
 		}
 		t.Logf("rolling restart of %d hosts under load, default gates: %s; clients back: %v", len(e.hosts), r.took, back)
 	})

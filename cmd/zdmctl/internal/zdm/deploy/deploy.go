@@ -43,9 +43,10 @@ proxy of the fleet runs yet: rollout.parallel_first_deploy): the zdm user,
 /opt/zdm-proxy with the binary as zdm-proxy-<sha256[:12]> and a "current"
 symlink, /etc/zdm-proxy/zdm-proxy.yaml (0600, owner zdm) rendered from the
 inventory, a hardened systemd unit; start (or reload/restart when something
-changed), then the gate: /health/readiness answers 200, the proxy has back
-the client connections it had before the rollout, and it stays ready for
-rollout.healthy_for (2s; --healthy-for). A host where nothing would change
+changed), then the gate: /health/readiness answers 200, a client is back
+on it when it had any, it stays ready for rollout.healthy_for (2s;
+--healthy-for), and the fleet has back the client connections it had
+before the rollout. A host where nothing would change
 and whose proxy is ready is not touched or waited on; a proxy found stopped
 or not ready is reported ("found down before the rollout") and started. A
 host that fails is rolled back to its previous binary and config and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zdmctl/zdmctl/deploy/runner"
@@ -61,7 +62,12 @@ func (g Gate) resolve(inv any) Gate {
 
 // gateState is what the rollout learnt of the proxies before touching them.
 type gateState struct {
-	clients   map[string]any  // host -> client connections before (0: none to wait for)
+	// clients: host -> 1 when it had client connections before (its gate
+	// waits until one is back), 0 when it had none.
+	clients map[string]any
+	// total is the fleet's client connections before the rollout: after
+	// each gated host, the rollout waits until the fleet has them back.
+	total     int64
 	foundDown []string        // "host (why)"
 	ready     map[string]bool // running and ready before the rollout
 	parallel  bool            // first deploy: no proxy of the fleet runs
@@ -92,9 +98,9 @@ func (r *Rollout) probeBefore(ctx context.Context, g Gate) *gateState {
 		if !Contains(e.Targets, s.Host) {
 			continue
 		}
-		n := int64(0)
-		if g.Reconnect == inventory.ReconnectBefore {
-			n = s.ClientConnections
+		n := 0
+		if g.Reconnect == inventory.ReconnectBefore && s.ClientConnections > 0 {
+			n = 1
 		}
 		st.clients[s.Host] = n
 		st.ready[s.Host] = s.Reachable && s.Service == "active" && s.Ready
@@ -110,6 +116,10 @@ func (r *Rollout) probeBefore(ctx context.Context, g Gate) *gateState {
 		if !s.Reachable {
 			running = -1 // cannot tell: not a first deploy
 		}
+		st.total += s.ClientConnections
+	}
+	if g.Reconnect != inventory.ReconnectBefore {
+		st.total = 0
 	}
 	st.parallel = g.ParallelFirst && running == 0 && r.Playbook == "zdm-deploy" && !r.Resume
 	return st
@@ -231,4 +241,43 @@ func (r *Rollout) skipUnchanged(runCtx, taskCtx context.Context, hooks *runner.H
 		return prev != nil && prev(play, host)
 	}
 	fmt.Fprintf(f.IO.ErrOut, "unchanged and ready, not touched: %s\n", strings.Join(names, ", "))
+}
+
+// waitFleetClients ends the gate of a changed host on evidence that the
+// clients are back: the fleet's client connections are at least what they
+// were before the rollout (a driver's pool is back on the restarted proxy;
+// a control connection that moved to another proxy still counts), bounded
+// by rollout.reconnect_timeout. The host's own task has already seen a
+// client back on it, when it had any.
+func (r *Rollout) waitFleetClients(ctx context.Context, g Gate, st *gateState) error {
+	if st == nil || st.total <= 0 {
+		return nil
+	}
+	e := r.Env
+	start := time.Now()
+	for {
+		var mu sync.Mutex
+		var now int64
+		e.Each(ctx, e.Fleet.Proxies, func(_ int, h *inventory.Host, conn transport.Conn, err error) {
+			if err != nil {
+				return
+			}
+			n := zdm.Probe(ctx, conn, e.AdminPort(h.Name), "").ClientConnections
+			mu.Lock()
+			now += n
+			mu.Unlock()
+		})
+		if now >= st.total {
+			fmt.Fprintf(e.F.IO.ErrOut, "clients back: %d connections across the fleet (%d before the rollout), after %s\n", now, st.total, time.Since(start).Round(100*time.Millisecond))
+			return nil
+		}
+		if time.Since(start) >= g.ReconnectTimeout {
+			return fmt.Errorf("clients did not come back: %d client connections across the fleet, %d before the rollout, after %s (rollout.reconnect_timeout); the proxy is ready and was not rolled back: find where the clients went, then run again", now, st.total, g.ReconnectTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }

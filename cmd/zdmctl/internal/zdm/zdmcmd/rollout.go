@@ -190,6 +190,11 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 	)
 	hooks := runner.Hooks{
 		AfterBatch: func(ctx context.Context, b *runner.Batch) error {
+			if len(b.Play.Serial) > 0 && !s.Check && batchGated(b) {
+				if err := r.waitFleetClients(ctx, gate, gst); err != nil {
+					return err
+				}
+			}
 			if len(b.Play.Serial) == 0 || b.Index >= b.Of || gate.Pause <= 0 || s.Check || !batchGated(b) {
 				return nil
 			}
