@@ -14,7 +14,7 @@ import (
 //	  healthy_for: 2s          # stability window after the gate (crash loops)
 //	  pause: 0s                # extra pause after a changed host
 //	  timeout: 120s            # how long a changed proxy may take to be ready
-//	  reconnect: before        # before: wait for the clients it had; none
+//	  reconnect: before        # before: wait for the clients to come back; none
 //	  reconnect_timeout: 60s   # bound on that wait
 //	  parallel_first_deploy: true
 type Rollout struct {
@@ -30,7 +30,7 @@ type Rollout struct {
 
 // Reconnect rules.
 const (
-	ReconnectBefore = "before" // wait until the proxy has the client count it had before the change
+	ReconnectBefore = "before" // wait until a client is back on the proxy and the fleet has the client connections it had before
 	ReconnectNone   = "none"   // do not wait for clients
 )
 
