@@ -60,7 +60,15 @@ type fakeConn struct {
 }
 
 func (f *fakeConn) Host() string { return "fake" }
-func (f *fakeConn) Exec(_ context.Context, cmd string, _ transport.ExecOptions) (transport.ExecResult, error) {
+func (f *fakeConn) Exec(_ context.Context, cmd string, o transport.ExecOptions) (transport.ExecResult, error) {
+	if cmd == "sh -s" && o.Stdin != nil {
+		// A module's command line comes by stdin ({ ... } </dev/null):
+		// record what the host runs.
+		b, _ := io.ReadAll(o.Stdin)
+		if w := string(b); strings.HasPrefix(w, "{\n") && strings.HasSuffix(w, "\n} </dev/null\n") {
+			cmd = strings.TrimSuffix(strings.TrimPrefix(w, "{\n"), "\n} </dev/null\n")
+		}
+	}
 	f.mu.Lock()
 	f.cmds = append(f.cmds, cmd)
 	f.mu.Unlock()

@@ -48,15 +48,14 @@ type Env struct {
 	Files func(path string) ([]byte, error)
 }
 
+// exec runs a module's command line. It is built from task args, i.e.
+// from vars (paths, names, URLs, ...), so it goes by stdin, never in argv.
 func (e *Env) exec(ctx context.Context, cmd string) (transport.ExecResult, error) {
-	if HoldsSecret([]byte(cmd), e.Secrets) {
-		return e.execStdin(ctx, cmd)
-	}
-	return e.Conn.Exec(ctx, cmd, transport.ExecOptions{Become: e.Become, BecomeUser: e.BecomeUser})
+	return e.execStdin(ctx, cmd)
 }
 
 // execStdin runs cmd with its text on stdin, never in argv (ps shows
-// "sh -s"): a command holding a secret, or built from vars. The braces
+// "sh -s"). The braces
 // make the shell read the whole command before running it, so that the
 // command's own stdin is /dev/null, not the rest of the script.
 func (e *Env) execStdin(ctx context.Context, cmd string) (transport.ExecResult, error) {
