@@ -292,3 +292,25 @@ func warnNameOnlyBlocks(cfg *sshConfig, name, address string) {
 		slog.Warn(fmt.Sprintf("ssh config %s matches inventory host %s by its name, but Host patterns match the address it is reached at (%s), as in ssh and Ansible: this block does not apply to it; add the address to the Host line", b, name, address))
 	}
 }
+
+// NameOnlyHostBlocks reads the ssh config as Dial does (configFile, or
+// "" for ~/.ssh/config then /etc/ssh/ssh_config; "none": nothing) and
+// returns the Host blocks ("FILE:LINE: Host PATTERNS") that match the
+// inventory name but not the address: they do not apply to that host.
+func NameOnlyHostBlocks(configFile, name, address string) ([]string, error) {
+	if configFile == "none" {
+		return nil, nil
+	}
+	paths := []string{expandTilde(configFile)}
+	if configFile == "" {
+		paths = []string{expandTilde("~/.ssh/config"), systemSSHConfig}
+	}
+	cfg, err := loadSSHConfig(paths...)
+	if err != nil {
+		return nil, err
+	}
+	if address == "" {
+		return nil, nil
+	}
+	return cfg.NameOnlyBlocks(name, address), nil
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	"github.com/zdmctl/zdmctl/deploy/transport"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
 )
 
@@ -69,6 +70,15 @@ func Run(opts *Options) error {
 				seen[g] = true
 				sum.Groups = append(sum.Groups, g)
 			}
+		}
+	}
+	for _, h := range hosts {
+		if h.Connection == "local" {
+			continue
+		}
+		blocks, _ := transport.NameOnlyHostBlocks(f.Settings.SSHConfig, h.Name, h.Address)
+		for _, b := range blocks {
+			fmt.Fprintf(f.IO.ErrOut, "warning: ssh config %s matches host %s by its inventory name, but Host patterns match the address (%s), as in ssh and Ansible: it does not apply to %s\n", b, h.Name, h.Address, h.Name)
 		}
 	}
 	if err := zdm.CheckIdentityFiles(inv, hosts); err != nil {

@@ -116,3 +116,27 @@ groups:
 		t.Fatalf("valid inventory refused: %v", err)
 	}
 }
+
+// validate warns about a Host block of the ssh config that matches a
+// host's inventory name but not its address (it does not apply).
+func TestValidateWarnsHostBlockMatchingNameOnly(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "ssh_config")
+	os.WriteFile(cfg, []byte("Host p*\n  User ops\nHost 10.0.0.12\n  User ok\n"), 0o600)
+	inv := cmdtest.NewInventory("p1", "p2")
+	inv.Hosts[0].Connection, inv.Hosts[0].Address = "ssh", "10.0.0.11"
+	inv.Hosts[1].Connection, inv.Hosts[1].Address = "ssh", "p2"
+	inv.Vars["origin_contact_points"] = "10.0.1.1"
+	inv.Vars["target_contact_points"] = "10.0.2.1"
+	f, _, errOut := cmdtest.Factory(inv)
+	f.Settings.SSHConfig = cfg
+	if err := Run(&Options{F: f}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), cfg+":1: Host p* matches host p1 by its inventory name") {
+		t.Fatalf("no warning for p1:\n%s", errOut)
+	}
+	if strings.Contains(errOut.String(), "host p2 ") {
+		t.Fatalf("p2's address matches the block: no warning wanted:\n%s", errOut)
+	}
+}
