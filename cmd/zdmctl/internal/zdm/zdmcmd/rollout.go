@@ -167,7 +167,7 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 			r.notes = append(r.notes, foundDownNote(gst.foundDown))
 			fmt.Fprintln(f.IO.ErrOut, foundDownNote(gst.foundDown))
 		}
-		if gst.parallel && len(r.Env.Targets) > 1 {
+		if gst.parallel && len(r.Env.Targets) > 1 && !s.Check {
 			pb = parallelPlaybook(pb)
 			fmt.Fprintln(f.IO.ErrOut, "first deploy: no proxy of the fleet runs yet, so every proxy is deployed at once (rollout.parallel_first_deploy: false to go host by host)")
 		}
