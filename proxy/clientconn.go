@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zdmctl/zdmctl/proxy/connbudget"
 	"github.com/zdmctl/zdmctl/proxy/frame"
 	"github.com/zdmctl/zdmctl/proxy/sockio"
 )
@@ -42,6 +43,11 @@ type clientConn struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+
+	// admission.go: the handshake budget slot, then the logged-in slot.
+	ticket     *connbudget.Ticket
+	hsDeadline time.Time
+	promoted   bool
 	// clusterMu orders the handshake's setting of clusters against a
 	// closeWith from another goroutine (Server.Close mid-handshake).
 	clusterMu sync.Mutex
@@ -69,9 +75,11 @@ func (s *Server) startClient(conn net.Conn) {
 		closed: make(chan struct{}),
 		log:    s.log.With("client", conn.RemoteAddr().String())}
 	cc.r.Requests = true
+	cc.enterHandshake()
 	s.mu.Lock()
 	if isClosed(s.closed) {
 		s.mu.Unlock()
+		cc.ticket.Release()
 		conn.Close()
 		return
 	}
@@ -91,6 +99,9 @@ func (cc *clientConn) run() {
 		}
 	}()
 	if err := cc.handshake(); err != nil {
+		if cc.quietHandshakeEnd(err) {
+			err = nil // counted and summarized in admission.go
+		}
 		cc.closeWith(err)
 		return
 	}
@@ -110,7 +121,13 @@ func (cc *clientConn) run() {
 			cc.closeWith(errors.New("protocol version changed mid-connection"))
 			return
 		}
-		cc.handle(f)
+		if f.Stream() < 0 {
+			// Negative ids belong to the server (-1 carries events): never
+			// forward a request on one.
+			cc.reply(frame.ErrorFrame(cc.version, f.Stream(), frame.ErrCodeProtocol, negativeStreamMsg), f.Stream())
+		} else {
+			cc.handle(f)
+		}
 		if !cc.r.HasBufferedFrame() {
 			cc.flush()
 		}
@@ -156,6 +173,7 @@ func (cc *clientConn) closeWith(err error) {
 			}
 		}
 		cc.abandonWaiting()
+		cc.leaveAdmission()
 		cc.srv.mu.Lock()
 		delete(cc.srv.clients, cc)
 		cc.srv.mu.Unlock()

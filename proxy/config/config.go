@@ -67,6 +67,7 @@ type Config struct {
 	MetricsPort    int
 
 	Ops // operations keys (metrics, TLS, logs, read comparison): ops.go
+
 	Admission // limits on what clients may cost before and after login: admission.go
 }
 
