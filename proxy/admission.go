@@ -4,12 +4,14 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/zdmctl/zdmctl/proxy/config"
 	"github.com/zdmctl/zdmctl/proxy/connbudget"
 	"github.com/zdmctl/zdmctl/proxy/frame"
+	"github.com/zdmctl/zdmctl/proxy/metrics"
 )
 
 // admission keeps connections that have not logged in apart from those
@@ -28,6 +30,9 @@ type admission struct {
 	evictLog    *connbudget.Summary
 	timeoutLog  *connbudget.Summary
 	overfullLog *connbudget.Summary
+
+	seenMu sync.Mutex
+	seen   map[string]int64 // counters already copied into the metrics
 }
 
 // summaryInterval bounds the admission log lines to one per interval and
@@ -36,6 +41,7 @@ const summaryInterval = time.Second
 
 func (a *admission) init(cfg *config.Config, log *slog.Logger) {
 	a.budget = connbudget.New(cfg.MaxHandshakingConns)
+	a.seen = map[string]int64{}
 	a.timeout = time.Duration(cfg.HandshakeTimeoutMs) * time.Millisecond
 	if a.timeout <= 0 {
 		a.timeout = handshakeTimeout
@@ -133,5 +139,24 @@ func (s *Server) AdmissionStats() AdmissionStats {
 		HandshakeEvicted:  s.adm.budget.Evictions(),
 		HandshakeTimedOut: s.adm.timeouts.Load(),
 		Rejected:          s.rejected.Load(),
+	}
+}
+
+// gatherAdmission copies the admission counters into m (at scrape time).
+func (s *Server) gatherAdmission(m *metrics.Metrics) {
+	st := s.AdmissionStats()
+	a := m.Admission
+	a.Handshaking.Set(float64(st.Handshaking))
+	s.adm.seenMu.Lock()
+	defer s.adm.seenMu.Unlock()
+	for reason, n := range map[string]int64{
+		metrics.RejectMaxClientConnections: st.Rejected,
+		metrics.RejectHandshakeEvicted:     st.HandshakeEvicted,
+		metrics.RejectHandshakeTimeout:     st.HandshakeTimedOut,
+	} {
+		if d := n - s.adm.seen[reason]; d > 0 {
+			a.Rejected[reason].Add(float64(d))
+		}
+		s.adm.seen[reason] = n
 	}
 }

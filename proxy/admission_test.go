@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zdmctl/zdmctl/proxy/frame"
+	"github.com/zdmctl/zdmctl/proxy/metrics"
 )
 
 // A request on a negative stream id is answered with PROTOCOL_ERROR and
@@ -136,5 +137,42 @@ func TestLoginCapCountsLoggedInOnly(t *testing.T) {
 	cs[2].expectClosed()
 	if st := e.srv.AdmissionStats(); st.LoggedIn != 2 || st.Rejected != 1 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestAdmissionMetrics(t *testing.T) {
+	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_PROXY_MAX_HANDSHAKING_CONNECTIONS=2"}})
+	m := metrics.New(metrics.Options{NoRuntimeCollectors: true})
+	g := e.srv.Gatherer(m)
+	for i := 0; i < 5; i++ {
+		nc, err := net.Dial("tcp", e.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+	}
+	waitFor(t, "evictions", func() bool { return e.srv.AdmissionStats().HandshakeEvicted == 3 })
+	for range 2 { // twice: counters are copied as deltas
+		mfs, err := g.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, mf := range mfs {
+			for _, met := range mf.GetMetric() {
+				key := mf.GetName()
+				for _, l := range met.GetLabel() {
+					key += "/" + l.GetValue()
+				}
+				if met.GetCounter() != nil {
+					got[key] = met.GetCounter().GetValue()
+				} else if met.GetGauge() != nil {
+					got[key] = met.GetGauge().GetValue()
+				}
+			}
+		}
+		if got["zdm_proxy_client_connections_rejected_total/handshake_evicted"] != 3 || got["zdm_proxy_handshaking_connections"] != 2 {
+			t.Fatalf("metrics %v", got)
+		}
 	}
 }
