@@ -2,7 +2,9 @@ package proxy
 
 import (
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -30,6 +32,7 @@ type admission struct {
 	evictLog    *connbudget.Summary
 	timeoutLog  *connbudget.Summary
 	overfullLog *connbudget.Summary
+	failedLog   *connbudget.Summary // other handshakes that failed (garbage, EOF, protocol errors)
 
 	seenMu sync.Mutex
 	seen   map[string]int64 // counters already copied into the metrics
@@ -54,6 +57,7 @@ func (a *admission) init(cfg *config.Config, log *slog.Logger) {
 	a.evictLog = connbudget.NewSummary(log, "closed handshaking client connections to admit newer ones: proxy_max_handshaking_connections reached", summaryInterval)
 	a.timeoutLog = connbudget.NewSummary(log, "closed client connections that did not finish the handshake within proxy_handshake_timeout_ms", summaryInterval)
 	a.overfullLog = connbudget.NewSummary(log, "refused logins: proxy_max_client_connections reached", summaryInterval)
+	a.failedLog = connbudget.NewSummaryAt(log, slog.LevelInfo, "client connections closed before login", summaryInterval)
 }
 
 // admitAccepted reports whether a freshly accepted connection may start
@@ -108,18 +112,22 @@ func (cc *clientConn) leaveAdmission() {
 	}
 }
 
-// quietHandshakeEnd reports whether a failed handshake ended by eviction
-// or timeout: those are counted and summarized, not logged one by one.
-func (cc *clientConn) quietHandshakeEnd(err error) bool {
-	if cc.ticket.Evicted() {
-		return true
+// quietHandshakeEnd summarizes a failed handshake instead of logging it:
+// anyone can open connections that fail before login, and each must not
+// cost a log line. Evictions are summarized by Admit; timeouts are counted.
+// A client refused for a reason worth reading one by one (bad credentials,
+// an unreachable cluster) was already logged where it happened.
+func (cc *clientConn) quietHandshakeEnd(err error) {
+	a := &cc.srv.adm
+	switch {
+	case cc.ticket.Evicted():
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		a.timeouts.Add(1)
+		a.timeoutLog.Add("timeout", a.timeout.String(), "last_client", cc.conn.RemoteAddr().String())
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, ErrServerClosed):
+	default:
+		a.failedLog.Add("last_client", cc.conn.RemoteAddr().String(), "last_reason", err.Error())
 	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		cc.srv.adm.timeouts.Add(1)
-		cc.srv.adm.timeoutLog.Add("timeout", cc.srv.adm.timeout.String(), "last_client", cc.conn.RemoteAddr().String())
-		return true
-	}
-	return false
 }
 
 // AdmissionStats are the handshake budget's counters.

@@ -99,10 +99,8 @@ func (cc *clientConn) run() {
 		}
 	}()
 	if err := cc.handshake(); err != nil {
-		if cc.quietHandshakeEnd(err) {
-			err = nil // counted and summarized in admission.go
-		}
-		cc.closeWith(err)
+		cc.quietHandshakeEnd(err) // summarized, not logged per connection: admission.go
+		cc.closeWith(nil)
 		return
 	}
 	cc.log.Debug("client connection ready", "version", cc.version, "origin", cc.clusters[Origin].addr, "target", cc.clusters[Target].addr)

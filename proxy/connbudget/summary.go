@@ -1,6 +1,7 @@
 package connbudget
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 // last batch is not held back until the next event).
 type Summary struct {
 	log      *slog.Logger
+	level    slog.Level
 	msg      string
 	interval time.Duration
 
@@ -24,7 +26,12 @@ type Summary struct {
 
 // NewSummary logs msg at WARN level through log, at most once per interval.
 func NewSummary(log *slog.Logger, msg string, interval time.Duration) *Summary {
-	return &Summary{log: log, msg: msg, interval: interval}
+	return &Summary{log: log, level: slog.LevelWarn, msg: msg, interval: interval}
+}
+
+// NewSummaryAt is NewSummary at another level.
+func NewSummaryAt(log *slog.Logger, level slog.Level, msg string, interval time.Duration) *Summary {
+	return &Summary{log: log, level: level, msg: msg, interval: interval}
 }
 
 // Add counts one event; attrs (key, value pairs) of the latest event are
@@ -57,5 +64,5 @@ func (s *Summary) emitLocked(now time.Time) {
 	args := append([]any{"count", s.pending}, s.attrs...)
 	s.pending = 0
 	s.last = now
-	s.log.Warn(s.msg, args...)
+	s.log.Log(context.Background(), s.level, s.msg, args...)
 }
