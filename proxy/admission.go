@@ -24,6 +24,7 @@ import (
 // take the slots of real drivers.
 type admission struct {
 	budget      *connbudget.Budget
+	bytes       *connbudget.Bytes // proxy_max_read_buffer_bytes, shared by all client readers
 	timeout     time.Duration
 	maxBody     int          // body limit after login (proxy_max_frame_bytes minus the header)
 	ready       atomic.Int64 // logged-in client connections
@@ -42,9 +43,18 @@ type admission struct {
 // kind, each with a count.
 const summaryInterval = time.Second
 
-func (a *admission) init(cfg *config.Config, log *slog.Logger) {
+func (a *admission) init(cfg *config.Config, log *slog.Logger, closed <-chan struct{}) {
 	a.budget = connbudget.New(cfg.MaxHandshakingConns)
 	a.seen = map[string]int64{}
+	readBuf := int64(cfg.MaxReadBufferBytes)
+	if readBuf <= 0 {
+		readBuf = 1 << 30
+	}
+	wait := time.Duration(cfg.RequestTimeoutMs) * time.Millisecond
+	if wait <= 0 {
+		wait = 10 * time.Second
+	}
+	a.bytes = connbudget.NewBytes(readBuf, wait)
 	a.timeout = time.Duration(cfg.HandshakeTimeoutMs) * time.Millisecond
 	if a.timeout <= 0 {
 		a.timeout = handshakeTimeout
@@ -53,11 +63,11 @@ func (a *admission) init(cfg *config.Config, log *slog.Logger) {
 	if cfg.MaxFrameBytes <= 0 {
 		a.maxBody = frame.MaxBodyLen
 	}
-	a.rejectLog = connbudget.NewSummary(log, "rejected client connections: proxy_max_client_connections reached", summaryInterval)
-	a.evictLog = connbudget.NewSummary(log, "closed handshaking client connections to admit newer ones: proxy_max_handshaking_connections reached", summaryInterval)
-	a.timeoutLog = connbudget.NewSummary(log, "closed client connections that did not finish the handshake within proxy_handshake_timeout_ms", summaryInterval)
-	a.overfullLog = connbudget.NewSummary(log, "refused logins: proxy_max_client_connections reached", summaryInterval)
-	a.failedLog = connbudget.NewSummaryAt(log, slog.LevelInfo, "client connections closed before login", summaryInterval)
+	a.rejectLog = connbudget.NewSummary(log, "rejected client connections: proxy_max_client_connections reached", summaryInterval).Until(closed)
+	a.evictLog = connbudget.NewSummary(log, "closed handshaking client connections to admit newer ones: proxy_max_handshaking_connections reached", summaryInterval).Until(closed)
+	a.timeoutLog = connbudget.NewSummary(log, "closed client connections that did not finish the handshake within proxy_handshake_timeout_ms", summaryInterval).Until(closed)
+	a.overfullLog = connbudget.NewSummary(log, "refused logins: proxy_max_client_connections reached", summaryInterval).Until(closed)
+	a.failedLog = connbudget.NewSummaryAt(log, slog.LevelInfo, "client connections closed before login", summaryInterval).Until(closed)
 }
 
 // admitAccepted reports whether a freshly accepted connection may start
@@ -77,6 +87,7 @@ func (s *Server) admitAccepted(remote string) bool {
 func (cc *clientConn) enterHandshake() {
 	a := &cc.srv.adm
 	cc.r.SetMaxBodyLen(frame.HandshakeMaxBodyLen)
+	cc.r.SetBudget(a.bytes)
 	cc.hsDeadline = time.Now().Add(a.timeout)
 	conn, remote := cc.conn, cc.conn.RemoteAddr().String()
 	cc.ticket = a.budget.Admit(func() {
@@ -137,6 +148,7 @@ type AdmissionStats struct {
 	HandshakeEvicted  int64 // closed to admit newer handshakes
 	HandshakeTimedOut int64 // closed by proxy_handshake_timeout_ms
 	Rejected          int64 // refused by proxy_max_client_connections (at accept or login)
+	ReadBufferBytes   int64 // held for large frames being read (proxy_max_read_buffer_bytes)
 }
 
 // AdmissionStats returns the handshake budget's counters.
@@ -147,6 +159,7 @@ func (s *Server) AdmissionStats() AdmissionStats {
 		HandshakeEvicted:  s.adm.budget.Evictions(),
 		HandshakeTimedOut: s.adm.timeouts.Load(),
 		Rejected:          s.rejected.Load(),
+		ReadBufferBytes:   s.adm.bytes.Used(),
 	}
 }
 
@@ -155,6 +168,7 @@ func (s *Server) gatherAdmission(m *metrics.Metrics) {
 	st := s.AdmissionStats()
 	a := m.Admission
 	a.Handshaking.Set(float64(st.Handshaking))
+	a.ReadBuffer.Set(float64(st.ReadBufferBytes))
 	s.adm.seenMu.Lock()
 	defer s.adm.seenMu.Unlock()
 	for reason, n := range map[string]int64{

@@ -176,3 +176,34 @@ func TestAdmissionMetrics(t *testing.T) {
 		}
 	}
 }
+
+// Large frames being read share proxy_max_read_buffer_bytes: a client that
+// would need more waits (backpressure), gets OVERLOADED after
+// proxy_request_timeout_ms, and the budget comes back when the holder goes.
+func TestReadBufferBudgetIsShared(t *testing.T) {
+	e := newEnv(t, envOpts{extraEnv: []string{"ZDM_PROXY_MAX_READ_BUFFER_BYTES=1048576", "ZDM_PROXY_REQUEST_TIMEOUT_MS=300"}})
+	hog := dialRaw(t, e.addr)
+	hog.startup()
+	h := frame.AppendHeader(nil, 4, 0, 4, frame.OpQuery, 0)
+	binary.BigEndian.PutUint32(h[5:], 8<<20)
+	hog.write(append(h, make([]byte, 3<<20)...)) // alone: may exceed the budget
+	waitFor(t, "the hog to hold the budget", func() bool { return e.srv.AdmissionStats().ReadBufferBytes > 1<<20 })
+
+	big := queryBody("INSERT INTO ks.t (k) VALUES ('" + strings.Repeat("y", 512<<10) + "')")
+	waiter := dialRaw(t, e.addr)
+	waiter.startup()
+	waiter.write(frame.New(4, 0, 6, frame.OpQuery, big))
+	if f := waiter.read(); frame.ErrorCode(f) != frame.ErrCodeOverloaded || f.Stream() != 6 {
+		t.Fatalf("query needing a spent budget: %s code %#x stream %d, want OVERLOADED on stream 6", frame.OpcodeName(f.Opcode()), frame.ErrorCode(f), f.Stream())
+	}
+	waiter.expectClosed()
+
+	hog.nc.Close()
+	waitFor(t, "the budget to come back", func() bool { return e.srv.AdmissionStats().ReadBufferBytes == 0 })
+	ok := dialRaw(t, e.addr)
+	ok.startup()
+	ok.write(frame.New(4, 0, 7, frame.OpQuery, big))
+	if f := ok.read(); f.Opcode() != frame.OpResult {
+		t.Fatalf("512 KiB query with the budget free: %s %s", frame.OpcodeName(f.Opcode()), frame.ErrorMessage(f))
+	}
+}

@@ -92,6 +92,7 @@ func (s *Server) startClient(conn net.Conn) {
 
 func (cc *clientConn) run() {
 	defer cc.srv.wg.Done()
+	defer cc.r.ReleaseBudget() // the reader's own goroutine: admission.go
 	defer func() {
 		if p := recover(); p != nil { // a bug must cost one connection, not the proxy
 			cc.log.Error("panic in client connection", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -108,8 +109,11 @@ func (cc *clientConn) run() {
 		f, err := cc.r.ReadFrame()
 		if err != nil {
 			var pe *frame.ProtocolError
+			var be *frame.BudgetError
 			if errors.As(err, &pe) && pe.HasStream {
 				cc.reply(frame.ErrorFrame(cc.version, pe.Stream, frame.ErrCodeProtocol, pe.Msg), pe.Stream)
+			} else if errors.As(err, &be) {
+				cc.reply(frame.ErrorFrame(cc.version, be.Stream, frame.ErrCodeOverloaded, "zdm-proxy: "+be.Err.Error()), be.Stream)
 			}
 			cc.closeWith(err)
 			return

@@ -89,7 +89,7 @@ func New(cfg *config.Config, opts Options) *Server {
 	s.addrs[Target] = cfg.Target.Addresses()
 	st := SettingsFromConfig(cfg)
 	s.settings.Store(&st)
-	s.adm.init(cfg, s.log)
+	s.adm.init(cfg, s.log, s.closed)
 	if cfg.ReplaceCQLFunctions {
 		s.now = newNowState()
 	}

@@ -71,6 +71,7 @@ var keys = []proxyKey{
 	{name: "proxy_max_frame_bytes", kind: kindInt, lo: 65536, hi: 268435456},
 	{name: "proxy_max_handshaking_connections", kind: kindInt, lo: 1, hi: 1000000},
 	{name: "proxy_handshake_timeout_ms", kind: kindInt, lo: 100, hi: 600000},
+	{name: "proxy_max_read_buffer_bytes", kind: kindInt, lo: 1048576, hi: 1099511627776},
 	{name: "proxy_max_stream_ids", kind: kindInt, lo: 1, hi: 32768},
 	{name: "proxy_max_prepared_statement_cache_size", kind: kindInt, lo: 1, hi: 10000000},
 	{name: "proxy_async_read_queue_size", kind: kindInt, lo: 0, hi: 1000000},

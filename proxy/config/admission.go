@@ -24,4 +24,10 @@ type Admission struct {
 	// HandshakeTimeoutMs (proxy_handshake_timeout_ms) is how long a client
 	// has from connecting to READY or AUTH_SUCCESS.
 	HandshakeTimeoutMs int
+	// MaxReadBufferBytes (proxy_max_read_buffer_bytes) bounds the memory
+	// all client connections together may hold for large frames being read
+	// (the part of each frame past its first 64 KiB). At the bound, readers
+	// wait and stop reading their sockets (backpressure); one that waits
+	// longer than proxy_request_timeout_ms gets OVERLOADED and is closed.
+	MaxReadBufferBytes int
 }

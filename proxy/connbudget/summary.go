@@ -22,6 +22,26 @@ type Summary struct {
 	pending int64
 	timer   *time.Timer
 	attrs   []any
+	done    <-chan struct{}
+}
+
+// Until makes s silent once done is closed (its owner shut down): nothing
+// is logged after, not even a pending batch.
+func (s *Summary) Until(done <-chan struct{}) *Summary {
+	s.done = done
+	return s
+}
+
+func (s *Summary) stopped() bool {
+	if s.done == nil {
+		return false
+	}
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // NewSummary logs msg at WARN level through log, at most once per interval.
@@ -41,6 +61,9 @@ func (s *Summary) Add(attrs ...any) {
 	defer s.mu.Unlock()
 	s.pending++
 	s.attrs = attrs
+	if s.stopped() {
+		return
+	}
 	now := time.Now()
 	if wait := s.interval - now.Sub(s.last); wait > 0 {
 		if s.timer == nil {
@@ -55,7 +78,7 @@ func (s *Summary) flush() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.timer = nil
-	if s.pending > 0 {
+	if s.pending > 0 && !s.stopped() {
 		s.emitLocked(time.Now())
 	}
 }

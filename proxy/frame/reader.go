@@ -20,6 +20,8 @@ type Reader struct {
 	scratch    []byte
 	maxBodyLen int
 	hdr        [HeaderLen]byte // legacy header being read (a field: no allocation)
+	budget     Budget          // shared bound on large frames being read (nil: none)
+	held       int             // bytes of budget held for the last frame
 	// Requests tells the reader it reads client requests: response-bit frames
 	// and unknown opcodes are protocol errors.
 	Requests bool
@@ -50,6 +52,9 @@ func (r *Reader) Segmented() bool { return r.segmented }
 
 // ReadFrame returns the next frame.
 func (r *Reader) ReadFrame() (Frame, error) {
+	if r.held > 0 {
+		r.ReleaseBudget() // the caller is done with the previous frame
+	}
 	if !r.segmented {
 		return r.readLegacy()
 	}
@@ -68,6 +73,17 @@ func (r *Reader) ReadFrame() (Frame, error) {
 			r.pending = payload
 			continue
 		}
+		if need := len(r.multi) + len(payload); need > cap(r.multi) && need > ReadChunk {
+			// A large frame over several segments: its buffer grows as
+			// segments arrive; the growth past ReadChunk comes from the budget.
+			nc := max(need, 2*cap(r.multi))
+			if err := r.acquire(nc-max(cap(r.multi), ReadChunk), r.multiHeader(payload)); err != nil {
+				return nil, err
+			}
+			nm := make([]byte, len(r.multi), nc)
+			copy(nm, r.multi)
+			r.multi = nm
+		}
 		r.multi = append(r.multi, payload...)
 		r.pending = payload[:0]
 		if len(r.multi) >= HeaderLen {
@@ -85,6 +101,15 @@ func (r *Reader) ReadFrame() (Frame, error) {
 			}
 		}
 	}
+}
+
+// multiHeader is the header of the multi-segment frame being assembled
+// (for error reports), from what arrived so far.
+func (r *Reader) multiHeader(payload []byte) []byte {
+	h := make([]byte, HeaderLen)
+	n := copy(h, r.multi)
+	copy(h[n:], payload)
+	return h
 }
 
 func (r *Reader) nextPending() (Frame, error) {
@@ -130,7 +155,7 @@ func (r *Reader) readLegacy() (Frame, error) {
 	if err := r.checkHeader(h[:]); err != nil {
 		return nil, err
 	}
-	f, err := readBody(r.r, h[:], int(binary.BigEndian.Uint32(h[5:9])))
+	f, err := r.readBody(h[:], int(binary.BigEndian.Uint32(h[5:9])))
 	if err != nil {
 		return nil, err
 	}

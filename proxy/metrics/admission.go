@@ -16,6 +16,9 @@ type Admission struct {
 	// Handshaking is zdm_proxy_handshaking_connections: client connections
 	// that have not finished the handshake.
 	Handshaking prometheus.Gauge
+	// ReadBuffer is zdm_proxy_read_buffer_bytes: bytes held for large
+	// frames being read, bounded by proxy_max_read_buffer_bytes.
+	ReadBuffer prometheus.Gauge
 	// Rejected is zdm_proxy_client_connections_rejected_total{reason}.
 	Rejected map[string]prometheus.Counter
 }
@@ -26,6 +29,10 @@ func newAdmission(reg *prometheus.Registry, p string) *Admission {
 			Name: p + "_proxy_handshaking_connections",
 			Help: "Client connections that have not finished the handshake (capped by proxy_max_handshaking_connections).",
 		}),
+		ReadBuffer: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: p + "_proxy_read_buffer_bytes",
+			Help: "Bytes held for large client frames being read (bounded by proxy_max_read_buffer_bytes).",
+		}),
 		Rejected: map[string]prometheus.Counter{},
 	}
 	rej := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -35,6 +42,6 @@ func newAdmission(reg *prometheus.Registry, p string) *Admission {
 	for _, r := range []string{RejectMaxClientConnections, RejectHandshakeEvicted, RejectHandshakeTimeout} {
 		a.Rejected[r] = rej.WithLabelValues(r)
 	}
-	reg.MustRegister(a.Handshaking, rej)
+	reg.MustRegister(a.Handshaking, a.ReadBuffer, rej)
 	return a
 }
