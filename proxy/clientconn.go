@@ -130,6 +130,9 @@ func (cc *clientConn) run() {
 		} else {
 			cc.handle(f)
 		}
+		if cc.hasWaiting.Load() {
+			cc.pauseWhileQueued() // backpressure.go
+		}
 		if !cc.r.HasBufferedFrame() {
 			cc.flush()
 		}

@@ -245,7 +245,7 @@ func TestHostileClientsBesideHealthyLoad(t *testing.T) {
 		batch := make([]byte, 0, len(q)*1000)
 		var stream int16
 		_ = nc.SetWriteDeadline(time.Now().Add(3 * time.Second))
-		for sent := 0; sent < 50; sent++ {
+		for sent := 0; sent < 500; sent++ {
 			batch = batch[:0]
 			for i := 0; i < 1000; i++ {
 				stream = (stream + 1) & 0x7fff
