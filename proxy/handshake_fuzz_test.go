@@ -61,6 +61,10 @@ func handshakeSeeds() [][]byte {
 		frame.New(2, 0, 0, frame.OpOptions, nil),
 		frame.New(6, frame.FlagBeta, 0, frame.OpOptions, nil),
 		frame.New(4|frame.ResponseBit, 0, 0, frame.OpReady, nil),
+		// v5: after READY, frames travel in segments.
+		append(startup(5, cql), frame.AppendSegments(nil, frame.New(5, 0, 2, frame.OpQuery, q), nil)...),
+		append(startup(5, cql), frame.AppendSegments(nil, frame.New(5, 0, -3, frame.OpQuery, q), nil)...),
+		append(startup(5, cql), frame.AppendSegments(nil, append(huge[:0:0], 5, 0, 0, 2, frame.OpQuery, 0x10, 0, 0, 0), nil)...),
 	}
 	for op := byte(0); op <= 0x11; op++ {
 		seeds = append(seeds, frame.New(4, 0, 3, op, []byte{0, 0}))
@@ -119,6 +123,9 @@ func FuzzHandshake(f *testing.F) {
 			}
 			if !fr.IsResponse() {
 				t.Fatalf("proxy sent a request frame (opcode %s)", frame.OpcodeName(fr.Opcode()))
+			}
+			if fr.Version() >= 5 && (fr.Opcode() == frame.OpReady || fr.Opcode() == frame.OpAuthSuccess) {
+				r.SetSegmented(true) // v5 frames travel in segments after login
 			}
 		}
 		if n := panics.Load(); n != 0 {
