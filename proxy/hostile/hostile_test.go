@@ -313,9 +313,15 @@ func TestHostileClientsBesideHealthyLoad(t *testing.T) {
 	if _, hwm := p.memKB(t); hwm > rssBoundKB {
 		t.Fatalf("proxy peak RSS (VmHWM) %d KiB, bound %d KiB", hwm, rssBoundKB)
 	}
-	// Thousands of evictions, a handful of summary lines.
+	// Thousands of evictions and failed handshakes, a handful of summary
+	// lines: the whole log stays short.
 	if n := p.logLines("proxy_max_handshaking_connections reached"); n == 0 || n > 30 {
 		t.Fatalf("%d log lines about handshake evictions, want a few summaries", n)
+	}
+	if n := p.logLines("\n"); n > 100 {
+		t.Fatalf("the proxy logged %d lines for about %d hostile connections: not summarized", n, idleSockets+100)
+	} else {
+		t.Logf("proxy log: %d lines", n)
 	}
 }
 
