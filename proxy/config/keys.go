@@ -44,7 +44,7 @@ var knownKeys = []key{
 	intKey("proxy_max_client_connections", "1000", 1, 1_000_000, func(c *Config) *int { return &c.MaxClientConns }),
 	intKey("proxy_max_frame_bytes", "268435456", MinFrameBytes, MaxFrameBytes, func(c *Config) *int { return &c.MaxFrameBytes }),
 	intKey("proxy_max_handshaking_connections", "256", 1, 1_000_000, func(c *Config) *int { return &c.MaxHandshakingConns }),
-	intKey("proxy_handshake_timeout_ms", "5000", 100, 600_000, func(c *Config) *int { return &c.HandshakeTimeoutMs }),
+	intKey("proxy_handshake_timeout_ms", "10000", 100, 600_000, func(c *Config) *int { return &c.HandshakeTimeoutMs }),
 	intKey("proxy_max_read_buffer_bytes", "1073741824", 1<<20, 1<<40, func(c *Config) *int { return &c.MaxReadBufferBytes }),
 	intKey("proxy_max_stream_ids", "2048", 1, 32768, func(c *Config) *int { return &c.MaxStreamIDs }),
 	intKey("proxy_max_prepared_statement_cache_size", "5000", 1, 10_000_000, func(c *Config) *int { return &c.PreparedCacheSize }),
