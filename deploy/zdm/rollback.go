@@ -10,7 +10,9 @@ import (
 
 // rollbackScript restores what the run runID replaced on this host (the
 // marker /etc/zdm-proxy/rollback-run names the run and what it saved), then
-// restarts the proxy and waits up to 60s for readiness.
+// clears the unit's failed state (a crash-looping binary may have used up
+// systemd's start limit, which would refuse the restart), restarts the
+// proxy and waits up to 60s for readiness from the restored binary.
 const rollbackScript = `set -u
 m=/etc/zdm-proxy/rollback-run
 restored=""
@@ -30,11 +32,14 @@ if [ -f "$m" ]; then
 fi
 echo "restored:${restored:- nothing}"
 systemctl cat zdm-proxy >/dev/null 2>&1 || exit 0
-systemctl restart zdm-proxy || { echo "restart failed" >&2; exit 1; }
+systemctl reset-failed zdm-proxy 2>/dev/null || true
+if ! systemctl restart zdm-proxy; then
+  echo "restart failed: $(systemctl show -p Result --value zdm-proxy 2>/dev/null)" >&2; exit 1
+fi
 for i in $(seq 1 60); do
   if exec 3<>/dev/tcp/127.0.0.1/$PORT 2>/dev/null; then
     printf 'GET /health/readiness HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
-    if head -1 <&3 | grep -q ' 200'; then echo ready; exit 0; fi
+    if head -1 <&3 | grep -q ' 200'; then echo "ready:$(readlink /opt/zdm-proxy/current)"; exit 0; fi
     exec 3<&-
   fi
   sleep 1
