@@ -19,6 +19,7 @@ import (
 	"github.com/zdmctl/zdmctl/deploy/output"
 	"github.com/zdmctl/zdmctl/deploy/runner"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
+	"github.com/zdmctl/zdmctl/inventory"
 	"github.com/zdmctl/zdmctl/playbooks"
 )
 
@@ -66,6 +67,8 @@ type Rollout struct {
 	// Next runs after this rollout succeeded, under the same lock; the
 	// two runs are reported as one (one recap, one JSON document).
 	Next *Rollout
+	// Outcomes is, after Run, what happened to each host worked on.
+	Outcomes map[string]Outcome
 
 	pb *playbooks.Playbook
 }
@@ -73,6 +76,7 @@ type Rollout struct {
 type failure struct {
 	host, task, msg, rollback string
 	preflight                 bool // failed in a play without serial (checks before any change)
+	rolledBack, down          bool // the rollback brought it back ready / left it down
 }
 
 // Run takes the fleet lock, runs the playbook with the gate, journal and
@@ -164,10 +168,17 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 	maps.Copy(vars, e.Overrides)
 
 	var (
-		mu    sync.Mutex
-		fail  *failure
-		fails []*failure
+		mu      sync.Mutex
+		fail    *failure
+		fails   []*failure
+		done    = map[string]bool{}
+		earlier = map[string]bool{}
 	)
+	if r.Resume && r.Journal != nil {
+		for _, h := range r.Journal.Done {
+			earlier[h] = true
+		}
+	}
 	hooks := runner.Hooks{
 		AfterBatch: func(ctx context.Context, b *runner.Batch) error {
 			if len(b.Play.Serial) == 0 || b.Index >= b.Of || r.Gate.Pause <= 0 || s.Check {
@@ -181,6 +192,11 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 			}
 		},
 		OnHostDone: func(play *playbooks.Play, host string) {
+			if len(play.Serial) > 0 || r.Hosts != nil {
+				mu.Lock()
+				done[host] = true
+				mu.Unlock()
+			}
 			if r.Journal != nil && len(play.Serial) > 0 && !s.Check {
 				if err := r.Journal.MarkDone(host); err != nil {
 					fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", err)
@@ -193,11 +209,11 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 				fmt.Fprintf(f.IO.ErrOut, "rolling back %s ...\n", hf.Host)
 				what, err := zdm.Rollback(context.WithoutCancel(ctx), hf.Conn, runID, e.AdminPort(hf.Host))
 				if err != nil {
-					fl.rollback = "rollback FAILED: " + err.Error()
+					fl.rollback, fl.down = "rollback FAILED: "+err.Error(), true
 				} else {
-					fl.rollback = "rolled back (restored " + what + ", proxy ready again)"
+					fl.rollback, fl.rolledBack = "restored "+what+", proxy ready again", true
 					if what == "nothing" {
-						fl.rollback = "nothing to roll back"
+						fl.rollback = "nothing to roll back, proxy ready again"
 					}
 				}
 			}
@@ -256,6 +272,10 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 	if res == nil {
 		return nil, 0, "", cmdutil.UsageError(err)
 	}
+	hosts4 := hosts
+	mu.Lock()
+	r.Outcomes = hostOutcomes(hosts4, done, earlier, fails, res)
+	mu.Unlock()
 	code := res.ExitCode()
 	if code == 0 {
 		if r.Journal != nil && !s.Check {
@@ -263,9 +283,18 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 		}
 		return res, 0, "", err
 	}
-	msg := r.failureMessage(res, fail)
+	msg := r.failureMessage(res, fail, hosts4, fails)
 	if fail != nil && fail.preflight && r.Rollback {
 		msg = preflightMessage(r.Command, r.Env.Targets, fails)
+	}
+	var downHosts []*inventory.Host
+	for _, h := range hosts4 {
+		if r.Outcomes[h] == OutcomeDown {
+			downHosts = append(downHosts, e.Host(h))
+		}
+	}
+	if len(downHosts) > 0 {
+		msg += "\n" + downWarning(f.IO.ErrOut, downHosts)
 	}
 	if r.Journal != nil && !s.Check && fail != nil {
 		_ = r.Journal.MarkFailed(fail.host, fail.task+": "+fail.msg)
@@ -273,32 +302,29 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 	return res, code, msg, err
 }
 
-func (r *Rollout) failureMessage(res *runner.Result, fl *failure) string {
+func (r *Rollout) failureMessage(res *runner.Result, fl *failure, hosts []string, fails []*failure) string {
 	e := r.Env
-	if fl == nil {
+	var b strings.Builder
+	switch {
+	case res.Interrupted:
+		fmt.Fprintf(&b, "%s interrupted", r.Command)
+	case fl == nil:
 		why := res.Stopped
 		if why == "" {
 			why = "a host was unreachable"
 		}
-		return fmt.Sprintf("%s stopped: %s", r.Command, why)
+		fmt.Fprintf(&b, "%s stopped: %s", r.Command, why)
+	default:
+		fmt.Fprintf(&b, "%s stopped at %s: task %q failed: %s", r.Command, fl.host, fl.task, oneLine(fl.msg))
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s stopped at %s: task %q failed: %s", r.Command, fl.host, fl.task, oneLine(fl.msg))
-	if fl.rollback != "" {
-		fmt.Fprintf(&b, "; %s: %s", fl.host, fl.rollback)
+	if sum := outcomeSummary(hosts, r.Outcomes, fails); sum != "" {
+		b.WriteString("; " + sum)
 	}
-	var untouched []string
-	for _, h := range e.Targets {
-		if r.Hosts != nil {
-			break // not the proxies: every host ran at once
+	if res.Interrupted {
+		if r.Journal != nil {
+			fmt.Fprintf(&b, "; resume with: zdmctl -i %s %s --resume", e.Path, r.Command)
 		}
-		if h == fl.host || (r.Journal != nil && r.Journal.IsDone(h)) {
-			continue
-		}
-		untouched = append(untouched, h)
-	}
-	if len(untouched) > 0 {
-		fmt.Fprintf(&b, "; untouched: %s", strings.Join(untouched, ", "))
+		return b.String()
 	}
 	if r.Journal != nil {
 		fmt.Fprintf(&b, "; fix the cause, then resume with: zdmctl -i %s %s --resume", e.Path, r.Command)
