@@ -15,10 +15,10 @@ type Outcome string
 
 // Host outcomes of a rollout, from what happened (never from the plan).
 const (
-	OutcomeChanged    Outcome = "changed"                  // finished the rollout, something changed
-	OutcomeUnchanged  Outcome = "already up to date"       // finished, nothing to change
-	OutcomeEarlier    Outcome = "done by an earlier run"   // --resume: the journal says done
-	OutcomeRolledBack Outcome = "failed and rolled back"   // restored, ready again
+	OutcomeChanged    Outcome = "changed"                // finished the rollout, something changed
+	OutcomeUnchanged  Outcome = "already up to date"     // finished, nothing to change
+	OutcomeEarlier    Outcome = "done by an earlier run" // --resume: the journal says done
+	OutcomeRolledBack Outcome = "failed and rolled back" // restored, ready again
 	OutcomeDown       Outcome = "rolled back and still DOWN"
 	OutcomeFailed     Outcome = "failed" // no rollback (restart, teardown)
 	OutcomeUntouched  Outcome = "untouched"
