@@ -69,6 +69,9 @@ type Rollout struct {
 	Next *Rollout
 	// Outcomes is, after Run, what happened to each host worked on.
 	Outcomes map[string]Outcome
+	// After runs at the end of Run, still under the fleet lock, with Run's
+	// result (Outcomes set when the playbook ran); it returns Run's error.
+	After func(err error) error
 
 	pb *playbooks.Playbook
 }
@@ -105,6 +108,16 @@ func (r *Rollout) Run() error {
 		}
 		defer lock.Release(context.WithoutCancel(runCtx))
 	}
+	err := r.runChain(runCtx, taskCtx, chain)
+	if r.After != nil {
+		err = r.After(err)
+	}
+	return err
+}
+
+// runChain runs the rollouts of chain in order (the lock is held).
+func (r *Rollout) runChain(runCtx, taskCtx context.Context, chain []*Rollout) error {
+	f := r.Env.F
 	var total *runner.Result
 	var runErr error
 	for _, x := range chain {
