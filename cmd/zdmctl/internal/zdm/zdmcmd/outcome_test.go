@@ -8,6 +8,7 @@ import (
 	"github.com/zdmctl/zdmctl/deploy/runner"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
 	"github.com/zdmctl/zdmctl/inventory"
+	"github.com/zdmctl/zdmctl/playbooks"
 )
 
 // The case: tb1 changed, tb2 failed and was rolled back, tb3 never
@@ -69,5 +70,21 @@ func TestDownWarningNamesCommand(t *testing.T) {
 	got := downWarning(&buf, []*inventory.Host{{Name: "tb2", Address: "10.0.0.2", User: "ops"}})
 	if strings.Contains(got, "\x1b[") || !strings.Contains(got, "tb2 is DOWN") || !strings.Contains(got, "ssh ops@10.0.0.2 'sudo systemctl reset-failed zdm-proxy && sudo systemctl restart zdm-proxy'") {
 		t.Fatal(got)
+	}
+}
+
+func TestOneAtATimeSetsSerialOnly(t *testing.T) {
+	pb, err := playbooks.Builtin("zdm-teardown")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := oneAtATime(pb)
+	for i, p := range one.Plays {
+		if len(p.Serial) != 1 || p.Serial[0].N != 1 {
+			t.Errorf("play %q: serial %v", p.Name, p.Serial)
+		}
+		if len(pb.Plays[i].Serial) != 0 {
+			t.Errorf("the built-in playbook was changed")
+		}
 	}
 }

@@ -59,6 +59,9 @@ type Rollout struct {
 	ShowPlan bool
 	// NoLock skips the fleet lock.
 	NoLock bool
+	// OneAtATime runs every play host by host (serial 1), e.g. a teardown
+	// that lets each proxy drain its clients before the next one stops.
+	OneAtATime bool
 	// Before runs after the lock is taken, before the playbook (preflight).
 	Before func(ctx context.Context) error
 	// Files are controller-side files the playbook's copy tasks read
@@ -94,6 +97,9 @@ func (r *Rollout) Run() error {
 		pb, err := playbooks.Find(x.Playbook, s.PlaybookDir)
 		if err != nil {
 			return cmdutil.UsageError(err)
+		}
+		if x.OneAtATime {
+			pb = oneAtATime(pb)
 		}
 		x.pb = pb
 		chain = append(chain, x)
@@ -433,3 +439,17 @@ func report(f *cmdutil.Factory, res *runner.Result, runErr error) error {
 
 // Contains reports whether list holds s.
 func Contains(list []string, s string) bool { return slices.Contains(list, s) }
+
+// oneAtATime is pb with serial 1 on every play that has no serial.
+func oneAtATime(pb *playbooks.Playbook) *playbooks.Playbook {
+	out := *pb
+	out.Plays = nil
+	for _, p := range pb.Plays {
+		cp := *p
+		if len(cp.Serial) == 0 {
+			cp.Serial = []playbooks.SerialStep{{N: 1}}
+		}
+		out.Plays = append(out.Plays, &cp)
+	}
+	return &out
+}
