@@ -20,6 +20,7 @@ type Options struct {
 	// time, each draining, unless AllAtOnce).
 	Force     bool
 	AllAtOnce bool
+	BreakLock bool
 }
 
 // NewCmdTeardown builds the command; runF replaces Run in tests.
@@ -53,6 +54,7 @@ The proxies are stopped one host at a time, each draining its clients
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&opts.Monitoring, "monitoring", false, "also remove Prometheus and Grafana deployed on the monitoring hosts")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "tear down even while clients are connected (still one host at a time)")
+	zdmcmd.AddBreakLockFlag(cmd, &opts.BreakLock)
 	cmd.Flags().BoolVar(&opts.AllAtOnce, "all-at-once", false, "stop every proxy at once instead of one host at a time")
 	return cmd
 }
@@ -87,6 +89,7 @@ func Run(opts *Options) error {
 		Command:    "teardown",
 		Playbook:   "zdm-teardown",
 		OneAtATime: !opts.AllAtOnce,
+		Gate:       zdmcmd.Gate{BreakLock: opts.BreakLock},
 	}
 	if opts.Monitoring {
 		var mons []string

@@ -29,6 +29,9 @@ type Gate struct {
 	Pause        time.Duration
 	ReadyTimeout time.Duration
 	LockTimeout  time.Duration
+	// BreakLock removes a stale fleet lock (its holder ran on this
+	// machine and its pid is gone) before taking it.
+	BreakLock bool
 }
 
 // AddGateFlags declares the gate flags.
@@ -37,6 +40,7 @@ func AddGateFlags(cmd *cobra.Command, g *Gate) {
 	cmd.Flags().DurationVar(&g.Pause, "pause", 5*time.Second, "pause between hosts (none after the last)")
 	cmd.Flags().DurationVar(&g.ReadyTimeout, "ready-timeout", 120*time.Second, "how long a host may take to become ready")
 	cmd.Flags().DurationVar(&g.LockTimeout, "lock-timeout", 0, "wait this long for another operator's fleet lock (0: fail at once)")
+	AddBreakLockFlag(cmd, &g.BreakLock)
 }
 
 // Rollout runs one of the zdm playbooks host by host.
@@ -385,6 +389,16 @@ func (r *Rollout) lock(ctx context.Context) (*zdm.Lock, error) {
 		return nil, &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("fleet lock: %w", err)}
 	}
 	lock, err := zdm.AcquireLock(ctx, conn, holder(), os.Getpid(), r.Gate.LockTimeout)
+	var le *zdm.LockedError
+	if errors.As(err, &le) {
+		r.explainLock(ctx, conn, le)
+		switch {
+		case r.Gate.BreakLock && le.Stale != "":
+			lock, err = r.breakLock(ctx, conn, le)
+		case r.Gate.BreakLock:
+			err = fmt.Errorf("%w (--break-lock removes only a lock known to be stale: taken on this machine by a pid that is gone)", err)
+		}
+	}
 	if err != nil {
 		conn.Close()
 		return nil, &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: err}
