@@ -32,7 +32,7 @@ func clientsOf(ctx context.Context, env *zdmcmd.Env) []hostClients {
 			out[i].unknown = err.Error()
 			return
 		}
-		st := zdm.Probe(ctx, conn, env.AdminPort(h.Name), "")
+		st := zdm.ProbeAPI(ctx, conn, env.AdminPort(h.Name), env.APIPort(h.Name), "")
 		switch {
 		case !st.Reachable:
 			out[i].unknown = st.Error

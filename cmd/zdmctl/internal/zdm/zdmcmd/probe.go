@@ -29,7 +29,7 @@ func (e *Env) Probe(ctx context.Context) *FleetStatus {
 			fs.Proxies[i] = zdm.HostStatus{Host: h.Name, Address: h.Address, WantSHA256: want, Error: err.Error(), NotReadyReason: "unreachable"}
 			return
 		}
-		st := zdm.Probe(ctx, conn, e.AdminPort(h.Name), want)
+		st := zdm.ProbeAPI(ctx, conn, e.AdminPort(h.Name), e.APIPort(h.Name), want)
 		st.Address = h.Address
 		fs.Proxies[i] = st
 	})
