@@ -44,6 +44,12 @@ type load struct {
 }
 
 func startLoad(t *testing.T, e *zdmEnv) *load {
+	return startLoadWith(t, e, &gocql.SimpleRetryPolicy{NumRetries: 5})
+}
+
+// startLoadWith is startLoad with the driver's retry policy (nil: none,
+// every error reaches the application).
+func startLoadWith(t *testing.T, e *zdmEnv, retry gocql.RetryPolicy) *load {
 	var addrs []string
 	for _, h := range e.hosts {
 		addrs = append(addrs, h.Address)
@@ -52,7 +58,7 @@ func startLoad(t *testing.T, e *zdmEnv) *load {
 	cl.Port = 9042
 	cl.Timeout = 5 * time.Second
 	cl.ConnectTimeout = 5 * time.Second
-	cl.RetryPolicy = &gocql.SimpleRetryPolicy{NumRetries: 5}
+	cl.RetryPolicy = retry
 	cl.ReconnectInterval = 200 * time.Millisecond
 	cl.Authenticator = gocql.PasswordAuthenticator{Username: "cassandra", Password: "origin-s3cret"}
 	var s *gocql.Session
