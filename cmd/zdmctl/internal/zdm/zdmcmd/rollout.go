@@ -295,9 +295,9 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 	if res == nil {
 		return nil, 0, "", cmdutil.UsageError(err)
 	}
-	hosts4 := hosts
+	worked := hosts
 	mu.Lock()
-	r.Outcomes = hostOutcomes(hosts4, done, earlier, fails, res)
+	r.Outcomes = hostOutcomes(worked, done, earlier, fails, res)
 	mu.Unlock()
 	code := res.ExitCode()
 	if code == 0 {
@@ -306,12 +306,12 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 		}
 		return res, 0, "", err
 	}
-	msg := r.failureMessage(res, fail, hosts4, fails)
+	msg := r.failureMessage(res, fail, worked, fails)
 	if fail != nil && fail.preflight && r.Rollback {
 		msg = preflightMessage(r.Command, r.Env.Targets, fails)
 	}
 	var downHosts []*inventory.Host
-	for _, h := range hosts4 {
+	for _, h := range worked {
 		if r.Outcomes[h] == OutcomeDown {
 			downHosts = append(downHosts, e.Host(h))
 		}
