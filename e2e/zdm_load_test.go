@@ -117,6 +117,7 @@ func startLoadWith(t *testing.T, e *zdmEnv, retry gocql.RetryPolicy) *load {
 func (l *load) finish(t *testing.T, what string) {
 	close(l.stop)
 	l.wg.Wait()
+	t.Logf("%s: %d requests, %d failed", what, l.ok.Load()+l.failed.Load(), l.failed.Load())
 	if l.ok.Load() == 0 {
 		t.Errorf("%s: no request succeeded", what)
 	}
