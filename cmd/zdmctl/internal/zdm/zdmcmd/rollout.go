@@ -230,7 +230,7 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 			fl := &failure{host: hf.Host, task: hf.Task.Name, msg: hf.Result.Msg, preflight: len(hf.Play.Serial) == 0}
 			if r.Rollback && len(hf.Play.Serial) > 0 && !s.Check && hf.Conn != nil {
 				fmt.Fprintf(f.IO.ErrOut, "rolling back %s ...\n", hf.Host)
-				what, err := zdm.Rollback(context.WithoutCancel(ctx), hf.Conn, runID, e.AdminPort(hf.Host))
+				what, err := zdm.Rollback(context.WithoutCancel(ctx), hf.Conn, runID, e.AdminPort(hf.Host), e.APIPort(hf.Host))
 				if err != nil {
 					fl.rollback, fl.down = "rollback FAILED: "+err.Error(), true
 				} else {
