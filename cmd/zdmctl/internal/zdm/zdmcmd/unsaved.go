@@ -50,13 +50,13 @@ func (e *Env) explainUnsaved(fs *FleetStatus) {
 	var hosts []string
 	for i := range fs.Proxies {
 		p := &fs.Proxies[i]
-		if !j.IsDone(p.Host) {
+		// Only where it still shows: a later deploy may have put the
+		// inventory's value back.
+		if !j.IsDone(p.Host) || !p.Drift {
 			continue
 		}
 		hosts = append(hosts, p.Host)
-		if p.Drift {
-			p.DriftWhy += fmt.Sprintf("; it runs %s from an unfinished %s, not saved in the inventory", e.DescribeVars(j.Changes), j.Command)
-		}
+		p.DriftWhy += fmt.Sprintf("; it runs %s from an unfinished %s, not saved in the inventory", e.DescribeVars(j.Changes), j.Command)
 	}
 	if len(hosts) == 0 {
 		return

@@ -43,4 +43,11 @@ func TestStatusExplainsAnUnsavedChange(t *testing.T) {
 	if !strings.HasPrefix(fs.Unsaved, "p1 run log_level=WARN") || !strings.Contains(fs.Unsaved, "rolling-update --resume") {
 		t.Errorf("unsaved: %s", fs.Unsaved)
 	}
+	// Back in line with the inventory (a deploy since): nothing to explain.
+	fs.Proxies[0] = zdm.HostStatus{Host: "p1", Installed: true}
+	fs.Unsaved = ""
+	e.explainUnsaved(fs)
+	if fs.Unsaved != "" || fs.Proxies[0].DriftWhy != "" {
+		t.Errorf("explains a host that does not differ: %q %q", fs.Unsaved, fs.Proxies[0].DriftWhy)
+	}
 }
