@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -163,9 +164,21 @@ func TestZDMFailurePaths(t *testing.T) {
 		e.hostVar[h1] = map[string]string{"origin_port": itoa(e.closed)}
 		e.writeInventory()
 		invBefore, _ := os.ReadFile(e.inv)
-		r := e.run(append([]string{"rolling-update", "--log-level", "WARN"}, gate...)...)
-		if r.code != 1 || !strings.Contains(r.err, "stopped at "+h1) || !strings.Contains(r.err, "failed and rolled back: "+h1) || !strings.Contains(r.err, "untouched: "+h2+", "+h3) {
-			t.Fatalf("exit %d\n%s", r.code, tail(r.err, 5))
+		r := e.run(append([]string{"rolling-update", "-o", "json", "--log-level", "WARN"}, gate...)...)
+		var doc struct {
+			Error string `json:"error"`
+			Data  struct {
+				Outcomes map[string]string `json:"outcomes"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+			t.Fatalf("not one JSON document: %v\n%s", err, r.out)
+		}
+		if r.code != 1 || !strings.Contains(doc.Error, "stopped at "+h1) || !strings.Contains(doc.Error, "failed and rolled back: "+h1) || !strings.Contains(doc.Error, "untouched: "+h2+", "+h3) {
+			t.Fatalf("exit %d\n%s", r.code, doc.Error)
+		}
+		if o := doc.Data.Outcomes; o[h1] != "failed and rolled back" || o[h2] != "untouched" || o[h3] != "untouched" {
+			t.Errorf("outcomes %v", o)
 		}
 		if b, _ := os.ReadFile(e.inv); string(b) != string(invBefore) {
 			t.Errorf("a run stopped on its first host changed the inventory:\n%s", b)

@@ -140,6 +140,14 @@ func (r *Rollout) runChain(runCtx, taskCtx context.Context, chain []*Rollout) er
 		}
 		total, runErr = merge(total, res), err
 		if code != 0 {
+			if f.Settings.JSON() {
+				// One document: the run, why it stopped and what happened
+				// to each host.
+				doc := output.Document{ExitCode: code, Error: msg, Result: total, Data: map[string]any{"outcomes": x.Outcomes}}
+				if werr := output.WriteJSON(f.IO.Out, doc); werr == nil {
+					return &cmdutil.ExitError{Code: code, Err: errors.New(msg), Reported: true}
+				}
+			}
 			_ = report(f, total, err)
 			return &cmdutil.ExitError{Code: code, Err: errors.New(msg)}
 		}
