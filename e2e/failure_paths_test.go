@@ -98,7 +98,39 @@ func TestZDMFailurePaths(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		r := e.run(append([]string{"rolling-update", "--proxy-binary", crash}, gate...)...)
 		time.Sleep(3 * time.Second) // the clients back on h2
-		l.finish(t, "crash loop on "+h2+" and its rollback, no driver retries")
+		total, failedAt := l.stopAndCount()
+		if total == int64(len(failedAt)) {
+			t.Fatal("no request succeeded")
+		}
+		// When each proxy stopped and started, to place any client error.
+		events := map[string]string{}
+		for _, h := range []string{h1, h2} {
+			events[h] = e.exec(h, `journalctl -u zdm-proxy -o short-unix --no-pager --since "-3min" | grep -E "Stopping|Stopped|Started|start request repeated|Scheduled restart" | tail -20; true`)
+			t.Logf("%s unit events:\n%s", h, events[h])
+		}
+		// The crash loop and the rollback begin once h2's old proxy has
+		// drained and stopped (its first "Stopped" after a "Stopping"):
+		// from then on no request may fail. A request lost before, in
+		// the SIGTERM drain of h1 or of h2's old proxy, is an ordinary
+		// restart's (proxy/shutdown.go: without a client registered for
+		// events on the draining proxy there is no grace), logged apart.
+		crashFrom := firstStoppedAfterStopping(events[h2])
+		if crashFrom == 0 {
+			t.Fatalf("%s: no stop in its unit events", h2)
+		}
+		var inDrains, inRollback []string
+		for _, at := range failedAt {
+			if at > crashFrom {
+				inRollback = append(inRollback, fmt.Sprintf("%.3f", at))
+			} else {
+				inDrains = append(inDrains, fmt.Sprintf("%.3f", at))
+			}
+		}
+		t.Logf("load without driver retries: %d requests; failed during the crash loop and rollback: %d; during the ordinary drains before: %d %v",
+			total, len(inRollback), len(inDrains), inDrains)
+		if len(inRollback) > 0 {
+			t.Errorf("requests failed during the crash loop and the rollback of %s at %v (crash loop from %.3f)", h2, inRollback, crashFrom)
+		}
 		if r.code != 1 {
 			t.Fatalf("want exit 1, got %d\n%s", r.code, r.err)
 		}
@@ -232,4 +264,22 @@ func TestZDMFailurePaths(t *testing.T) {
 			}
 		}
 	})
+}
+
+// firstStoppedAfterStopping is the time (unix seconds) of the first
+// "Stopped" line after a "Stopping" one in journalctl -o short-unix
+// output; 0 when there is none.
+func firstStoppedAfterStopping(events string) float64 {
+	stopping := false
+	for _, l := range strings.Split(events, "\n") {
+		switch {
+		case strings.Contains(l, "Stopping "):
+			stopping = true
+		case stopping && strings.Contains(l, "Stopped "):
+			var at float64
+			fmt.Sscan(strings.Fields(l)[0], &at)
+			return at
+		}
+	}
+	return 0
 }

@@ -10,8 +10,10 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -39,6 +41,9 @@ type load struct {
 	// for a request caught by a closing connection and does not retry it).
 	closedMidRequest atomic.Int64
 	lastErr          atomic.Value
+	errMu            sync.Mutex
+	errAt            []string  // when and what failed (the first 20)
+	errTimes         []float64 // unix seconds of every failure
 	stop             chan struct{}
 	wg               sync.WaitGroup
 }
@@ -100,6 +105,12 @@ func startLoadWith(t *testing.T, e *zdmEnv, retry gocql.RetryPolicy) *load {
 						l.closedMidRequest.Add(1)
 					}
 					l.lastErr.Store(err.Error())
+					l.errMu.Lock()
+					l.errTimes = append(l.errTimes, float64(time.Now().UnixMicro())/1e6)
+					if len(l.errAt) < 20 {
+						l.errAt = append(l.errAt, fmt.Sprintf("%.3f %v", float64(time.Now().UnixMilli())/1000, err))
+					}
+					l.errMu.Unlock()
 				} else {
 					l.ok.Add(1)
 				}
@@ -109,6 +120,16 @@ func startLoadWith(t *testing.T, e *zdmEnv, retry gocql.RetryPolicy) *load {
 	}
 	t.Cleanup(func() { s.Close() })
 	return l
+}
+
+// stopAndCount stops the load and returns the requests and when each
+// failed one failed (unix seconds).
+func (l *load) stopAndCount() (total int64, failedAt []float64) {
+	close(l.stop)
+	l.wg.Wait()
+	l.errMu.Lock()
+	defer l.errMu.Unlock()
+	return l.ok.Load() + l.failed.Load(), append([]float64(nil), l.errTimes...)
 }
 
 // finish stops the load and fails the test when a request failed after
@@ -122,8 +143,8 @@ func (l *load) finish(t *testing.T, what string) {
 		t.Errorf("%s: no request succeeded", what)
 	}
 	if n := l.failed.Load(); n > 0 {
-		t.Errorf("%s: %d of %d requests failed, %d of them caught by a closing connection (last: %v)",
-			what, n, n+l.ok.Load(), l.closedMidRequest.Load(), l.lastErr.Load())
+		t.Errorf("%s: %d of %d requests failed, %d of them caught by a closing connection (last: %v); at (unix time): %s",
+			what, n, n+l.ok.Load(), l.closedMidRequest.Load(), l.lastErr.Load(), strings.Join(l.errAt, "; "))
 	}
 }
 
