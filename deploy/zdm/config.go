@@ -20,7 +20,11 @@ const (
 	StateDir     = "/var/lib/zdm-proxy"
 	ProxyGroup   = "proxies"
 	MonitorGroup = "monitoring"
-	AdminPort    = 14001
+	// AdminPort is the default metrics_port: /metrics and /health/*.
+	AdminPort = 14001
+	// APIPort is the default admin_port: the admin API (/api/v1/*), on
+	// admin_address (loopback by default).
+	APIPort = 14002
 )
 
 // keyKind is how a proxy key's value is checked and written.
@@ -80,6 +84,8 @@ var keys = []proxyKey{
 	{name: "heartbeat_interval_ms", kind: kindInt, lo: 100, hi: 3600000, reload: true},
 	{name: "metrics_address", kind: kindString},
 	{name: "metrics_port", kind: kindInt, lo: 1, hi: 65535},
+	{name: "admin_address", kind: kindString},
+	{name: "admin_port", kind: kindInt, lo: 1, hi: 65535},
 
 	// TLS: file paths on the proxy host, rendered only when set.
 	{name: "origin_tls_server_ca_path", kind: kindString},

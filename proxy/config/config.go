@@ -65,6 +65,11 @@ type Config struct {
 	LogLevel       string
 	MetricsAddress string
 	MetricsPort    int
+	// AdminAddress:AdminPort serves the admin API (/api/v1/*: status
+	// and running config), apart from the metrics listener so metrics can
+	// be exposed without it; loopback by default.
+	AdminAddress string
+	AdminPort    int
 
 	Ops // operations keys (metrics, TLS, logs, read comparison): ops.go
 

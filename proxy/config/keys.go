@@ -56,6 +56,8 @@ var knownKeys = []key{
 	enumKey("log_level", "INFO", func(c *Config) *string { return &c.LogLevel }, "DEBUG", "INFO", "WARN", "ERROR"),
 	hostKey("metrics_address", "localhost", func(c *Config) *string { return &c.MetricsAddress }),
 	intKey("metrics_port", "14001", 0, 65535, func(c *Config) *int { return &c.MetricsPort }),
+	hostKey("admin_address", "localhost", func(c *Config) *string { return &c.AdminAddress }),
+	intKey("admin_port", "14002", 0, 65535, func(c *Config) *int { return &c.AdminPort }),
 
 	enumKey("log_format", "text", func(c *Config) *string { return &c.LogFormat }, "text", "json"),
 	boolKey("metrics_enabled", "true", func(c *Config) *bool { return &c.MetricsEnabled }),
