@@ -162,7 +162,7 @@ func ScrapeTargets(f *Fleet) ([]monitoring.Target, error) {
 		out = append(out, monitoring.Target{Name: h.Name, Address: net.JoinHostPort(strings.Trim(addr, "[]"), port)})
 	}
 	if len(local) > 0 {
-		return nil, fmt.Errorf("monitoring: Prometheus cannot scrape %s: metrics_address is loopback (the proxy's default is localhost); set metrics_address: \"0.0.0.0\" in the inventory vars so the metrics port (read-only: /metrics, /health, /api/v1/status) is reachable from the monitoring hosts (on a running fleet: zdmctl rolling-update --set metrics_address=0.0.0.0, a rolling restart)", strings.Join(local, ", "))
+		return nil, fmt.Errorf("monitoring: Prometheus cannot scrape %s: metrics_address is loopback (the proxy's default is localhost); set metrics_address: \"0.0.0.0\" in the inventory vars so the metrics port (read-only: /metrics and /health/*; the admin API with the status and running config is on admin_address:admin_port, localhost by default) is reachable from the monitoring hosts (on a running fleet: zdmctl rolling-update --set metrics_address=0.0.0.0, a rolling restart)", strings.Join(local, ", "))
 	}
 	return out, nil
 }

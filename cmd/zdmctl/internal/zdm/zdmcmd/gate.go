@@ -88,7 +88,7 @@ func (r *Rollout) probeBefore(ctx context.Context, g Gate) *gateState {
 			sts[i] = zdm.HostStatus{Host: h.Name, Error: err.Error()}
 			return
 		}
-		sts[i] = zdm.Probe(ctx, conn, e.AdminPort(h.Name), e.Fleet.Configs[h.Name].SHA256())
+		sts[i] = zdm.ProbeAPI(ctx, conn, e.AdminPort(h.Name), e.APIPort(h.Name), e.Fleet.Configs[h.Name].SHA256())
 	})
 	running := 0
 	for _, s := range sts {
@@ -262,7 +262,7 @@ func (r *Rollout) waitFleetClients(ctx context.Context, g Gate, st *gateState) e
 			if err != nil {
 				return
 			}
-			n := zdm.Probe(ctx, conn, e.AdminPort(h.Name), "").ClientConnections
+			n := zdm.ProbeAPI(ctx, conn, e.AdminPort(h.Name), e.APIPort(h.Name), "").ClientConnections
 			mu.Lock()
 			now += n
 			mu.Unlock()

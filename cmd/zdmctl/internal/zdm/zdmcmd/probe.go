@@ -18,6 +18,9 @@ type FleetStatus struct {
 	Summary  string              `json:"summary"`
 	OK       bool                `json:"ok"`
 	Phase    zdm.Phase           `json:"phase"`
+	// Unsaved says which proxies run a change not yet saved in the
+	// inventory (an unfinished rolling-update) and how to finish it.
+	Unsaved string `json:"unsaved_change,omitempty"`
 	// ExitCode and Error are the envelope every -o json document has
 	// (ok, exit_code, error), as the error documents do.
 	ExitCode int    `json:"exit_code"`
@@ -48,7 +51,7 @@ func (e *Env) Probe(ctx context.Context) *FleetStatus {
 			fs.Proxies[i] = zdm.HostStatus{Host: h.Name, Address: h.Address, WantSHA256: want, Error: err.Error(), NotReadyReason: "unreachable"}
 			return
 		}
-		st := zdm.Probe(ctx, conn, e.AdminPort(h.Name), want)
+		st := zdm.ProbeAPI(ctx, conn, e.AdminPort(h.Name), e.APIPort(h.Name), want)
 		st.Address = h.Address
 		st.ExplainDrift(e.Fleet.Configs[h.Name])
 		fs.Proxies[i] = st
@@ -63,7 +66,11 @@ func (e *Env) Probe(ctx context.Context) *FleetStatus {
 		fs.Monitors[i] = zdm.ProbeMonitor(ctx, conn, prom, grafana)
 	})
 	fs.authFailed = authFailed.Load()
+	e.explainUnsaved(fs)
 	fs.Summary, fs.OK = zdm.Summary(fs.Proxies)
+	if fs.Unsaved != "" {
+		fs.Summary += " · " + fs.Unsaved
+	}
 	for _, m := range fs.Monitors {
 		switch {
 		case m.Down():
