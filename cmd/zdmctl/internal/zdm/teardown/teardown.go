@@ -4,6 +4,7 @@ package teardown
 import (
 	"bufio"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -72,7 +73,14 @@ func Run(opts *Options) error {
 		if len(mons) == 0 {
 			fmt.Fprintln(f.IO.ErrOut, "--monitoring: the inventory has no monitoring hosts")
 		} else {
-			ro.Next = &zdmcmd.Rollout{Env: env, Command: "teardown --monitoring", Playbook: "zdm-teardown-monitoring", Hosts: mons}
+			// the node exporters run on the proxy hosts too
+			hosts := slices.Clone(env.Targets)
+			for _, m := range mons {
+				if !slices.Contains(hosts, m) {
+					hosts = append(hosts, m)
+				}
+			}
+			ro.Next = &zdmcmd.Rollout{Env: env, Command: "teardown --monitoring", Playbook: "zdm-teardown-monitoring", Hosts: hosts}
 		}
 	}
 	return ro.Run()
