@@ -2,6 +2,8 @@ package root
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdtest"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
+	"github.com/zdmctl/zdmctl/internal/demo"
 )
 
 // migrationDoc is the operator's runbook, relative to this package.
@@ -261,5 +264,28 @@ func TestCheckCommandLineRejects(t *testing.T) {
 		if err := checkCommandLine(good); err != nil {
 			t.Errorf("%q: %v", good, err)
 		}
+	}
+}
+
+// TestDemoCommandsParse: the zdmctl commands `make demo` prints at each
+// phase parse against the real command tree too.
+func TestDemoCommandsParse(t *testing.T) {
+	var out bytes.Buffer
+	if err := demo.Run(context.Background(), demo.Options{Out: &out, Writes: 3}); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	n := 0
+	for _, line := range strings.Split(out.String(), "\n") {
+		cmd, ok := strings.CutPrefix(strings.TrimSpace(line), "$ ")
+		if !ok || !strings.HasPrefix(cmd, "zdmctl") {
+			continue
+		}
+		n++
+		if err := checkCommandLine(cmd); err != nil {
+			t.Errorf("demo prints %q: %v", cmd, err)
+		}
+	}
+	if n < 6 {
+		t.Errorf("the demo printed %d zdmctl commands:\n%s", n, out.String())
 	}
 }

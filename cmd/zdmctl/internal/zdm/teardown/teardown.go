@@ -27,12 +27,13 @@ func NewCmdTeardown(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 		Short: "Stop and remove the proxies (unit, binaries, config, user)",
 		Long: `Stop and remove the ZDM proxies: the systemd unit, /opt/zdm-proxy,
 /etc/zdm-proxy, /var/lib/zdm-proxy and the zdm user. --monitoring also
-removes what deploy set up on the monitoring hosts: the zdm-prometheus and
-zdm-grafana units, /opt/zdm-monitoring, /etc/zdm-monitoring,
-/var/lib/zdm-monitoring (metrics history and Grafana's database), the
-zdm-prometheus and zdm-grafana users, and the prometheus package when
-deploy installed it (monitoring_install: package); a Prometheus or Grafana
-installed otherwise is left alone. Asks for confirmation unless --yes.`,
+removes what deploy set up for monitoring: the zdm-prometheus,
+zdm-alertmanager and zdm-grafana units on the monitoring hosts, the
+zdm-node-exporter and zdm-readiness-probe units on every host,
+/opt/zdm-monitoring, /etc/zdm-monitoring, /var/lib/zdm-monitoring (metrics
+history, alert state, Grafana's database), their users, and the packages
+deploy installed (monitoring_install: package); a Prometheus, exporter or
+Grafana installed otherwise is left alone. Asks for confirmation unless --yes.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -42,7 +43,7 @@ installed otherwise is left alone. Asks for confirmation unless --yes.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
-	cmd.Flags().BoolVar(&opts.Monitoring, "monitoring", false, "also remove Prometheus and Grafana deployed on the monitoring hosts")
+	cmd.Flags().BoolVar(&opts.Monitoring, "monitoring", false, "also remove the monitoring deploy set up (Prometheus, Alertmanager, Grafana, node exporters)")
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,6 +83,7 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 		set["alertmanager_port"] = strconv.Itoa(a.AlertmanagerPort)
 		set["alertmanager_listen"] = zdm.ListenFlag(a.AlertmanagerAddress, a.AlertmanagerPort)
 		set["alertmanager_url"] = "http://" + zdm.LocalHostPort(a.AlertmanagerAddress, a.AlertmanagerPort)
+		set["alertmanager_local"] = zdm.LocalAddress(a.AlertmanagerAddress)
 		set["alertmanager_src"] = ""
 		if mh.Install == zdm.InstallUpload {
 			src, data, err := uploadBinary(a.AlertmanagerBinary, "prometheus-alertmanager", "alertmanager_binary", "prometheus-alertmanager")
@@ -90,6 +92,16 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 			}
 			files[src] = data
 			set["alertmanager_src"] = src
+			// Debian's build reads its notification templates from
+			// /usr/share/prometheus/alertmanager (upstream's embeds them):
+			// ship them along, bound there for the unit only.
+			set["alertmanager_templates"] = "no"
+			for _, tmpl := range alertmanagerTemplates {
+				if data, err := os.ReadFile(filepath.Join(debianAlertmanagerShare, tmpl)); err == nil {
+					files["alertmanager-share/"+tmpl] = data
+					set["alertmanager_templates"] = "yes"
+				}
+			}
 		}
 		rules[name] = string(a.Rules)
 		amCfg[name] = string(a.AlertmanagerConfig)
@@ -153,6 +165,12 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 	}
 	return ro, notes, nil
 }
+
+// debianAlertmanagerShare is where Debian's prometheus-alertmanager looks
+// for its notification templates.
+const debianAlertmanagerShare = "/usr/share/prometheus/alertmanager"
+
+var alertmanagerTemplates = []string{"default.tmpl", "email.tmpl"}
 
 // prometheusBinary reads path, or the prometheus on this machine's PATH,
 // checks it is a linux/amd64 executable and names it by its hash.
