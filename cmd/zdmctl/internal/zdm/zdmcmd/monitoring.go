@@ -85,6 +85,7 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 		set["alertmanager_url"] = "http://" + zdm.LocalHostPort(a.AlertmanagerAddress, a.AlertmanagerPort)
 		set["alertmanager_local"] = zdm.LocalAddress(a.AlertmanagerAddress)
 		set["alertmanager_src"] = ""
+		set["alertmanager_templates"] = "no"
 		if mh.Install == zdm.InstallUpload {
 			src, data, err := uploadBinary(a.AlertmanagerBinary, "prometheus-alertmanager", "alertmanager_binary", "prometheus-alertmanager")
 			if err != nil {
@@ -95,7 +96,6 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 			// Debian's build reads its notification templates from
 			// /usr/share/prometheus/alertmanager (upstream's embeds them):
 			// ship them along, bound there for the unit only.
-			set["alertmanager_templates"] = "no"
 			for _, tmpl := range alertmanagerTemplates {
 				if data, err := os.ReadFile(filepath.Join(debianAlertmanagerShare, tmpl)); err == nil {
 					files["alertmanager-share/"+tmpl] = data
