@@ -196,6 +196,9 @@ func TestMonitoring(t *testing.T) {
 			}
 		}
 		t.Logf("%d panel queries answered; with no series yet (no such traffic or event): %v", n, empty)
+		t.Logf("filesystems the node exporters see: %.600s; hosts with timex (NTP) metrics: %v",
+			promGet(t, prom, "/api/v1/query?query="+url.QueryEscape(`count by (fstype, mountpoint) (node_filesystem_size_bytes{job="node"})`)),
+			promQuery(t, prom, `node_timex_sync_status{job="node"}`))
 	})
 
 	step("ProxyDownAlertReachesWebhook", func(t *testing.T) {
