@@ -395,6 +395,70 @@ func TestMonitoring(t *testing.T) {
 		}
 	})
 
+	step("PhaseGates", func(t *testing.T) {
+		type report struct {
+			Number int    `json:"number"`
+			Next   string `json:"next"`
+			Checks []struct {
+				Name, Value, Error string
+				Pass               bool
+			} `json:"checks"`
+			Go bool `json:"go"`
+		}
+		phase := func() report {
+			r := e.run("phase", "-o", "json")
+			var rep report
+			if r.code != 0 || json.Unmarshal([]byte(r.out), &rep) != nil {
+				t.Fatalf("phase -o json: exit %d\n%s\n%s", r.code, r.out, tail(r.err, 10))
+			}
+			for _, c := range rep.Checks {
+				t.Logf("phase %d → %s: %v %s = %s %s", rep.Number, rep.Next, c.Pass, c.Name, c.Value, c.Error)
+			}
+			return rep
+		}
+		// Phase 1, after the load of PrometheusScrapesEveryProxy: every
+		// check passes, read live from Prometheus over SSH.
+		if rep := phase(); rep.Number != 1 || !rep.Go || len(rep.Checks) != 3 {
+			t.Fatalf("phase 1 gates: %+v", rep)
+		}
+		// Phase 3 with answers that differ: each in-memory cluster names
+		// itself in its rows, so every compared read mismatches, and the
+		// gate before --primary-cluster TARGET says no, with the rate.
+		if r := e.run(append([]string{"rolling-update", "--read-mode", "DUAL_ASYNC_ON_SECONDARY", "--no-save"}, gate...)...); r.code != 0 {
+			t.Fatalf("rolling-update --read-mode DUAL_ASYNC_ON_SECONDARY: exit %d\n%s", r.code, tail(r.err, 20))
+		}
+		l := startLoad(t, e)
+		ok := poll(90*time.Second, func() bool {
+			return len(promQuery(t, prom, `sum(zdm_async_read_mismatch_total{job="zdm-proxy"}) > 0`)) == 1
+		})
+		l.finish(t, "load with DUAL_ASYNC_ON_SECONDARY")
+		if !ok {
+			t.Fatal("Prometheus saw no async read mismatch")
+		}
+		rep := phase()
+		if rep.Number != 3 || rep.Go || !strings.Contains(rep.Next, "--primary-cluster TARGET") {
+			t.Fatalf("phase 3 gates with mismatches: %+v", rep)
+		}
+		found := false
+		for _, c := range rep.Checks {
+			if strings.HasPrefix(c.Name, "async read mismatch rate") {
+				found = true
+				if c.Pass || c.Value != "1" {
+					t.Errorf("mismatch rate check: %+v, want FAIL at 1", c)
+				}
+			}
+			if strings.HasPrefix(c.Name, "async reads compared") && !c.Pass {
+				t.Errorf("reads compared: %+v", c)
+			}
+		}
+		if !found {
+			t.Errorf("no mismatch rate check: %+v", rep.Checks)
+		}
+		if out := e.run("phase"); !strings.Contains(out.out, "FAIL  async read mismatch rate") || !strings.Contains(out.out, "go:    no,") {
+			t.Errorf("phase text:\n%s", out.out)
+		}
+	})
+
 	step("TeardownLeavesNothing", func(t *testing.T) {
 		r := e.run("teardown", "--yes", "--monitoring")
 		if r.code != 0 {

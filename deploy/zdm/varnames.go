@@ -30,7 +30,8 @@ func KnownVars() []string {
 	for _, k := range keys {
 		out = append(out, k.name)
 	}
-	return append(out, MonitoringVars...)
+	out = append(out, MonitoringVars...)
+	return append(out, GateVars...)
 }
 
 type varLister interface {
