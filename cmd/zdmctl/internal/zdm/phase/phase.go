@@ -49,7 +49,11 @@ SSH); without one they are reported as not checked.`,
 // Run prints the phase.
 func Run(opts *Options) error {
 	f := opts.F
-	env, err := zdmcmd.Load(f, nil)
+	vars, err := f.Vars() // --set, e.g. gate_window=1h
+	if err != nil {
+		return cmdutil.UsageError(fmt.Errorf("--set: %w", err))
+	}
+	env, err := zdmcmd.Load(f, vars)
 	if err != nil {
 		return err
 	}
