@@ -196,6 +196,12 @@ func checkSet(kv string) error {
 	if !slices.Contains(zdm.KnownVars(), k) {
 		return fmt.Errorf("--set %s: no setting zdmctl reads is called %s", kv, k)
 	}
+	if slices.Contains(zdm.GateVars, k) {
+		if _, err := zdm.GateSettingsFrom(map[string]any{k: v}); err != nil {
+			return fmt.Errorf("--set %s: %w", kv, err)
+		}
+		return nil
+	}
 	if !zdm.IsProxyKey(k) {
 		return nil
 	}
@@ -250,6 +256,7 @@ func TestCheckCommandLineRejects(t *testing.T) {
 		"zdmctl logs",
 		"zdmctl deploy --set x=$HOME",
 		"zdmctl teardown --yes | tee log",
+		"zdmctl phase --set gate_window=soon",
 	} {
 		if err := checkCommandLine(bad); err == nil {
 			t.Errorf("%q accepted", bad)
