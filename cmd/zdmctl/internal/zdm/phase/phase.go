@@ -61,11 +61,10 @@ func Run(opts *Options) error {
 	defer stop()
 	fs := env.Probe(ctx)
 	ph := fs.Phase
-	next, checks, err := env.Gates(ctx, fs)
+	_, checks, err := env.Gates(ctx, fs) // ph.Next names the same step, with its context
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
-	ph.Next = next
 	if f.Settings.JSON() {
 		return zdmcmd.WriteJSON(f.IO.Out, Report{Phase: ph, Checks: checks, Go: goNoGo(checks)})
 	}
