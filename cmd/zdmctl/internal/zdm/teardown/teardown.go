@@ -4,6 +4,7 @@ package teardown
 import (
 	"bufio"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -31,12 +32,13 @@ func NewCmdTeardown(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 		Short: "Stop and remove the proxies (unit, binaries, config, user)",
 		Long: `Stop and remove the ZDM proxies: the systemd unit, /opt/zdm-proxy,
 /etc/zdm-proxy, /var/lib/zdm-proxy and the zdm user. --monitoring also
-removes what deploy set up on the monitoring hosts: the zdm-prometheus and
-zdm-grafana units, /opt/zdm-monitoring, /etc/zdm-monitoring,
-/var/lib/zdm-monitoring (metrics history and Grafana's database), the
-zdm-prometheus and zdm-grafana users, and the prometheus package when
-deploy installed it (monitoring_install: package); a Prometheus or Grafana
-installed otherwise is left alone. Asks for confirmation unless --yes.
+removes what deploy set up for monitoring: the zdm-prometheus,
+zdm-alertmanager and zdm-grafana units on the monitoring hosts, the
+zdm-node-exporter and zdm-readiness-probe units on every host,
+/opt/zdm-monitoring, /etc/zdm-monitoring, /var/lib/zdm-monitoring (metrics
+history, alert state, Grafana's database), their users, and the packages
+deploy installed (monitoring_install: package); a Prometheus, exporter or
+Grafana installed otherwise is left alone. Asks for confirmation unless --yes.
 
 It refuses while any proxy has client connections (read from each proxy's
 admin API over SSH), naming the hosts and their counts, unless --force.
@@ -52,7 +54,7 @@ The proxies are stopped one host at a time, each draining its clients
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
-	cmd.Flags().BoolVar(&opts.Monitoring, "monitoring", false, "also remove Prometheus and Grafana deployed on the monitoring hosts")
+	cmd.Flags().BoolVar(&opts.Monitoring, "monitoring", false, "also remove the monitoring deploy set up (Prometheus, Alertmanager, Grafana, node exporters)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "tear down even while clients are connected (still one host at a time)")
 	zdmcmd.AddBreakLockFlag(cmd, &opts.BreakLock)
 	cmd.Flags().BoolVar(&opts.AllAtOnce, "all-at-once", false, "stop every proxy at once instead of one host at a time")
@@ -99,7 +101,14 @@ func Run(opts *Options) error {
 		if len(mons) == 0 {
 			fmt.Fprintln(f.IO.ErrOut, "--monitoring: the inventory has no monitoring hosts")
 		} else {
-			ro.Next = &zdmcmd.Rollout{Env: env, Command: "teardown --monitoring", Playbook: "zdm-teardown-monitoring", Hosts: mons}
+			// the node exporters run on the proxy hosts too
+			hosts := slices.Clone(env.Targets)
+			for _, m := range mons {
+				if !slices.Contains(hosts, m) {
+					hosts = append(hosts, m)
+				}
+			}
+			ro.Next = &zdmcmd.Rollout{Env: env, Command: "teardown --monitoring", Playbook: "zdm-teardown-monitoring", Hosts: hosts}
 		}
 	}
 	return ro.Run()
