@@ -78,6 +78,9 @@ func (cc *clientConn) handle(f frame.Frame) {
 			cc.reply(frame.UnpreparedFrame(cc.version, stream, id), stream)
 			return
 		}
+		if isWrite(e.stmt.Kind) {
+			f, msg = cc.ensureTimestamp(f, msg, msgOff)
+		}
 		r := cc.newRequest(f, e.stmt.Kind, st.Primary)
 		r.clientID = e.clientID
 		b := func(dst []byte, c Cluster, s int16) []byte { return appendExecuteFor(dst, f, msgOff, e, c, s) }
@@ -110,6 +113,7 @@ func (cc *clientConn) handle(f frame.Frame) {
 			cc.reply(frame.UnpreparedFrame(cc.version, stream, unknown), stream)
 			return
 		}
+		f, msg = cc.ensureTimestamp(f, msg, msgOff)
 		r := cc.newRequest(f, classify.KindBatch, st.Primary)
 		r.batch = children
 		cc.send(r, st, true, true, func(dst []byte, c Cluster, s int16) []byte {
@@ -166,6 +170,9 @@ func (cc *clientConn) handleQuery(f frame.Frame, msg []byte, st *Settings) {
 		r.useKS = true
 		cc.send(r, st, true, true, forwardAs(f))
 	default:
+		if isWrite(stmt.Kind) {
+			f, _ = cc.ensureTimestamp(f, msg, len(f.Body())-len(msg))
+		}
 		cc.send(r, st, true, true, forwardAs(f))
 	}
 }
