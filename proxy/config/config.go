@@ -66,7 +66,8 @@ type Config struct {
 	MetricsAddress string
 	MetricsPort    int
 
-	Ops // operations keys (metrics, TLS, logs, read comparison): ops.go
+	Ops    // operations keys (metrics, TLS, logs, read comparison): ops.go
+	Writes // write_mode, the journal of missed writes, target consistency: writes.go
 }
 
 // ListenAddr is proxy_listen_address:proxy_listen_port.
