@@ -94,8 +94,13 @@ func Inspect(dir string) (Report, error) {
 	for _, ts := range tables {
 		rep.Tables = append(rep.Tables, *ts)
 	}
-	sort.Slice(rep.Tables, func(i, j int) bool {
-		a, b := rep.Tables[i], rep.Tables[j]
+	sortTables(rep.Tables)
+	return rep, nil
+}
+
+func sortTables(t []TableStats) {
+	sort.Slice(t, func(i, j int) bool {
+		a, b := t[i], t[j]
 		if a.Cluster != b.Cluster {
 			return a.Cluster < b.Cluster
 		}
@@ -104,5 +109,4 @@ func Inspect(dir string) (Report, error) {
 		}
 		return a.Table < b.Table
 	})
-	return rep, nil
 }

@@ -24,6 +24,9 @@ type Options struct {
 	SegmentBytes int64         // a segment is closed and a new one started past this size (default 16 MiB)
 	Refresh      time.Duration // how often the writer re-reads the replay cursor (default 5 s)
 	Logger       *slog.Logger
+	// Usage, when set, is shared by journals that split one MaxBytes (Set):
+	// the bytes on disk of all of them.
+	Usage *atomic.Int64
 }
 
 func (o *Options) defaults() {
@@ -38,6 +41,9 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Usage == nil {
+		o.Usage = new(atomic.Int64)
 	}
 }
 
@@ -118,6 +124,11 @@ func Open(dir string, opts Options) (*Journal, error) {
 	return j, nil
 }
 
+func (j *Journal) addDisk(n int64) {
+	j.diskUsed += n
+	j.opts.Usage.Add(n)
+}
+
 // Dir is the journal's directory.
 func (j *Journal) Dir() string { return j.dir }
 
@@ -151,7 +162,7 @@ func (j *Journal) load() error {
 			size = fi.Size()
 		}
 		j.segs[seq] = &segInfo{records: int64(res.records), size: size}
-		j.diskUsed += size
+		j.addDisk(size)
 		if seq >= j.seq {
 			j.seq = seq
 		}
@@ -210,7 +221,7 @@ func (j *Journal) startSegment() error {
 	_ = syncDir(j.dir)
 	j.seq, j.active = seq, f
 	j.segs[seq] = &segInfo{size: int64(len(segMagic))}
-	j.diskUsed += int64(len(segMagic))
+	j.addDisk(int64(len(segMagic)))
 	return nil
 }
 
@@ -235,7 +246,7 @@ func (j *Journal) Append(r *Record) error {
 		return err
 	}
 	n := int64(len(b) - start)
-	if j.diskUsed+j.writingN+j.bufN+n > j.opts.MaxBytes {
+	if j.opts.Usage.Load()+j.writingN+j.bufN+n > j.opts.MaxBytes {
 		j.buf = b[:start]
 		j.dropped.Add(1)
 		j.logFull()
@@ -310,7 +321,7 @@ func (j *Journal) commitLoop() {
 		} else {
 			si.size += n
 			si.records += count
-			j.diskUsed += n
+			j.addDisk(n)
 			j.pending += count
 			j.appended.Add(count)
 			j.batches.Add(1)
@@ -360,7 +371,7 @@ func (j *Journal) Refresh() {
 	for seq, si := range j.segs {
 		if seq < cur.Seq && seq != j.seq {
 			if err := os.Remove(segPath(j.dir, seq)); err == nil || errors.Is(err, os.ErrNotExist) {
-				j.diskUsed -= si.size
+				j.addDisk(-si.size)
 				delete(j.segs, seq)
 			}
 		}
@@ -372,7 +383,7 @@ func (j *Journal) Refresh() {
 		old := j.seq
 		if err := j.startSegment(); err == nil {
 			if err := os.Remove(segPath(j.dir, old)); err == nil || errors.Is(err, os.ErrNotExist) {
-				j.diskUsed -= act.size
+				j.addDisk(-act.size)
 				delete(j.segs, old)
 			}
 		}
