@@ -101,6 +101,10 @@ func (cc *clientConn) handle(f frame.Frame) {
 			cc.sendRead(r, st, b)
 			return
 		}
+		if isWrite(e.stmt.Kind) {
+			cc.sendWrite(r, st, b, f, msgOff, e, nil)
+			return
+		}
 		cc.send(r, st, true, true, b)
 	case frame.OpBatch:
 		children, unknown, ok := cc.srv.parseBatchChildren(msg)
@@ -116,9 +120,9 @@ func (cc *clientConn) handle(f frame.Frame) {
 		f, msg = cc.ensureTimestamp(f, msg, msgOff)
 		r := cc.newRequest(f, classify.KindBatch, st.Primary)
 		r.batch = children
-		cc.send(r, st, true, true, func(dst []byte, c Cluster, s int16) []byte {
+		cc.sendWrite(r, st, func(dst []byte, c Cluster, s int16) []byte {
 			return appendBatchFor(dst, f, msgOff, children, c, s)
-		})
+		}, f, msgOff, nil, children)
 	default:
 		cc.protocolError(stream, "unexpected "+frame.OpcodeName(f.Opcode())+" after the handshake")
 	}
@@ -171,7 +175,10 @@ func (cc *clientConn) handleQuery(f frame.Frame, msg []byte, st *Settings) {
 		cc.send(r, st, true, true, forwardAs(f))
 	default:
 		if isWrite(stmt.Kind) {
-			f, _ = cc.ensureTimestamp(f, msg, len(f.Body())-len(msg))
+			msgOff := len(f.Body()) - len(msg)
+			f, _ = cc.ensureTimestamp(f, msg, msgOff)
+			cc.sendWrite(r, st, forwardAs(f), f, msgOff, nil, nil)
+			return
 		}
 		cc.send(r, st, true, true, forwardAs(f))
 	}
@@ -316,9 +323,8 @@ func (cc *clientConn) drainWaiting() {
 	}
 	cc.waitMu.Unlock()
 	if sent {
-		for _, c := range cc.clusters {
-			_ = c.w.Flush()
-		}
+		cc.flushCluster(Origin)
+		cc.flushCluster(Target)
 	}
 }
 
