@@ -89,7 +89,21 @@ func runJournal(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *dir == "" {
-		return fail(errNoJournalDir)
+		// No journal_dir (DUAL_SYNC without one): nothing journaled.
+		switch cmd {
+		case "status":
+			out.Status = &journal.Report{Tables: []journal.TableStats{}}
+		case "replay":
+			out.Replay = &reconcile.Result{}
+		default:
+			return fail(errNoJournalDir)
+		}
+		if output == "json" {
+			writeJSON(stdout, out)
+		} else {
+			fmt.Fprintln(stdout, "no journal_dir configured: nothing journaled")
+		}
+		return 0
 	}
 	switch cmd {
 	case "status":

@@ -4,10 +4,12 @@ package phase
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
 )
 
 // Options of `phase`.
@@ -25,7 +27,11 @@ func NewCmdPhase(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
   not deployed                      → zdmctl deploy
   proxies deployed (phase 1)        → migrate data, then rolling-update --read-mode DUAL_ASYNC_ON_SECONDARY
   dual reads on (phase 3)           → rolling-update --primary-cluster TARGET
-  primary switched to Target (4)    → point the application at Target, then teardown`,
+  primary switched to Target (4)    → point the application at Target, then teardown
+
+In phase 3, while any proxy's journal of missed writes (write_mode
+DUAL_ASYNC_ON_SECONDARY) holds records, the next step is zdmctl reconcile
+--apply, not the switch, and phase exits 1.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -47,8 +53,15 @@ func Run(opts *Options) error {
 	defer stop()
 	fs := env.Probe(ctx)
 	ph := fs.Phase
+	blocked := journalBlocks(&ph, fs.Proxies)
 	if f.Settings.JSON() {
-		return zdmcmd.WriteJSON(f.IO.Out, ph)
+		if err := zdmcmd.WriteJSON(f.IO.Out, ph); err != nil {
+			return err
+		}
+		if blocked != nil {
+			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: blocked, Reported: true}
+		}
+		return nil
 	}
 	fmt.Fprintf(f.IO.Out, "phase: %s\n", ph.Name)
 	if ph.Detail != "" {
@@ -56,5 +69,31 @@ func Run(opts *Options) error {
 	}
 	fmt.Fprintf(f.IO.Out, "fleet: %s\n", fs.Summary)
 	fmt.Fprintf(f.IO.Out, "next:  %s\n", ph.Next)
+	if blocked != nil {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: blocked}
+	}
 	return nil
+}
+
+// journalBlocks turns phase 3's next step (switch the primary to Target)
+// into zdmctl reconcile while a proxy journal holds writes Target missed.
+func journalBlocks(ph *zdm.Phase, ps []zdm.HostStatus) error {
+	if ph.Number != 3 {
+		return nil
+	}
+	var pending, repair int64
+	var hosts []string
+	for _, p := range ps {
+		if j := p.Journal; j != nil && j.Pending+j.NeedsRepair > 0 {
+			pending += j.Pending
+			repair += j.NeedsRepair
+			hosts = append(hosts, p.Host)
+		}
+	}
+	if pending+repair == 0 {
+		return nil
+	}
+	ph.Next = fmt.Sprintf("zdmctl reconcile --apply (journals on %s hold %d pending and %d needs-repair missed writes), then rolling-update --primary-cluster TARGET",
+		strings.Join(hosts, ", "), pending, repair)
+	return fmt.Errorf("the primary cannot move to Target yet: %d pending, %d needs-repair journaled writes; run zdmctl reconcile", pending, repair)
 }
