@@ -73,6 +73,10 @@ func (cc *clientConn) sendWrite(r *request, st *Settings, b builder, f frame.Fra
 	}
 	wc := &writeCtx{f: f, msgOff: msgOff, version: cc.version, kind: r.kind, exec: exec, batch: batch,
 		keyspace: cc.currentKeyspace(), sec: sec, targetCL: st.TargetCL, size: int64(len(f))}
+	if !cc.preparedOn(sec, exec, batch) { // prepared while the secondary did not answer
+		cc.srv.missedWrite(wc, ReasonError)
+		return
+	}
 	sw := &cc.srv.secondary
 	if sw.inFlight.Add(1) > sw.maxN || sw.bytes.Add(wc.size) > sw.maxBytes || cc.clusters[sec].w.Pending() > maxSecondaryPending {
 		sw.inFlight.Add(-1)

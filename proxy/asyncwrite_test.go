@@ -201,14 +201,19 @@ func TestAsyncWritesFailureReasonsAndBudget(t *testing.T) {
 	if errs := writeLoad(s, 2); len(errs) != 0 {
 		t.Fatal(errs)
 	}
+	// The client is answered before Target sees the write: wait for Target's
+	// answers before changing what it answers.
+	waitFor(t, "2 failures", func() bool { return fl.len() == 2 })
 	set1(cqltest.Action{Error: errors.New("busy"), ErrorCode: cqltest.ErrCodeOverloaded})
 	if errs := writeLoad(s, 1); len(errs) != 0 {
 		t.Fatal(errs)
 	}
+	waitFor(t, "3 failures", func() bool { return fl.len() == 3 })
 	set1(cqltest.Action{Error: errors.New("boom")})
 	if errs := writeLoad(s, 1); len(errs) != 0 {
 		t.Fatal(errs)
 	}
+	waitFor(t, "4 failures", func() bool { return fl.len() == 4 })
 	set1(cqltest.Action{})
 	if errs := writeLoad(s, 3); len(errs) != 0 {
 		t.Fatal(errs)
@@ -273,4 +278,36 @@ func TestTargetConsistencyLevel(t *testing.T) {
 			t.Fatalf("%s saw %d writes", c.Name, n)
 		}
 	}
+}
+
+func TestAsyncWritesPrepareWhileTargetFrozen(t *testing.T) {
+	e, set, _ := asyncEnv(t, "DUAL_ASYNC_ON_SECONDARY")
+	var mu sync.Mutex
+	frozen := true
+	e.target.SetHook(func(r cqltest.Received) cqltest.Action {
+		mu.Lock()
+		defer mu.Unlock()
+		return cqltest.Action{NoAnswer: frozen && strings.Contains(r.Query, "ks.fresh")}
+	})
+	s := e.session(t, nil)
+	for i := 0; i < 3; i++ { // gocql prepares it first: only Origin answers
+		if err := s.Query("INSERT INTO ks.fresh (k, v) VALUES (?, ?)", "k", "v").Exec(); err != nil {
+			t.Fatalf("write %d of a statement prepared with Target frozen: %v", i, err)
+		}
+	}
+	waitFor(t, "3 journaled writes", func() bool { return e.srv.SecondaryWrites().Journaled == 3 })
+	set.Flush()
+	if st := set.Stats(); st.Pending != 3 {
+		t.Fatalf("journal %+v", st)
+	}
+	mu.Lock()
+	frozen = false
+	mu.Unlock()
+	// The proxy prepares it on Target in the background; writes reach Target again.
+	waitFor(t, "a write to reach Target", func() bool {
+		if err := s.Query("INSERT INTO ks.fresh (k, v) VALUES (?, ?)", "k", "v").Exec(); err != nil {
+			t.Fatal(err)
+		}
+		return e.target.Count(primitive.OpCodeExecute, "ks.fresh") > 0
+	})
 }

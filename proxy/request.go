@@ -128,6 +128,7 @@ func (r *request) finish(timedOut bool) {
 		r.finishAsync(timedOut)
 		return
 	}
+	r.tolerateSecondaryPrepare()
 	var out frame.Frame
 	var errCluster Cluster = -1
 	var outErr error
