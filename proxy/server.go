@@ -82,6 +82,9 @@ func New(cfg *config.Config, opts Options) *Server {
 	}
 	s.secondary.journal = opts.Journal
 	s.secondary.maxN, s.secondary.maxBytes = int64(cfg.SecondaryMaxInFlight), int64(cfg.SecondaryMaxBytes)
+	if s.secondary.maxN <= 0 || s.secondary.maxBytes <= 0 { // a Config not from config.Load
+		s.secondary.maxN, s.secondary.maxBytes = 4096, 64<<20
+	}
 	if s.dial == nil {
 		var d net.Dialer
 		s.dial = func(ctx context.Context, _ Cluster, addr string) (net.Conn, error) {
