@@ -53,6 +53,9 @@ func (g *Gocql) session(cluster, keyspace string) (*gocql.Session, error) {
 	cl.NumConns = 1
 	cl.MaxWaitSchemaAgreement = g.timeout
 	cl.Metadata.CacheMode = gocql.Disabled // a replay needs no schema metadata
+	// The contact points only: any node coordinates a write, and nodes may
+	// advertise addresses this host does not reach (NAT, containers).
+	cl.DisableInitialHostLookup = true
 	if cc.Username != "" {
 		cl.Authenticator = gocql.PasswordAuthenticator{Username: cc.Username, Password: cc.Password}
 	}
@@ -61,7 +64,7 @@ func (g *Gocql) session(cluster, keyspace string) (*gocql.Session, error) {
 			EnableHostVerification: !tls.SkipHostnameVerification}
 	}
 	if cc.LocalDatacenter != "" {
-		cl.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(gocql.DCAwareRoundRobinPolicy(cc.LocalDatacenter))
+		cl.PoolConfig.HostSelectionPolicy = gocql.DCAwareRoundRobinPolicy(cc.LocalDatacenter)
 	}
 	s, err := cl.CreateSession()
 	if err != nil {
