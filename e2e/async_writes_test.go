@@ -83,6 +83,39 @@ func TestProxyCassandraAsyncWritesFrozenTarget(t *testing.T) {
 		}
 	}
 	bin := zdmProxyBinary(t, c.RepoRoot())
+	ins := "INSERT INTO zdm_async.kv (k, v) VALUES (?, ?)"
+
+	// DUAL_SYNC first, as documented: the same freeze fails the client.
+	t.Run("dual sync fails the client", func(t *testing.T) {
+		p := startProxy(t, c, proxyOpts{Extra: map[string]string{"proxy_request_timeout_ms": "2000"}}, 0)
+		s, err := newSession(p.Addr, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.Query(ins, -2, "warm").WithContext(ctx).Exec(); err != nil {
+			t.Fatal(err)
+		}
+		pid := nodePID(t, testcluster.Target)
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		var failed int
+		for i := 0; i < 3; i++ {
+			if err := s.Query(ins, -3-i, "sync").WithContext(ctx).Exec(); err != nil {
+				failed++
+				t.Logf("DUAL_SYNC write with Target frozen: %v", err)
+			}
+		}
+		_ = syscall.Kill(pid, syscall.SIGCONT)
+		s.Close()
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if failed != 3 {
+			t.Fatalf("DUAL_SYNC: %d of 3 writes failed with Target frozen, want 3", failed)
+		}
+	})
+
 	var cfgs []string
 	var fleet []*proxyProc
 	for i := range proxyFleetHosts {
@@ -104,7 +137,6 @@ func TestProxyCassandraAsyncWritesFrozenTarget(t *testing.T) {
 		t.Cleanup(s.Close)
 		sessions = append(sessions, s)
 	}
-	ins := "INSERT INTO zdm_async.kv (k, v) VALUES (?, ?)"
 	for _, s := range sessions { // prepared before the freeze: PREPARE needs both clusters
 		if err := s.Query(ins, -1, "warm").WithContext(ctx).Exec(); err != nil {
 			t.Fatal(err)
