@@ -176,3 +176,43 @@ func TestJournalFrozenTargetThenReplay(t *testing.T) {
 		return err == nil && st.Journal != nil && st.Journal.Pending == 0
 	})
 }
+
+// TestCorruptJournalSegmentAtStartup: a segment with garbage in journal_dir
+// is reported (log, metric) and the proxy starts anyway.
+func TestCorruptJournalSegmentAtStartup(t *testing.T) {
+	origin := cqltest.Start(t, cqltest.Options{Name: "origin"})
+	target := cqltest.Start(t, cqltest.Options{Name: "target"})
+	jdir := t.TempDir()
+	os.MkdirAll(filepath.Join(jdir, "replay"), 0o750)
+	os.WriteFile(filepath.Join(jdir, "replay", "seg-0000000000000001.zj"), []byte("ZDMJRNL1 this is not a record"), 0o600)
+	mport := freePort(t)
+	cmd := exec.Command(binary)
+	cmd.Env = []string{"ZDM_ORIGIN_CONTACT_POINTS=127.0.0.1", fmt.Sprintf("ZDM_ORIGIN_PORT=%d", origin.Port()),
+		"ZDM_TARGET_CONTACT_POINTS=127.0.0.1", fmt.Sprintf("ZDM_TARGET_PORT=%d", target.Port()),
+		"ZDM_WRITE_MODE=DUAL_ASYNC_ON_SECONDARY", "ZDM_JOURNAL_DIR=" + jdir,
+		"ZDM_PROXY_LISTEN_ADDRESS=127.0.0.1", fmt.Sprintf("ZDM_PROXY_LISTEN_PORT=%d", freePort(t)),
+		"ZDM_METRICS_ADDRESS=127.0.0.1", fmt.Sprintf("ZDM_METRICS_PORT=%d", mport)}
+	var logs syncBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var body string
+	waitUntil(t, "metrics", func() bool {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", mport))
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		return true
+	})
+	if !strings.Contains(body, "zdm_journal_corrupt_segments 1") {
+		t.Fatalf("metrics lack zdm_journal_corrupt_segments 1\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "journal segment corrupt") {
+		t.Fatalf("no error logged:\n%s", logs.String())
+	}
+}
