@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -29,7 +30,7 @@ The journal of writes a cluster missed (write_mode DUAL_ASYNC_ON_SECONDARY):
 
 flags: --config FILE (journal_dir and the clusters), --dir DIR (journal_dir
 without a config; status only), -o text|json, replay: --rate N (records/s),
---limit N
+--limit N, --skip-refused
 `
 
 // journalOutput is the JSON document of every journal command.
@@ -60,6 +61,7 @@ func runJournal(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64("rate", 500, "replay: records per second (0: no bound)")
 	limit := fs.Int64("limit", 0, "replay: stop after this many records (0: all)")
 	confirm := fs.Bool("confirm", false, "clear-repair: yes, the tables were repaired")
+	skipRefused := fs.Bool("skip-refused", false, "replay: skip (and list) records the cluster refuses as INVALID or SYNTAX instead of stopping")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -123,7 +125,7 @@ func runJournal(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 		ex := reconcile.NewGocql(cfg)
 		defer ex.Close()
-		res, err := reconcile.Replay(ctx, *dir, ex, reconcile.Options{Rate: *rate, Limit: *limit,
+		res, err := reconcile.Replay(ctx, *dir, ex, reconcile.Options{Rate: *rate, Limit: *limit, SkipRefused: *skipRefused,
 			Progress: func(done, total int64) { fmt.Fprintf(stderr, "replayed %d of %d\n", done, total) }})
 		out.Replay = &res
 		if err != nil {
@@ -133,6 +135,9 @@ func runJournal(args []string, stdout, stderr io.Writer) int {
 			writeJSON(stdout, out)
 		} else {
 			fmt.Fprintf(stdout, "replayed %d of %d pending records; %d remaining\n", res.Replayed, res.Pending, res.Remaining)
+			if res.Skipped > 0 {
+				fmt.Fprintf(stdout, "skipped %d records the cluster refused, e.g.: %s\n", res.Skipped, strings.Join(res.Refused, "; "))
+			}
 		}
 		return 0
 	case "clear-repair":

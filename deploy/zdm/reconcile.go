@@ -68,10 +68,15 @@ func JournalStatus(ctx context.Context, conn transport.Conn) HostJournal {
 	return hj
 }
 
-// JournalReplay replays host's pending records at most rate per second.
-func JournalReplay(ctx context.Context, conn transport.Conn, rate float64) HostJournal {
+// JournalReplay replays host's pending records at most rate per second;
+// skipRefused skips the records the cluster refuses for good.
+func JournalReplay(ctx context.Context, conn transport.Conn, rate float64, skipRefused bool) HostJournal {
 	hj := HostJournal{Host: conn.Host()}
-	out, err := runJournal(ctx, conn, fmt.Sprintf("replay --rate %g", rate))
+	args := fmt.Sprintf("replay --rate %g", rate)
+	if skipRefused {
+		args += " --skip-refused"
+	}
+	out, err := runJournal(ctx, conn, args)
 	hj.Replay = out.Replay
 	if err != nil {
 		hj.Error = err.Error()

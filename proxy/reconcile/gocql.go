@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -117,13 +118,29 @@ func (g *Gocql) Exec(ctx context.Context, rec journal.Record) error {
 			return fmt.Errorf("record with %d statements and no batch type", len(rec.Statements))
 		}
 		st := rec.Statements[0]
-		return s.Query(st.Query, args(st)...).Consistency(cl).WithTimestamp(rec.Timestamp).WithContext(ctx).Exec()
+		return classify(s.Query(st.Query, args(st)...).Consistency(cl).WithTimestamp(rec.Timestamp).WithContext(ctx).Exec())
 	}
 	b := s.Batch(gocql.BatchType(rec.BatchType)).Consistency(cl).WithTimestamp(rec.Timestamp).WithContext(ctx)
 	for _, st := range rec.Statements {
 		b.Query(st.Query, args(st)...)
 	}
-	return b.Exec()
+	return classify(b.Exec())
+}
+
+// refusedError is a cluster's INVALID or SYNTAX answer: it would refuse
+// the record again.
+type refusedError struct{ err error }
+
+func (e refusedError) Error() string { return e.err.Error() }
+func (e refusedError) Unwrap() error { return e.err }
+func (e refusedError) Refused() bool { return true }
+
+func classify(err error) error {
+	var re gocql.RequestError
+	if errors.As(err, &re) && (re.Code() == gocql.ErrCodeInvalid || re.Code() == gocql.ErrCodeSyntax) {
+		return refusedError{err}
+	}
+	return err
 }
 
 // Close closes every session.

@@ -30,6 +30,10 @@ type Options struct {
 	Rate float64
 	// Limit stops after this many records (0: all).
 	Limit int64
+	// SkipRefused acknowledges, counts and reports records the cluster
+	// refuses for good (Executor errors that are Refused: INVALID or SYNTAX,
+	// e.g. a table dropped since) instead of stopping at them.
+	SkipRefused bool
 	// Progress is told how many records were replayed of how many were
 	// pending at the start (optional; called at most about once a second
 	// and at the end).
@@ -42,7 +46,20 @@ type Result struct {
 	Pending   int64  `json:"pending_before"`
 	Replayed  int64  `json:"replayed"`
 	Remaining int64  `json:"remaining"`
-	Error     string `json:"error,omitempty"`
+	// Skipped counts records refused by the cluster and skipped
+	// (SkipRefused); Refused shows the first few.
+	Skipped int64    `json:"skipped,omitempty"`
+	Refused []string `json:"refused,omitempty"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// Refused marks an Executor error as the cluster refusing the record for
+// good (it would refuse it again).
+type Refused interface{ Refused() bool }
+
+func isRefused(err error) bool {
+	var r Refused
+	return errors.As(err, &r) && r.Refused()
 }
 
 // Replay sends the pending records of journalDir's replay journal, oldest
@@ -103,7 +120,16 @@ func Replay(ctx context.Context, journalDir string, ex Executor, o Options) (Res
 		}
 		if rec.Kind == journal.Replayable {
 			if err := ex.Exec(ctx, rec); err != nil {
-				return fmt.Errorf("%s %s.%s: %w", rec.Cluster, rec.Keyspace, rec.Table, err)
+				err = fmt.Errorf("%s %s.%s: %w", rec.Cluster, rec.Keyspace, rec.Table, err)
+				if !o.SkipRefused || !isRefused(err) {
+					return err
+				}
+				res.Skipped++
+				res.Remaining--
+				if len(res.Refused) < 10 {
+					res.Refused = append(res.Refused, err.Error())
+				}
+				return nil
 			}
 		}
 		res.Replayed++

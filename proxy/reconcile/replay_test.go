@@ -144,3 +144,33 @@ func TestGocqlExecutorSendsTimestampConsistencyAndValues(t *testing.T) {
 		t.Fatal("a needs-repair record must never be sent")
 	}
 }
+
+type refused struct{}
+
+func (refused) Error() string { return "unconfigured table t" }
+func (refused) Refused() bool { return true }
+
+type refusingExec struct {
+	fakeExec
+	refuse map[int64]bool
+}
+
+func (f *refusingExec) Exec(ctx context.Context, r journal.Record) error {
+	if f.refuse[r.Timestamp] {
+		return refused{}
+	}
+	return f.fakeExec.Exec(ctx, r)
+}
+
+func TestReplaySkipsRefusedOnlyWhenAsked(t *testing.T) {
+	dir := fill(t, 5)
+	ex := &refusingExec{fakeExec: fakeExec{failAt: -1}, refuse: map[int64]bool{rec(1).Timestamp: true}}
+	res, err := Replay(context.Background(), dir, ex, Options{})
+	if err == nil || res.Replayed != 1 {
+		t.Fatalf("without SkipRefused a refused record stops the replay: %+v %v", res, err)
+	}
+	res, err = Replay(context.Background(), dir, ex, Options{SkipRefused: true})
+	if err != nil || res.Skipped != 1 || res.Replayed != 3 || res.Remaining != 0 || len(res.Refused) != 1 || !strings.Contains(res.Refused[0], "unconfigured table") {
+		t.Fatalf("with SkipRefused: %+v %v", res, err)
+	}
+}

@@ -21,9 +21,10 @@ import (
 
 // Options of `reconcile`.
 type Options struct {
-	F     *cmdutil.Factory
-	Apply bool
-	Rate  float64
+	F           *cmdutil.Factory
+	Apply       bool
+	Rate        float64
+	SkipRefused bool
 }
 
 // NewCmdReconcile builds the command; runF replaces Run in tests.
@@ -46,7 +47,10 @@ to the cluster that missed them, with their original timestamps, so a replay
 never overwrites a newer write. Each host checks that cluster answers first,
 sends at most --rate records per second, and removes a record from its
 journal only after the cluster acknowledged it; an interrupted run resumes
-where it stopped. The hosts replay in parallel (--forks).
+where it stopped. A record the cluster refuses for good (INVALID or
+SYNTAX, e.g. its table was dropped since) stops the replay too, unless
+--skip-refused: then it is skipped, counted and listed. The hosts replay in
+parallel (--forks).
 
 Exit 0 when every journal was read (and, with --apply, fully replayed).`,
 		Args: cobra.NoArgs,
@@ -59,6 +63,7 @@ Exit 0 when every journal was read (and, with --apply, fully replayed).`,
 	}
 	cmd.Flags().BoolVar(&opts.Apply, "apply", false, "replay the pending records to the cluster that missed them")
 	cmd.Flags().Float64Var(&opts.Rate, "rate", 500, "--apply: records per second per host (0: no bound)")
+	cmd.Flags().BoolVar(&opts.SkipRefused, "skip-refused", false, "--apply: skip and list records the cluster refuses as INVALID or SYNTAX (e.g. a dropped table) instead of stopping")
 	return cmd
 }
 
@@ -101,9 +106,12 @@ func Run(opts *Options) error {
 		}
 		if opts.Apply {
 			fmt.Fprintf(f.IO.ErrOut, "%s: replaying\n", h.Name)
-			r := zdm.JournalReplay(ctx, conn, opts.Rate)
+			r := zdm.JournalReplay(ctx, conn, opts.Rate, opts.SkipRefused)
 			if r.Replay != nil {
 				fmt.Fprintf(f.IO.ErrOut, "%s: replayed %d of %d\n", h.Name, r.Replay.Replayed, r.Replay.Pending)
+				for _, why := range r.Replay.Refused {
+					fmt.Fprintf(f.IO.ErrOut, "%s: skipped, refused by the cluster: %s\n", h.Name, why)
+				}
 			}
 			st := zdm.JournalStatus(ctx, conn)
 			st.Replay = r.Replay
