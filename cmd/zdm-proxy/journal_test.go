@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,5 +215,57 @@ func TestCorruptJournalSegmentAtStartup(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "journal segment corrupt") {
 		t.Fatalf("no error logged:\n%s", logs.String())
+	}
+}
+
+// TestWriteModeReload: write_mode switches with SIGHUP when a journal was
+// opened at start, and the switch is refused when none was.
+func TestWriteModeReload(t *testing.T) {
+	origin := cqltest.Start(t, cqltest.Options{Name: "origin"})
+	target := cqltest.Start(t, cqltest.Options{Name: "target"})
+	for _, withJournal := range []bool{true, false} {
+		port, mport := freePort(t), freePort(t)
+		jdir := t.TempDir()
+		base := fmt.Sprintf("origin_contact_points: 127.0.0.1\norigin_port: %d\ntarget_contact_points: 127.0.0.1\ntarget_port: %d\n"+
+			"proxy_listen_address: 127.0.0.1\nproxy_listen_port: %d\nmetrics_address: 127.0.0.1\nmetrics_port: %d\n",
+			origin.Port(), target.Port(), port, mport)
+		if withJournal {
+			base += "journal_dir: " + jdir + "\n"
+		}
+		path := filepath.Join(t.TempDir(), "zdm.yaml")
+		os.WriteFile(path, []byte(base), 0o600)
+		cmd := exec.Command(binary, "--config", path)
+		var logs syncBuffer
+		cmd.Stderr = &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		adminURL := fmt.Sprintf("http://127.0.0.1:%d", mport)
+		status := func() admin.Status {
+			st, _ := admin.GetStatus(context.Background(), http.DefaultClient, adminURL)
+			return st
+		}
+		waitUntil(t, "status", func() bool { return status().WriteMode == "DUAL_SYNC" })
+		next := base + "write_mode: DUAL_ASYNC_ON_SECONDARY\n"
+		if !withJournal { // journal_dir needs a restart: not opened by a reload
+			next += "journal_dir: " + jdir + "\n"
+		}
+		os.WriteFile(path, []byte(next), 0o600)
+		cmd.Process.Signal(syscall.SIGHUP)
+		if withJournal {
+			waitUntil(t, "write_mode reloaded", func() bool { return status().WriteMode == "DUAL_ASYNC_ON_SECONDARY" })
+			if st := status(); st.RestartPending || st.Journal == nil {
+				t.Fatalf("status after the reload: %+v", st)
+			}
+		} else {
+			waitUntil(t, "reload rejected", func() bool {
+				return strings.Contains(logs.String(), "needs the journal_dir opened at start")
+			})
+			if st := status(); st.WriteMode != "DUAL_SYNC" {
+				t.Fatalf("write_mode after a rejected reload: %q", st.WriteMode)
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
 	}
 }
