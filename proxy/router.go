@@ -117,12 +117,14 @@ func (cc *clientConn) handle(f frame.Frame) {
 			cc.reply(frame.UnpreparedFrame(cc.version, stream, unknown), stream)
 			return
 		}
-		f, msg = cc.ensureTimestamp(f, msg, msgOff)
-		r := cc.newRequest(f, classify.KindBatch, st.Primary)
+		// A new variable: f reassigned after the EXECUTE case's closure
+		// captured it would move f to the heap on every request.
+		bf, _ := cc.ensureTimestamp(f, msg, msgOff)
+		r := cc.newRequest(bf, classify.KindBatch, st.Primary)
 		r.batch = children
 		cc.sendWrite(r, st, func(dst []byte, c Cluster, s int16) []byte {
-			return appendBatchFor(dst, f, msgOff, children, c, s)
-		}, f, msgOff, nil, children)
+			return appendBatchFor(dst, bf, msgOff, children, c, s)
+		}, bf, msgOff, nil, children)
 	default:
 		cc.protocolError(stream, "unexpected "+frame.OpcodeName(f.Opcode())+" after the handshake")
 	}
