@@ -89,6 +89,16 @@ func (cc *clientConn) reprepare(e *psEntry, c Cluster) {
 	cc.flushCluster(c)
 }
 
+// reprepareAll prepares the statements of a write on cluster c again.
+func (cc *clientConn) reprepareAll(c Cluster, exec *psEntry, batch []batchChild) {
+	if exec != nil {
+		cc.reprepare(exec, c)
+	}
+	for _, ch := range batch {
+		cc.reprepare(ch.entry, c)
+	}
+}
+
 type reprepared struct {
 	cc *clientConn
 	e  *psEntry

@@ -115,6 +115,11 @@ func (r *request) finishSecondaryWrite(timedOut bool) {
 			reason = ReasonUnavailable
 		case frame.ErrCodeOverloaded:
 			reason = ReasonOverloaded
+		case frame.ErrCodeUnprepared:
+			// The secondary lost the statement (a node restarted): the
+			// client never sees this error, so the proxy prepares it there.
+			r.cc.reprepareAll(sec, r.write.exec, r.write.batch)
+			reason = ReasonError
 		default:
 			reason = ReasonError
 		}

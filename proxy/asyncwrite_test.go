@@ -311,3 +311,29 @@ func TestAsyncWritesPrepareWhileTargetFrozen(t *testing.T) {
 		return e.target.Count(primitive.OpCodeExecute, "ks.fresh") > 0
 	})
 }
+
+func TestAsyncWritesReprepareWhenTheSecondaryForgets(t *testing.T) {
+	e, set, _ := asyncEnv(t, "DUAL_ASYNC_ON_SECONDARY")
+	s := e.session(t, nil)
+	write := func() {
+		t.Helper()
+		if err := s.Query("INSERT INTO ks.again (k, v) VALUES (?, ?)", "k", "v").Exec(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write()
+	e.target.ForgetPrepared() // a Target node restarted
+	write()                   // UNPREPARED from Target: journaled, and prepared there again
+	waitFor(t, "the write Target lost to be journaled", func() bool { return e.srv.SecondaryWrites().Journaled == 1 })
+	waitFor(t, "Target to get the statement again", func() bool { return e.target.Count(primitive.OpCodePrepare, "ks.again") == 2 })
+	before := e.target.Count(primitive.OpCodeExecute, "ks.again")
+	write()
+	waitFor(t, "the next write to reach Target", func() bool { return e.target.Count(primitive.OpCodeExecute, "ks.again") > before })
+	set.Flush()
+	if st := set.Stats(); st.Pending != 1 {
+		t.Fatalf("journal %+v", st)
+	}
+	if j := e.srv.SecondaryWrites().Journaled; j != 1 {
+		t.Fatalf("%d writes journaled, want only the one Target did not know", j)
+	}
+}
