@@ -209,11 +209,17 @@ func (cc *clientConn) bgFlushLoop(c Cluster, kick chan struct{}) {
 	}
 }
 
+// secondaryBacklog is how many unanswered requests make a secondary
+// connection "slow": past it, its writes are flushed in the background.
+const secondaryBacklog = 32
+
 // flushCluster writes what is queued for cluster c: from this goroutine,
-// except for the secondary in DUAL_ASYNC_ON_SECONDARY, whose writes are
-// flushed in the background so a frozen secondary never blocks the client.
+// except for a slow secondary in DUAL_ASYNC_ON_SECONDARY (more than
+// secondaryBacklog unanswered requests), whose writes are flushed in the
+// background so a frozen secondary never blocks the client. A healthy
+// secondary is flushed here, which saves a goroutine wake-up per flush.
 func (cc *clientConn) flushCluster(c Cluster) {
-	if st := cc.srv.Settings(); st.AsyncWrites && c == st.Primary.Other() {
+	if st := cc.srv.Settings(); st.AsyncWrites && c == st.Primary.Other() && cc.clusters[c].inFlight() > secondaryBacklog {
 		cc.secondaryFlushKick(c)
 		return
 	}
