@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zdmctl/zdmctl/proxy/config"
+	"github.com/zdmctl/zdmctl/proxy/journal"
 )
 
 // DialFunc opens a connection to a cluster node (addr is host:port). Replace
@@ -22,6 +23,9 @@ type Options struct {
 	Dial   DialFunc     // default: plain TCP
 	Hooks  *Hooks       // default: no-op
 	Logger *slog.Logger // default: slog.Default()
+	// Journal receives the writes the secondary missed in
+	// DUAL_ASYNC_ON_SECONDARY (nil: they are only counted).
+	Journal *journal.Set
 }
 
 // Server is the proxy. Create with New, run with Serve or ListenAndServe.
@@ -57,6 +61,7 @@ type Server struct {
 	psMiss        atomic.Int64    // EXECUTE/BATCH ids not in the prepared cache
 	logValues     atomic.Bool     // log_mismatch_values: mismatchvalues.go
 	adm           admission       // handshake budget and login cap: admission.go
+	secondary     secondaryWrites // DUAL_ASYNC_ON_SECONDARY: asyncwrite.go
 }
 
 type clusterHealth struct {
@@ -75,6 +80,11 @@ func New(cfg *config.Config, opts Options) *Server {
 		closed:  make(chan struct{})}
 	if opts.Hooks != nil {
 		s.hooks = *opts.Hooks
+	}
+	s.secondary.journal = opts.Journal
+	s.secondary.maxN, s.secondary.maxBytes = int64(cfg.SecondaryMaxInFlight), int64(cfg.SecondaryMaxBytes)
+	if s.secondary.maxN <= 0 || s.secondary.maxBytes <= 0 { // a Config not from config.Load
+		s.secondary.maxN, s.secondary.maxBytes = 4096, 64<<20
 	}
 	if s.dial == nil {
 		var d net.Dialer

@@ -39,7 +39,16 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 	if err != nil {
 		return nil, err
 	}
-	srv := proxy.New(cfg, proxy.Options{Logger: logger, Dial: dial, Hooks: obs.Hooks()})
+	jset, err := openJournal(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	hooks := obs.Hooks()
+	hooks.OnSecondaryWriteFailure = secondaryFailureHook(m, logger)
+	if m != nil {
+		m.RegisterJournal(journalValues(jset))
+	}
+	srv := proxy.New(cfg, proxy.Options{Logger: logger, Dial: dial, Hooks: hooks, Journal: jset})
 	srv.SetLogMismatchValues(cfg.LogMismatchValues)
 	// Wrong configured credentials would otherwise go unnoticed until a
 	// client needs them: refuse to start, naming the key. An unreachable
@@ -48,10 +57,11 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 	err = srv.CheckCredentials(checkCtx)
 	cancelCheck()
 	if err != nil {
+		closeJournal(jset, logger)
 		return nil, fmt.Errorf("a cluster rejected the configured credentials: %w", err)
 	}
 	d := &daemon{path: path, environ: environ, log: logger, level: level, srv: srv, obs: obs,
-		start: time.Now(), cfg: cfg, fromFile: path != ""}
+		start: time.Now(), cfg: cfg, fromFile: path != "", journal: jset}
 	d.sha = configSHA256(cfg, raw, d.fromFile)
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr())
@@ -61,6 +71,7 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 	cln, err := clientListener(ln, cfg.ProxyTLS, logger)
 	if err != nil {
 		ln.Close()
+		closeJournal(jset, logger)
 		return nil, err
 	}
 	ao := admin.Options{Addr: admin.Address(cfg.MetricsAddress, cfg.MetricsPort),
@@ -72,6 +83,7 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 	as := admin.New(ao)
 	if err := as.Start(); err != nil {
 		ln.Close()
+		closeJournal(jset, logger)
 		return nil, fmt.Errorf("admin server on %s: %w", ao.Addr, err)
 	}
 	logger.Info("listening for CQL clients", "address", ln.Addr().String(), "tls", cln != ln,
@@ -88,6 +100,7 @@ func (r *running) close() {
 	defer cancel()
 	_ = r.admin.Shutdown(ctx)
 	r.srv.Close()
+	closeJournal(r.journal, r.log)
 }
 
 // shutdown drains the proxy: readiness fails at once while liveness keeps

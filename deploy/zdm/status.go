@@ -50,6 +50,10 @@ type HostStatus struct {
 	Unloaded    bool     `json:"config_file_not_loaded"`
 	ChangedKeys []string `json:"changed_immutable_keys,omitempty"`
 	Binary      string   `json:"binary,omitempty"`
+	// WriteMode is the running write_mode; Journal the counts of its
+	// journal of missed writes (zdmctl reconcile).
+	WriteMode string               `json:"write_mode,omitempty"`
+	Journal   *admin.JournalStatus `json:"journal,omitempty"`
 }
 
 // probeScript prints key=value lines; HTTP responses are base64 encoded.
@@ -132,6 +136,7 @@ func ProbeAPI(ctx context.Context, conn transport.Conn, port, apiPort int, want 
 			hs.RunningSHA256 = st.ConfigSHA256
 			hs.RestartPending = st.RestartPending
 			hs.ChangedKeys = st.ChangedImmutableKeys
+			hs.WriteMode, hs.Journal = st.WriteMode, st.Journal
 		}
 	}
 	hs.judgeDrift()
