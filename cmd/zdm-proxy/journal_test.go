@@ -91,8 +91,9 @@ func TestJournalFrozenTargetThenReplay(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "zdm.yaml")
 	os.WriteFile(path, []byte(fmt.Sprintf("origin_contact_points: 127.0.0.1\norigin_port: %d\ntarget_contact_points: 127.0.0.1\ntarget_port: %d\n"+
 		"proxy_listen_address: 127.0.0.1\nproxy_listen_port: %d\nmetrics_address: 127.0.0.1\nmetrics_port: %d\n"+
+		"admin_address: 127.0.0.1\nadmin_port: %d\n"+
 		"write_mode: DUAL_ASYNC_ON_SECONDARY\njournal_dir: %s\nproxy_request_timeout_ms: 300\n",
-		origin.Port(), target.Port(), port, mport, jdir)), 0o600)
+		origin.Port(), target.Port(), port, mport, mport, jdir)), 0o600)
 	cmd := exec.Command(binary, "--config", path)
 	var logs syncBuffer
 	cmd.Stderr = &logs
@@ -192,7 +193,8 @@ func TestCorruptJournalSegmentAtStartup(t *testing.T) {
 		"ZDM_TARGET_CONTACT_POINTS=127.0.0.1", fmt.Sprintf("ZDM_TARGET_PORT=%d", target.Port()),
 		"ZDM_WRITE_MODE=DUAL_ASYNC_ON_SECONDARY", "ZDM_JOURNAL_DIR=" + jdir,
 		"ZDM_PROXY_LISTEN_ADDRESS=127.0.0.1", fmt.Sprintf("ZDM_PROXY_LISTEN_PORT=%d", freePort(t)),
-		"ZDM_METRICS_ADDRESS=127.0.0.1", fmt.Sprintf("ZDM_METRICS_PORT=%d", mport)}
+		"ZDM_METRICS_ADDRESS=127.0.0.1", fmt.Sprintf("ZDM_METRICS_PORT=%d", mport),
+		"ZDM_ADMIN_ADDRESS=127.0.0.1", fmt.Sprintf("ZDM_ADMIN_PORT=%d", freePort(t))}
 	var logs syncBuffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
@@ -227,8 +229,9 @@ func TestWriteModeReload(t *testing.T) {
 		port, mport := freePort(t), freePort(t)
 		jdir := t.TempDir()
 		base := fmt.Sprintf("origin_contact_points: 127.0.0.1\norigin_port: %d\ntarget_contact_points: 127.0.0.1\ntarget_port: %d\n"+
-			"proxy_listen_address: 127.0.0.1\nproxy_listen_port: %d\nmetrics_address: 127.0.0.1\nmetrics_port: %d\n",
-			origin.Port(), target.Port(), port, mport)
+			"proxy_listen_address: 127.0.0.1\nproxy_listen_port: %d\nmetrics_address: 127.0.0.1\nmetrics_port: %d\n"+
+			"admin_address: 127.0.0.1\nadmin_port: %d\n",
+			origin.Port(), target.Port(), port, mport, mport)
 		if withJournal {
 			base += "journal_dir: " + jdir + "\n"
 		}
