@@ -63,6 +63,9 @@ type clusterHealth struct {
 	lastSuccess   atomic.Int64 // unix nanos of any successful answer
 	connections   atomic.Int64
 	failures      atomic.Int64
+	// inBandFailures counts client requests that timed out on, or lost
+	// their connection to, the cluster: evidence for readiness (control.go).
+	inBandFailures atomic.Int64
 }
 
 // New builds a server from a validated config.
