@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zdmctl/zdmctl/proxy/config"
+	"github.com/zdmctl/zdmctl/proxy/peernotice"
 )
 
 // DialFunc opens a connection to a cluster node (addr is host:port). Replace
@@ -52,10 +53,11 @@ type Server struct {
 	asyncDropped  atomic.Int64
 	rejected      atomic.Int64
 	health        [2]clusterHealth
-	control       [2]controlState // control connections: control.go
-	now           *nowState       // replace_cql_functions (nil: off): nowrewrite.go
-	psMiss        atomic.Int64    // EXECUTE/BATCH ids not in the prepared cache
-	logValues     atomic.Bool     // log_mismatch_values: mismatchvalues.go
+	control       [2]controlState    // control connections: control.go
+	now           *nowState          // replace_cql_functions (nil: off): nowrewrite.go
+	psMiss        atomic.Int64       // EXECUTE/BATCH ids not in the prepared cache
+	logValues     atomic.Bool        // log_mismatch_values: mismatchvalues.go
+	peers         *peernotice.Notice // nil without peers: peerwatch.go
 }
 
 type clusterHealth struct {
@@ -94,6 +96,7 @@ func New(cfg *config.Config, opts Options) *Server {
 	if cfg.ReplaceCQLFunctions {
 		s.now = newNowState()
 	}
+	s.peers = s.newPeerNotice()
 	return s
 }
 

@@ -64,6 +64,9 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 	}
 	ao := admin.Options{Addr: admin.Address(cfg.MetricsAddress, cfg.MetricsPort),
 		Health: srv, Status: d.status, Logger: logger}
+	if h := srv.PeerHandler(); h != nil {
+		ao.Peer = h
+	}
 	if m != nil {
 		ao.Gatherer = srv.Gatherer(m)
 	}

@@ -37,7 +37,11 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	Health   Health
 	Status   func() Status
-	Logger   *slog.Logger
+	// Peer serves the proxy's peer notices (proxy/peernotice) under
+	// /health/peer/: they belong with the health endpoints, on the
+	// listener the other proxies reach. Nil: not mounted.
+	Peer   http.Handler
+	Logger *slog.Logger
 	// Now is the clock for UptimeSeconds; time.Now when nil.
 	Now func() time.Time
 }
@@ -80,6 +84,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.HandleFunc("GET /health/liveness", s.liveness)
 	mux.HandleFunc("GET /health/readiness", s.readiness)
+	if s.o.Peer != nil {
+		mux.Handle("/health/peer/", s.o.Peer)
+	}
 	if s.o.Status != nil {
 		mux.HandleFunc("GET /api/v1/status", s.status)
 	}
