@@ -66,6 +66,10 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 		Health: srv, Status: d.status, Logger: logger}
 	if h := srv.PeerHandler(); h != nil {
 		ao.Peer = h
+		if metricsLoopback(cfg.MetricsAddress) {
+			logger.Warn("metrics_address is loopback: peer proxies cannot reach this proxy's drain notices and readiness; they fall back to its CQL port (set metrics_address so the peers reach it, e.g. 0.0.0.0)",
+				"metrics_address", cfg.MetricsAddress)
+		}
 	}
 	if m != nil {
 		ao.Gatherer = srv.Gatherer(m)
@@ -106,4 +110,13 @@ func (r *running) shutdown(ctx context.Context) error {
 		r.log.Warn("admin server did not stop cleanly", "err", aerr.Error())
 	}
 	return err
+}
+
+// metricsLoopback: the metrics listener is reachable from this host only.
+func metricsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
