@@ -21,7 +21,7 @@ import threading
 import time
 
 from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
-from cassandra.policies import ConstantReconnectionPolicy, RoundRobinPolicy
+from cassandra.policies import ConstantReconnectionPolicy, FallthroughRetryPolicy, RoundRobinPolicy
 from cassandra.query import SimpleStatement
 
 
@@ -31,9 +31,12 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--not-idempotent", action="store_true", help="mark the statements not idempotent")
+    ap.add_argument("--no-retry", action="store_true", help="FallthroughRetryPolicy: the driver retries nothing")
     args = ap.parse_args()
 
     profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), request_timeout=20)
+    if args.no_retry:
+        profile.retry_policy = FallthroughRetryPolicy()
     cluster = Cluster(
         args.contacts.split(","),
         port=args.port,
