@@ -3,17 +3,22 @@
 package e2e
 
 // TestZDMRolloutNoRetries: 3 real zdm-proxy hosts deployed by zdmctl, a
-// steady gocql load WITHOUT a retry policy and with statements left
-// non-idempotent (gocql's defaults), and every rollout step in sequence.
+// steady load WITHOUT retries and with statements not idempotent, from
+// gocql (its defaults) and the DataStax Python driver
+// (FallthroughRetryPolicy), and every rollout step in sequence.
 // Every request must succeed: the drain is announced by every peer
 // (proxy/peernotice) and readiness gates each step (issue 10).
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -86,9 +91,12 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 	}
 	defer s.Close()
 
-	var cur atomic.Pointer[stepLoad]
+	var cur, pyCur atomic.Pointer[stepLoad]
 	warm := &stepLoad{name: "warm-up", errs: map[string]int{}}
 	cur.Store(warm)
+	pyWarm := &stepLoad{name: "warm-up", errs: map[string]int{}}
+	pyCur.Store(pyWarm)
+	py := startPythonLoad(t, addrs, &pyCur)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
@@ -137,35 +145,121 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 		{"deploy upgraded binary", []string{"deploy", "--proxy-binary", upgraded}},
 		{"rolling-restart again", []string{"rolling-restart"}},
 	}
-	all := []*stepLoad{warm}
+	all, pyAll := []*stepLoad{warm}, []*stepLoad{pyWarm}
 	for _, step := range steps {
 		st := &stepLoad{name: step.name, errs: map[string]int{}}
-		all = append(all, st)
+		pst := &stepLoad{name: step.name, errs: map[string]int{}}
+		all, pyAll = append(all, st), append(pyAll, pst)
 		cur.Store(st)
+		pyCur.Store(pst)
 		start := time.Now()
 		r := e.run(append(step.args, gate...)...)
 		st.took = time.Since(start)
+		pst.took = st.took
 		if r.code != 0 {
 			close(stop)
 			wg.Wait()
+			py.stop()
 			t.Fatalf("%s: exit %d\n%s", step.name, r.code, r.err)
 		}
 	}
 	tail := &stepLoad{name: "after", errs: map[string]int{}}
-	all = append(all, tail)
+	pyTail := &stepLoad{name: "after", errs: map[string]int{}}
+	all, pyAll = append(all, tail), append(pyAll, pyTail)
 	cur.Store(tail)
+	pyCur.Store(pyTail)
 	time.Sleep(time.Second)
 	close(stop)
 	wg.Wait()
+	py.stop()
 
-	var ok, failed int64
-	for _, st := range all {
-		ok += st.ok.Load()
-		failed += st.failed.Load()
-		t.Logf("driver=gocql step=%-34q took=%-8s ok=%-6d errors=%d %v", st.name, st.took.Round(100*time.Millisecond), st.ok.Load(), st.failed.Load(), st.errs)
+	for _, d := range []struct {
+		name  string
+		steps []*stepLoad
+	}{{"gocql", all}, {"python", pyAll}} {
+		var ok, failed int64
+		for _, st := range d.steps {
+			ok += st.ok.Load()
+			failed += st.failed.Load()
+			t.Logf("driver=%s step=%-34q took=%-8s ok=%-6d errors=%d %v", d.name, st.name, st.took.Round(100*time.Millisecond), st.ok.Load(), st.failed.Load(), st.errs)
+		}
+		t.Logf("driver=%s total ok=%d errors=%d", d.name, ok, failed)
+		if ok == 0 {
+			t.Errorf("driver=%s: no request succeeded", d.name)
+		}
+		if failed > 0 {
+			t.Errorf("driver=%s: %d of %d requests failed without retries across the rollout", d.name, failed, ok+failed)
+		}
 	}
-	t.Logf("driver=gocql total ok=%d errors=%d", ok, failed)
-	if failed > 0 {
-		t.Errorf("%d of %d requests failed without retries across the rollout", failed, ok+failed)
+}
+
+// pythonLoad runs e2e/drivers/python/load.py (the DataStax Python driver,
+// FallthroughRetryPolicy, statements not idempotent) and counts its "OK n"
+// and "FAIL ..." lines into the step in progress.
+type pythonLoad struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	done  chan struct{}
+}
+
+func startPythonLoad(t *testing.T, addrs []string, cur *atomic.Pointer[stepLoad]) *pythonLoad {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/python3", filepath.Join(repoRoot(), "e2e/drivers/python/load.py"),
+		"--contacts", strings.Join(addrs, ","), "--port", "9042", "--workers", "4",
+		"--not-idempotent", "--no-retry", "--user", "cassandra")
+	cmd.Env = append(os.Environ(), "CQL_PASSWORD=origin-s3cret")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("python load: %v", err)
+	}
+	p := &pythonLoad{cmd: cmd, stdin: stdin, done: make(chan struct{})}
+	ready := make(chan struct{})
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(out)
+		readied := false
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "READY":
+				if !readied {
+					readied = true
+					close(ready)
+				}
+			case strings.HasPrefix(line, "OK "):
+				n, _ := strconv.Atoi(strings.TrimPrefix(line, "OK "))
+				cur.Load().ok.Add(int64(n))
+			case strings.HasPrefix(line, "FAIL "):
+				cur.Load().fail(errors.New(strings.TrimPrefix(line, "FAIL ")))
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-p.done:
+		t.Fatal("python load exited before READY")
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("python load not READY within 60s")
+	}
+	return p
+}
+
+func (p *pythonLoad) stop() {
+	p.stdin.Close()
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	_ = p.cmd.Wait()
 }
