@@ -16,10 +16,12 @@ build:
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/zdm-proxy ./cmd/zdm-proxy
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/zdmctl ./cmd/zdmctl
 
-# test: fast unit and integration tests; no root, no network beyond loopback.
+# test: fast unit and integration tests; no root, no network beyond loopback;
+# then a short fuzz run of the client handshake (seeds in the test itself).
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime 15s ./proxy/
 
 # test-e2e: real hosts (systemd-nspawn fleet, needs root) and real Cassandra.
 test-e2e:

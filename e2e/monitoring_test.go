@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,11 @@ import (
 // proxy (up == 1, instance = host name) and holds real proxy metrics from
 // each; status reports it; a re-deploy changes nothing; a scrape setting
 // change reloads Prometheus (same PID); teardown --monitoring leaves
-// nothing behind.
+// nothing behind. Beyond the proxies: a node exporter on all 4 hosts
+// (job node, every host up, the proxies' readiness probe), the alert rules
+// loaded, every dashboard panel's query answered by the live Prometheus,
+// and a proxy stopped on purpose raising ZdmProxyDown through
+// Alertmanager to a webhook receiver run by this test.
 func TestMonitoring(t *testing.T) {
 	f := NewFleet(t, testfleet.Options{N: 4})
 	e := newZDMEnv(t, f)
@@ -42,9 +47,12 @@ func TestMonitoring(t *testing.T) {
 	e.vars["prometheus_listen_address"] = mon.Address
 	e.vars["grafana_listen_address"] = mon.Address
 	e.writeInventory()
+	hook := startWebhook(t, f.BridgeAddress)
+	e.vars["alert_webhook_url"] = hook.url
+	e.writeInventory()
 	prom := "http://" + mon.Address + ":9090"
 	gate := []string{"--healthy-for", "1s", "--pause", "0s", "--ready-timeout", "60s"}
-	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--monitoring") })
+	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force", "--monitoring") })
 
 	step := func(name string, fn func(t *testing.T)) {
 		if !t.Run(name, fn) {
@@ -90,7 +98,9 @@ func TestMonitoring(t *testing.T) {
 		}
 		for _, want := range []string{"/opt/zdm-monitoring/bin/prometheus", "/etc/zdm-monitoring/prometheus/prometheus.yml",
 			"/etc/zdm-monitoring/grafana/dashboards/zdm-proxy.json", "/etc/zdm-monitoring/grafana/provisioning/datasources/zdm-prometheus.yaml",
-			"/etc/zdm-monitoring/grafana/provisioning/dashboards/zdm.yaml"} {
+			"/etc/zdm-monitoring/grafana/provisioning/dashboards/zdm.yaml", "/etc/zdm-monitoring/grafana/dashboards/zdm-hosts.json",
+			"/etc/zdm-monitoring/grafana/dashboards/zdm-go-runtime.json", "/etc/zdm-monitoring/prometheus/rules/zdm.rules.yml",
+			"/opt/zdm-monitoring/bin/alertmanager", "/etc/zdm-monitoring/alertmanager/alertmanager.yml"} {
 			if out := e.exec(mon.Name, "test -s "+want+" && echo yes || echo no"); strings.TrimSpace(out) != "yes" {
 				t.Errorf("%s missing on %s", want, mon.Name)
 			}
@@ -132,6 +142,84 @@ func TestMonitoring(t *testing.T) {
 			t.Fatalf("zdm_client_connections_total > 0 per instance: %v; writes counted: %v", got, writes)
 		}
 		t.Logf("client connections per instance %v, writes %v", got, writes)
+	})
+
+	step("NodeExportersAndRules", func(t *testing.T) {
+		all := []string{e.hosts[0].Name, e.hosts[1].Name, e.hosts[2].Name, mon.Name}
+		var got map[string]string
+		if !poll(90*time.Second, func() bool {
+			got = promQuery(t, prom, `up{job="node"} == 1`)
+			return len(got) == 4 && got[all[0]] != "" && got[all[1]] != "" && got[all[2]] != "" && got[all[3]] != ""
+		}) {
+			t.Fatalf("up{job=\"node\"} == 1 for %v, want every host of %v", got, all)
+		}
+		for _, h := range all {
+			if u := strings.TrimSpace(e.exec(h, "stat -c %U /proc/$(systemctl show -p MainPID --value zdm-node-exporter)")); u != "zdm-node-exporter" {
+				t.Errorf("%s: node exporter runs as %q", h, u)
+			}
+		}
+		if !poll(60*time.Second, func() bool {
+			got = promQuery(t, prom, `zdm_proxy_ready{job="node"} == 1`)
+			return len(got) == 3
+		}) {
+			t.Errorf("zdm_proxy_ready == 1 for %v, want the 3 proxies", got)
+		}
+		rules := promGet(t, prom, "/api/v1/rules")
+		for _, a := range []string{"ZdmProxyDown", "ZdmProxyNotReady", "ZdmWritesFailing", "ZdmAsyncReadMismatch", "ZdmWriteLatencyHigh", "ZdmClientConnectionsAtCap", "NodeDown", "NodeDiskNearlyFull", "NodeClockSkew"} {
+			if !strings.Contains(rules, `"name":"`+a+`"`) {
+				t.Errorf("rule %s not loaded by Prometheus", a)
+			}
+		}
+		if strings.Contains(rules, `"health":"err"`) {
+			t.Errorf("a rule fails to evaluate: %.2000s", rules)
+		}
+		if !poll(30*time.Second, func() bool { return len(promQuery(t, prom, `up{job="alertmanager"} == 1`)) == 1 }) {
+			t.Errorf("Prometheus does not reach Alertmanager")
+		}
+		// Every panel of the three dashboards, as Grafana would send it.
+		n, empty := 0, []string{}
+		for _, q := range dashboardQueries(t) {
+			expr := strings.NewReplacer("$instance", ".*", "$__rate_interval", "1m").Replace(q.expr)
+			body := promGet(t, prom, "/api/v1/query?query="+url.QueryEscape(expr))
+			var r struct {
+				Status string `json:"status"`
+				Data   struct {
+					Result []json.RawMessage `json:"result"`
+				} `json:"data"`
+			}
+			if err := json.Unmarshal([]byte(body), &r); err != nil || r.Status != "success" {
+				t.Errorf("%s: %q: %.300s", q.panel, expr, body)
+				continue
+			}
+			n++
+			if len(r.Data.Result) == 0 {
+				empty = append(empty, q.panel)
+			}
+		}
+		t.Logf("%d panel queries answered; with no series yet (no such traffic or event): %v", n, empty)
+		t.Logf("filesystems the node exporters see: %.600s; hosts with timex (NTP) metrics: %v",
+			promGet(t, prom, "/api/v1/query?query="+url.QueryEscape(`count by (fstype, mountpoint) (node_filesystem_size_bytes{job="node"})`)),
+			promQuery(t, prom, `node_timex_sync_status{job="node"}`))
+	})
+
+	step("ProxyDownAlertReachesWebhook", func(t *testing.T) {
+		victim := e.hosts[0].Name
+		e.exec(victim, "systemctl stop zdm-proxy")
+		start := time.Now()
+		var alert webhookAlert
+		ok := poll(4*time.Minute, func() bool {
+			var found bool
+			alert, found = hook.find("ZdmProxyDown", victim, "firing")
+			return found
+		})
+		e.exec(victim, "systemctl start zdm-proxy")
+		if !ok {
+			t.Fatalf("no firing ZdmProxyDown for %s reached the webhook in 4 minutes; got:\n%s\nPrometheus alerts: %.2000s", victim, hook.dump(), promGet(t, prom, "/api/v1/alerts"))
+		}
+		t.Logf("ZdmProxyDown for %s reached the webhook %s after the stop (rule: for 1m): %s", victim, time.Since(start).Round(time.Second), alert.Annotations["summary"])
+		if !poll(90*time.Second, func() bool { return len(promQuery(t, prom, `up{job="zdm-proxy"} == 1`)) == 3 }) {
+			t.Fatalf("%s not scraped again after its restart", victim)
+		}
 	})
 
 	step("Status", func(t *testing.T) {
@@ -259,7 +347,9 @@ func TestMonitoring(t *testing.T) {
 
 	step("PackageInstall", func(t *testing.T) {
 		repo := localPrometheusRepo(t, f.BridgeAddress)
-		e.exec(mon.Name, `mkdir -p /root/apt-saved && mv /etc/apt/sources.list /etc/apt/sources.list.d/* /root/apt-saved/ 2>/dev/null; echo "deb [trusted=yes] `+repo+` ./" > /etc/apt/sources.list.d/zdm-e2e.list`)
+		for _, h := range []string{e.hosts[0].Name, e.hosts[1].Name, e.hosts[2].Name, mon.Name} {
+			e.exec(h, `mkdir -p /root/apt-saved && mv /etc/apt/sources.list /etc/apt/sources.list.d/* /root/apt-saved/ 2>/dev/null; echo "deb [trusted=yes] `+repo+` ./" > /etc/apt/sources.list.d/zdm-e2e.list`)
+		}
 		e.vars["monitoring_install"] = "package"
 		e.writeInventory()
 		r := e.run("deploy", "--monitoring-only")
@@ -279,6 +369,20 @@ func TestMonitoring(t *testing.T) {
 		if strings.Contains(out, "package-unit-ran") {
 			t.Errorf("the package's own prometheus.service was started by its install:\n%s", out)
 		}
+		for _, h := range []string{e.hosts[0].Name, mon.Name} {
+			out := e.exec(h, `dpkg-query -W -f '${Status}\n' prometheus-node-exporter; systemctl show -p ExecStart --value zdm-node-exporter | grep -o 'path=[^ ;]*'; systemctl is-active prometheus-node-exporter 2>&1; true`)
+			for _, want := range []string{"install ok installed", "path=/usr/bin/prometheus-node-exporter", "inactive"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("%s after the package install, want %q in:\n%s", h, want, out)
+				}
+			}
+		}
+		if out := e.exec(mon.Name, `systemctl show -p ExecStart --value zdm-alertmanager | grep -o 'path=[^ ;]*'; systemctl is-active prometheus-alertmanager 2>&1; true`); !strings.Contains(out, "path=/usr/bin/prometheus-alertmanager") || !strings.Contains(out, "inactive") {
+			t.Errorf("alertmanager after the package install:\n%s", out)
+		}
+		if !poll(60*time.Second, func() bool { return len(promQuery(t, prom, `up{job="node"} == 1`)) == 4 }) {
+			t.Errorf("packaged node exporters not all up")
+		}
 		var got map[string]string
 		if !poll(60*time.Second, func() bool {
 			got = promQuery(t, prom, `up{job="zdm-proxy"} == 1`)
@@ -292,19 +396,88 @@ func TestMonitoring(t *testing.T) {
 		}
 	})
 
+	step("PhaseGates", func(t *testing.T) {
+		type report struct {
+			Number int    `json:"number"`
+			Next   string `json:"next"`
+			Checks []struct {
+				Name, Value, Error string
+				Pass               bool
+			} `json:"checks"`
+			Go bool `json:"go"`
+		}
+		phase := func() report {
+			r := e.run("phase", "-o", "json")
+			var rep report
+			if r.code != 0 || json.Unmarshal([]byte(r.out), &rep) != nil {
+				t.Fatalf("phase -o json: exit %d\n%s\n%s", r.code, r.out, tail(r.err, 10))
+			}
+			for _, c := range rep.Checks {
+				t.Logf("phase %d → %s: %v %s = %s %s", rep.Number, rep.Next, c.Pass, c.Name, c.Value, c.Error)
+			}
+			return rep
+		}
+		// Phase 1, after the load of PrometheusScrapesEveryProxy: every
+		// check passes, read live from Prometheus over SSH.
+		if rep := phase(); rep.Number != 1 || !rep.Go || len(rep.Checks) != 3 {
+			t.Fatalf("phase 1 gates: %+v", rep)
+		}
+		// Phase 3 with answers that differ: each in-memory cluster names
+		// itself in its rows, so every compared read mismatches, and the
+		// gate before --primary-cluster TARGET says no, with the rate.
+		if r := e.run(append([]string{"rolling-update", "--read-mode", "DUAL_ASYNC_ON_SECONDARY", "--no-save"}, gate...)...); r.code != 0 {
+			t.Fatalf("rolling-update --read-mode DUAL_ASYNC_ON_SECONDARY: exit %d\n%s", r.code, tail(r.err, 20))
+		}
+		l := startLoad(t, e)
+		ok := poll(90*time.Second, func() bool {
+			return len(promQuery(t, prom, `sum(zdm_async_read_mismatch_total{job="zdm-proxy"}) > 0`)) == 1
+		})
+		l.finish(t, "load with DUAL_ASYNC_ON_SECONDARY")
+		if !ok {
+			t.Fatal("Prometheus saw no async read mismatch")
+		}
+		rep := phase()
+		if rep.Number != 3 || rep.Go || !strings.Contains(rep.Next, "--primary-cluster TARGET") {
+			t.Fatalf("phase 3 gates with mismatches: %+v", rep)
+		}
+		found := false
+		for _, c := range rep.Checks {
+			if strings.HasPrefix(c.Name, "async read mismatch rate") {
+				found = true
+				if v, err := strconv.ParseFloat(c.Value, 64); c.Pass || err != nil || v < 0.5 {
+					t.Errorf("mismatch rate check: %+v, want FAIL near 1 (every compared read differs)", c)
+				}
+			}
+			if strings.HasPrefix(c.Name, "async reads compared") && !c.Pass {
+				t.Errorf("reads compared: %+v", c)
+			}
+		}
+		if !found {
+			t.Errorf("no mismatch rate check: %+v", rep.Checks)
+		}
+		if out := e.run("phase"); !strings.Contains(out.out, "FAIL  async read mismatch rate") || !strings.Contains(out.out, "go:    no,") {
+			t.Errorf("phase text:\n%s", out.out)
+		}
+	})
+
 	step("TeardownLeavesNothing", func(t *testing.T) {
 		r := e.run("teardown", "--yes", "--monitoring")
 		if r.code != 0 {
 			t.Fatalf("teardown --monitoring: exit %d\n%s", r.code, tail(r.err, 20))
 		}
-		out := e.exec(mon.Name, `for p in /opt/zdm-monitoring /etc/zdm-monitoring /var/lib/zdm-monitoring /etc/systemd/system/zdm-prometheus.service /etc/systemd/system/zdm-grafana.service; do [ -e $p ] && echo "left: $p"; done
-for u in zdm-prometheus zdm-grafana; do getent passwd $u >/dev/null && echo "left: user $u"; getent group $u >/dev/null && echo "left: group $u"; systemctl cat $u >/dev/null 2>&1 && echo "left: unit $u"; done
-for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = prometheus ] && echo "left: prometheus process ${p#/proc/}"; done
-timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9090' 2>/dev/null && echo "left: port 9090 open"
-dpkg-query -W -f '${Status}' prometheus 2>/dev/null | grep -q 'install ok installed' && echo "left: the prometheus package"
+		for _, h := range []string{e.hosts[0].Name, e.hosts[1].Name, e.hosts[2].Name, mon.Name} {
+			out := e.exec(h, `for p in /opt/zdm-monitoring /etc/zdm-monitoring /var/lib/zdm-monitoring /etc/systemd/system/zdm-prometheus.service /etc/systemd/system/zdm-grafana.service /etc/systemd/system/zdm-alertmanager.service /etc/systemd/system/zdm-node-exporter.service /etc/systemd/system/zdm-readiness-probe.service; do [ -e $p ] && echo "left: $p"; done
+for u in zdm-prometheus zdm-grafana zdm-alertmanager zdm-node-exporter; do getent passwd $u >/dev/null && echo "left: user $u"; getent group $u >/dev/null && echo "left: group $u"; systemctl cat $u >/dev/null 2>&1 && echo "left: unit $u"; done
+for p in /proc/[0-9]*; do case "$(cat $p/comm 2>/dev/null)" in prometheus*|alertmanager|node_exporter) echo "left: $(cat $p/comm) process ${p#/proc/}";; esac; done
+for port in 9090 9093 9100; do timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && echo "left: port $port open"; done
+for pkg in prometheus prometheus-alertmanager prometheus-node-exporter; do dpkg-query -W -f '${Status}' $pkg 2>/dev/null | grep -q 'install ok installed' && echo "left: the $pkg package"; done
 true`)
-		if strings.TrimSpace(out) != "" {
-			t.Fatalf("teardown --monitoring left:\n%s", out)
+			if strings.TrimSpace(out) != "" {
+				t.Errorf("teardown --monitoring left on %s:\n%s", h, out)
+			}
+		}
+		if t.Failed() {
+			t.FailNow()
 		}
 		d := e.monitorStatus()
 		if len(d.Monitors) != 1 || d.Monitors[0].Prometheus != "not deployed" || !strings.Contains(d.Summary, "monitoring not deployed on "+mon.Name) {
@@ -432,13 +605,13 @@ func fakeGrafanaArchive(t *testing.T, dir string) string {
 // apt-get once into the fleet cache. It returns the repository's URL.
 func localPrometheusRepo(t *testing.T, bridge string) string {
 	t.Helper()
-	dir := filepath.Join(filepath.Dir(testfleet.DefaultCacheDir), "debs-prometheus")
+	dir := filepath.Join(filepath.Dir(testfleet.DefaultCacheDir), "debs-prometheus-am-ne")
 	if _, err := os.Stat(filepath.Join(dir, "Packages")); err != nil {
 		base := filepath.Join(testfleet.DefaultCacheDir, "var/lib/dpkg")
 		script := `set -e
 tmp=$(mktemp -d "$DIR.XXXXXX")
 cd "$tmp"
-pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances prometheus | grep -v '^ ' | grep -v '^<' | sort -u)
+pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances prometheus prometheus-alertmanager prometheus-node-exporter | grep -v '^ ' | grep -v '^<' | sort -u)
 need=""
 for p in $pkgs; do
   dpkg-query --admindir="$BASE" -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"

@@ -10,8 +10,10 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -39,11 +41,20 @@ type load struct {
 	// for a request caught by a closing connection and does not retry it).
 	closedMidRequest atomic.Int64
 	lastErr          atomic.Value
+	errMu            sync.Mutex
+	errAt            []string  // when and what failed (the first 20)
+	errTimes         []float64 // unix seconds of every failure
 	stop             chan struct{}
 	wg               sync.WaitGroup
 }
 
 func startLoad(t *testing.T, e *zdmEnv) *load {
+	return startLoadWith(t, e, &gocql.SimpleRetryPolicy{NumRetries: 5})
+}
+
+// startLoadWith is startLoad with the driver's retry policy (nil: none,
+// every error reaches the application).
+func startLoadWith(t *testing.T, e *zdmEnv, retry gocql.RetryPolicy) *load {
 	var addrs []string
 	for _, h := range e.hosts {
 		addrs = append(addrs, h.Address)
@@ -52,7 +63,7 @@ func startLoad(t *testing.T, e *zdmEnv) *load {
 	cl.Port = 9042
 	cl.Timeout = 5 * time.Second
 	cl.ConnectTimeout = 5 * time.Second
-	cl.RetryPolicy = &gocql.SimpleRetryPolicy{NumRetries: 5}
+	cl.RetryPolicy = retry
 	cl.ReconnectInterval = 200 * time.Millisecond
 	cl.Authenticator = gocql.PasswordAuthenticator{Username: "cassandra", Password: "origin-s3cret"}
 	var s *gocql.Session
@@ -94,6 +105,12 @@ func startLoad(t *testing.T, e *zdmEnv) *load {
 						l.closedMidRequest.Add(1)
 					}
 					l.lastErr.Store(err.Error())
+					l.errMu.Lock()
+					l.errTimes = append(l.errTimes, float64(time.Now().UnixMicro())/1e6)
+					if len(l.errAt) < 20 {
+						l.errAt = append(l.errAt, fmt.Sprintf("%.3f %v", float64(time.Now().UnixMilli())/1000, err))
+					}
+					l.errMu.Unlock()
 				} else {
 					l.ok.Add(1)
 				}
@@ -105,18 +122,29 @@ func startLoad(t *testing.T, e *zdmEnv) *load {
 	return l
 }
 
+// stopAndCount stops the load and returns the requests and when each
+// failed one failed (unix seconds).
+func (l *load) stopAndCount() (total int64, failedAt []float64) {
+	close(l.stop)
+	l.wg.Wait()
+	l.errMu.Lock()
+	defer l.errMu.Unlock()
+	return l.ok.Load() + l.failed.Load(), append([]float64(nil), l.errTimes...)
+}
+
 // finish stops the load and fails the test when a request failed after
 // the driver's retries: reloads and restarts alike must drop nothing
 // (proxy/restartload_test.go measures restarts at scale).
 func (l *load) finish(t *testing.T, what string) {
 	close(l.stop)
 	l.wg.Wait()
+	t.Logf("%s: %d requests, %d failed", what, l.ok.Load()+l.failed.Load(), l.failed.Load())
 	if l.ok.Load() == 0 {
 		t.Errorf("%s: no request succeeded", what)
 	}
 	if n := l.failed.Load(); n > 0 {
-		t.Errorf("%s: %d of %d requests failed, %d of them caught by a closing connection (last: %v)",
-			what, n, n+l.ok.Load(), l.closedMidRequest.Load(), l.lastErr.Load())
+		t.Errorf("%s: %d of %d requests failed, %d of them caught by a closing connection (last: %v); at (unix time): %s",
+			what, n, n+l.ok.Load(), l.closedMidRequest.Load(), l.lastErr.Load(), strings.Join(l.errAt, "; "))
 	}
 }
 
@@ -127,7 +155,7 @@ func TestZDMClientLoad(t *testing.T) {
 		t.Skip("needs the real zdm-proxy serving its admin API (ZDMCTL_E2E_PROXY=real)")
 	}
 	gate := []string{"--healthy-for", "2s", "--pause", "1s", "--ready-timeout", "60s"}
-	t.Cleanup(func() { e.cleanupRun("teardown", "--yes") })
+	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force") })
 	if r := e.run(append([]string{"deploy"}, gate...)...); r.code != 0 {
 		t.Fatalf("deploy: exit %d\n%s", r.code, r.err)
 	}

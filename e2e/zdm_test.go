@@ -29,7 +29,7 @@ func TestZDM(t *testing.T) {
 	gate := []string{"--healthy-for", "1s", "--pause", "0s", "--ready-timeout", "30s"}
 	h1, h2, h3 := e.hosts[0].Name, e.hosts[1].Name, e.hosts[2].Name
 	// Whatever happens, leave the shared fleet clean.
-	t.Cleanup(func() { e.cleanupRun("teardown", "--yes") })
+	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force") })
 
 	step := func(name string, fn func(t *testing.T)) {
 		if !t.Run(name, fn) {
@@ -271,11 +271,12 @@ func TestZDM(t *testing.T) {
 		e.hostVar[h2] = map[string]string{"origin_port": itoa(e.closed)}
 		e.writeInventory()
 		before3 := e.exec(h3, "sha256sum < /etc/zdm-proxy/zdm-proxy.yaml")
+		invBefore, _ := os.ReadFile(e.inv)
 		r := e.run(append([]string{"rolling-update", "--log-level", "WARN"}, gate...)...)
 		if r.code != 1 {
 			t.Fatalf("want exit 1, got %d\n%s", r.code, r.err)
 		}
-		for _, want := range []string{"stopped at " + h2, "rolled back", "untouched: " + h3, "--resume"} {
+		for _, want := range []string{"stopped at " + h2, "changed: " + h1 + ";", "failed and rolled back: " + h2, "untouched: " + h3 + ";", "--resume"} {
 			if !strings.Contains(r.err, want) {
 				t.Errorf("message lacks %q:\n%s", want, tail(r.err, 5))
 			}
@@ -292,9 +293,16 @@ func TestZDM(t *testing.T) {
 		if _, err := os.Stat(zdm.JournalPath(e.inv)); err != nil {
 			t.Fatalf("no journal: %v", err)
 		}
-		// Fix the cause and resume.
+		// Only h1 runs WARN: the inventory is as it was, and status says
+		// why h1 differs from it.
+		if invAfter, _ := os.ReadFile(e.inv); string(invAfter) != string(invBefore) {
+			t.Errorf("the failed run changed the inventory:\n%s", invAfter)
+		}
+		if d, _ := e.status(); !strings.Contains(d.Summary, h1+" run log_level=WARN from an unfinished rolling-update") {
+			t.Errorf("status does not say why %s differs: %s", h1, d.Summary)
+		}
+		// Fix the cause and resume: the journal holds the change.
 		delete(e.hostVar, h2)
-		e.vars["log_level"] = "WARN" // saved by the failed run
 		e.writeInventory()
 		r = e.run(append([]string{"rolling-update", "--resume"}, gate...)...)
 		if r.code != 0 {
@@ -303,6 +311,10 @@ func TestZDM(t *testing.T) {
 		if _, err := os.Stat(zdm.JournalPath(e.inv)); err == nil {
 			t.Error("journal left after a complete rollout")
 		}
+		if inv, _ := os.ReadFile(e.inv); !strings.Contains(string(inv), "WARN") {
+			t.Errorf("the completed rollout did not save log_level=WARN:\n%s", inv)
+		}
+		e.vars["log_level"] = "WARN" // as saved
 		d, r := e.status()
 		if r.code != 0 || !d.OK {
 			t.Fatalf("status after resume: %s", r.out)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -13,8 +14,10 @@ import (
 // SetVars sets or updates global vars (the top-level "vars" mapping) in the
 // inventory file at path, keeping comments and key order as far as yaml.v3
 // allows (the file is re-indented with two spaces). The previous content is
-// kept in path+".bak"; the new file replaces the old one atomically. New keys
-// are appended in sorted order.
+// kept in a new timestamped backup, path+".bak.<UTC time>" (the newest
+// KeepBackups are kept); the new file replaces the old one atomically. New
+// keys are appended in sorted order. When nothing changes, the file is
+// left alone and no backup is made.
 func SetVars(path string, vars map[string]any) error {
 	orig, err := os.ReadFile(path)
 	if err != nil {
@@ -51,12 +54,17 @@ func SetVars(path string, vars map[string]any) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	changed := false
 	for _, k := range keys {
 		var val yaml.Node
 		if err := val.Encode(vars[k]); err != nil {
 			return fmt.Errorf("set vars in %s: var %s: %w", path, k, err)
 		}
 		if old := lookup(varsNode, k); old != nil {
+			if old.Kind == yaml.ScalarNode && val.Kind == yaml.ScalarNode && old.Value == val.Value && old.ShortTag() == val.ShortTag() {
+				continue // already so: keep the file as it is
+			}
+			changed = true
 			val.HeadComment, val.LineComment, val.FootComment = old.HeadComment, old.LineComment, old.FootComment
 			if varsNode.Style&yaml.FlowStyle != 0 {
 				val.Style |= yaml.FlowStyle
@@ -64,8 +72,12 @@ func SetVars(path string, vars map[string]any) error {
 			*old = val
 			continue
 		}
+		changed = true
 		key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}
 		varsNode.Content = append(varsNode.Content, key, &val)
+	}
+	if !changed {
+		return nil
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
@@ -76,11 +88,14 @@ func SetVars(path string, vars map[string]any) error {
 	if err := enc.Close(); err != nil {
 		return fmt.Errorf("set vars in %s: %w", path, err)
 	}
+	if bytes.Equal(buf.Bytes(), orig) {
+		return nil
+	}
 	mode := os.FileMode(0o600)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	if err := writeAtomic(path+".bak", orig, mode); err != nil {
+	if _, err := backup(path, orig, mode, time.Now()); err != nil {
 		return fmt.Errorf("back up %s: %w", path, err)
 	}
 	if err := writeAtomic(path, buf.Bytes(), mode); err != nil {

@@ -22,7 +22,11 @@ groups:
 	if err := SetVars(path, map[string]any{"proxy_version": "2.2.0", "read_mode": "dual", "replicas": 3}); err != nil {
 		t.Fatal(err)
 	}
-	bak, err := os.ReadFile(path + ".bak")
+	baks, err := Backups(path)
+	if err != nil || len(baks) != 1 {
+		t.Fatalf("backups %v, %v", baks, err)
+	}
+	bak, err := os.ReadFile(baks[0])
 	if err != nil || string(bak) != orig {
 		t.Fatalf("backup = %q, %v", bak, err)
 	}
@@ -74,5 +78,50 @@ func TestSetVarsCreatesSection(t *testing.T) {
 		if strings.Contains(orig, "a: 1") && inv.Vars["a"] != 1 {
 			t.Fatalf("%q: lost a: %v", orig, inv.Vars)
 		}
+	}
+}
+
+// A second save must not overwrite the first one's backup (the operator's
+// original value was lost that way), only the oldest beyond KeepBackups go,
+// and a save that changes nothing writes nothing.
+func TestSetVarsBackupsNeverOverwrite(t *testing.T) {
+	const orig = "vars:\n    log_level:   INFO # hand-written\n"
+	path := writeInv(t, orig)
+	if err := SetVars(path, map[string]any{"log_level": "INFO"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != orig {
+		t.Fatalf("saving the value it has rewrote the file: %q", b)
+	}
+	for _, lvl := range []string{"WARN", "ERROR"} {
+		if err := SetVars(path, map[string]any{"log_level": lvl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	baks, _ := Backups(path)
+	if len(baks) != 2 {
+		t.Fatalf("backups %v", baks)
+	}
+	if b, _ := os.ReadFile(baks[0]); string(b) != orig {
+		t.Fatalf("oldest backup %q, want the original", b)
+	}
+	if b, _ := os.ReadFile(baks[1]); !strings.Contains(string(b), "WARN") {
+		t.Fatalf("newest backup %q", b)
+	}
+	before, _ := os.ReadFile(path)
+	if err := SetVars(path, map[string]any{"log_level": "ERROR"}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(path)
+	if baks2, _ := Backups(path); len(baks2) != 2 || string(before) != string(after) {
+		t.Fatalf("a save without change wrote: backups %v", baks2)
+	}
+	for i := 0; i < KeepBackups+3; i++ {
+		if err := SetVars(path, map[string]any{"n": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if baks, _ = Backups(path); len(baks) != KeepBackups {
+		t.Fatalf("%d backups kept, want %d", len(baks), KeepBackups)
 	}
 }

@@ -3,6 +3,7 @@ package monitoring
 import (
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -10,6 +11,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/zdmctl/zdmctl/proxy/metrics"
 )
+
+var jobOf = regexp.MustCompile(`job="([^"]+)"`)
 
 func TestMetricNames(t *testing.T) {
 	for expr, want := range map[string][]string{
@@ -62,8 +65,9 @@ type dashboard struct {
 	Panels     []panel `json:"panels"`
 	Templating struct {
 		List []struct {
-			Name string `json:"name"`
-			Type string `json:"type"`
+			Name       string `json:"name"`
+			Type       string `json:"type"`
+			Definition string `json:"definition"`
 		} `json:"list"`
 	} `json:"templating"`
 }
@@ -107,8 +111,15 @@ func TestDashboardsUseExportedMetrics(t *testing.T) {
 			t.Errorf("%s: no uid or title", file)
 		}
 		vars := map[string]string{}
+		job := ""
 		for _, v := range d.Templating.List {
 			vars[v.Name] = v.Type
+			if m := jobOf.FindStringSubmatch(v.Definition); v.Name == "instance" && m != nil {
+				job = m[1]
+			}
+		}
+		if job != Job && job != NodeJob {
+			t.Errorf("%s: no instance variable over job %s or %s", file, Job, NodeJob)
 		}
 		if vars["datasource"] != "datasource" {
 			t.Errorf("%s: no datasource variable (an existing Grafana picks its own Prometheus with it)", file)
@@ -133,11 +144,14 @@ func TestDashboardsUseExportedMetrics(t *testing.T) {
 				if len(names) == 0 {
 					t.Errorf("%s: panel %q: no metric in %q", file, p.Title, tg.Expr)
 				}
-				if !strings.Contains(tg.Expr, `job="zdm-proxy"`) {
-					t.Errorf("%s: panel %q: query not limited to job zdm-proxy: %q", file, p.Title, tg.Expr)
+				if !strings.Contains(tg.Expr, `job="`+job+`"`) {
+					t.Errorf("%s: panel %q: query not limited to job %s: %q", file, p.Title, job, tg.Expr)
 				}
 				for _, n := range names {
 					used[n] = true
+					if job == NodeJob && (strings.HasPrefix(n, "node_") || n == "zdm_proxy_ready") {
+						continue // TestNodeExporterMetrics
+					}
 					if !known(fams, n) {
 						t.Errorf("%s: panel %q queries %s, which the proxy does not export (proxy/metrics)", file, p.Title, n)
 					}
@@ -152,6 +166,11 @@ func TestDashboardsUseExportedMetrics(t *testing.T) {
 		"zdm_origin_requests_failed_total", "zdm_target_requests_failed_total",
 		"zdm_proxy_failed_writes_total", "zdm_proxy_failed_reads_total",
 		"zdm_proxy_inflight_requests_total", "zdm_client_connections_total", "zdm_async_dropped_total", "up",
+		"zdm_async_read_compared_total", "zdm_async_read_mismatch_total", "zdm_pscache_entries_total",
+		// Go runtime and process
+		"go_goroutines", "go_gc_duration_seconds_count", "go_memstats_heap_inuse_bytes", "process_cpu_seconds_total", "process_open_fds",
+		// hosts
+		"node_cpu_seconds_total", "node_filesystem_avail_bytes", "node_memory_MemAvailable_bytes", "node_time_seconds", "node_timex_offset_seconds", "zdm_proxy_ready",
 	} {
 		if !used[must] {
 			t.Errorf("no panel queries %s", must)

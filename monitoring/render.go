@@ -45,6 +45,13 @@ type PrometheusOptions struct {
 	// Self is this Prometheus' own host:port, scraped as job "prometheus"
 	// with instance SelfName.
 	Self, SelfName string
+	// NodeTargets are the hosts' node exporters (job "node").
+	NodeTargets []Target
+	// RuleFiles are loaded by Prometheus (alert rules).
+	RuleFiles []string
+	// Alertmanager is the host:port alerts go to (also scraped as job
+	// "alertmanager"); "" = no Alertmanager.
+	Alertmanager string
 }
 
 // RenderPrometheus renders prometheus.yml.
@@ -77,6 +84,7 @@ func RenderPrometheus(o PrometheusOptions) ([]byte, error) {
 	return render("assets/prometheus.yml.tmpl", map[string]any{
 		"Targets": o.Targets, "ScrapeInterval": iv, "ScrapeTimeout": timeout, "Job": Job,
 		"Self": o.Self, "SelfName": o.SelfName,
+		"NodeJob": NodeJob, "NodeTargets": o.NodeTargets, "RuleFiles": o.RuleFiles, "Alertmanager": o.Alertmanager,
 	})
 }
 

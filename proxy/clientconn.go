@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zdmctl/zdmctl/proxy/connbudget"
 	"github.com/zdmctl/zdmctl/proxy/frame"
 	"github.com/zdmctl/zdmctl/proxy/sockio"
 )
@@ -42,6 +43,11 @@ type clientConn struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+
+	// admission.go: the handshake budget slot, then the logged-in slot.
+	ticket     *connbudget.Ticket
+	hsDeadline time.Time
+	promoted   bool
 	// clusterMu orders the handshake's setting of clusters against a
 	// closeWith from another goroutine (Server.Close mid-handshake).
 	clusterMu sync.Mutex
@@ -69,9 +75,11 @@ func (s *Server) startClient(conn net.Conn) {
 		closed: make(chan struct{}),
 		log:    s.log.With("client", conn.RemoteAddr().String())}
 	cc.r.Requests = true
+	cc.enterHandshake()
 	s.mu.Lock()
 	if isClosed(s.closed) {
 		s.mu.Unlock()
+		cc.ticket.Release()
 		conn.Close()
 		return
 	}
@@ -84,6 +92,7 @@ func (s *Server) startClient(conn net.Conn) {
 
 func (cc *clientConn) run() {
 	defer cc.srv.wg.Done()
+	defer cc.r.ReleaseBudget() // the reader's own goroutine: admission.go
 	defer func() {
 		if p := recover(); p != nil { // a bug must cost one connection, not the proxy
 			cc.log.Error("panic in client connection", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -91,7 +100,8 @@ func (cc *clientConn) run() {
 		}
 	}()
 	if err := cc.handshake(); err != nil {
-		cc.closeWith(err)
+		cc.quietHandshakeEnd(err) // summarized, not logged per connection: admission.go
+		cc.closeWith(nil)
 		return
 	}
 	cc.log.Debug("client connection ready", "version", cc.version, "origin", cc.clusters[Origin].addr, "target", cc.clusters[Target].addr)
@@ -99,8 +109,11 @@ func (cc *clientConn) run() {
 		f, err := cc.r.ReadFrame()
 		if err != nil {
 			var pe *frame.ProtocolError
+			var be *frame.BudgetError
 			if errors.As(err, &pe) && pe.HasStream {
 				cc.reply(frame.ErrorFrame(cc.version, pe.Stream, frame.ErrCodeProtocol, pe.Msg), pe.Stream)
+			} else if errors.As(err, &be) {
+				cc.reply(frame.ErrorFrame(cc.version, be.Stream, frame.ErrCodeOverloaded, "zdm-proxy: "+be.Err.Error()), be.Stream)
 			}
 			cc.closeWith(err)
 			return
@@ -110,7 +123,16 @@ func (cc *clientConn) run() {
 			cc.closeWith(errors.New("protocol version changed mid-connection"))
 			return
 		}
-		cc.handle(f)
+		if f.Stream() < 0 {
+			// Negative ids belong to the server (-1 carries events): never
+			// forward a request on one.
+			cc.reply(frame.ErrorFrame(cc.version, f.Stream(), frame.ErrCodeProtocol, negativeStreamMsg), f.Stream())
+		} else {
+			cc.handle(f)
+		}
+		if cc.hasWaiting.Load() {
+			cc.pauseWhileQueued() // backpressure.go
+		}
 		if !cc.r.HasBufferedFrame() {
 			cc.flush()
 		}
@@ -156,6 +178,7 @@ func (cc *clientConn) closeWith(err error) {
 			}
 		}
 		cc.abandonWaiting()
+		cc.leaveAdmission()
 		cc.srv.mu.Lock()
 		delete(cc.srv.clients, cc)
 		cc.srv.mu.Unlock()

@@ -13,7 +13,13 @@ import (
 	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
+// handshakeTimeout bounds each exchange with a cluster during a client's
+// handshake; the client's own time is proxy_handshake_timeout_ms.
 const handshakeTimeout = 15 * time.Second
+
+// negativeStreamMsg answers a request on a negative stream id: those are
+// the server's (-1 carries events).
+const negativeStreamMsg = "stream id must not be negative: negative ids are reserved for server-initiated messages"
 
 // proxyVersions are the protocol versions the proxy speaks.
 const minVersion, maxVersion = 3, 5
@@ -55,20 +61,11 @@ func (cc *clientConn) fail(stream int16, code int32, msg string) error {
 // authenticating both cluster connections. On success the client has seen
 // READY or AUTH_SUCCESS and the writer and cluster readers are running.
 func (cc *clientConn) handshake() error {
-	_ = cc.conn.SetReadDeadline(time.Now().Add(handshakeTimeout))
+	_ = cc.conn.SetReadDeadline(cc.hsDeadline) // proxy_handshake_timeout_ms from accept: admission.go
 	defer cc.conn.SetReadDeadline(time.Time{})
 	for {
-		f, err := cc.r.ReadFrame()
+		f, err := cc.readHandshakeFrame()
 		if err != nil {
-			var pe *frame.ProtocolError
-			if errors.As(err, &pe) {
-				cc.version = pe.Version
-				s := int16(0)
-				if pe.HasStream {
-					s = pe.Stream
-				}
-				return cc.fail(s, frame.ErrCodeProtocol, pe.Msg)
-			}
 			return err
 		}
 		v := f.Version()
@@ -81,6 +78,9 @@ func (cc *clientConn) handshake() error {
 		}
 		cc.version = v
 		cc.reqFlags = f.Flags() & frame.FlagBeta
+		if f.Stream() < 0 {
+			return cc.fail(f.Stream(), frame.ErrCodeProtocol, negativeStreamMsg)
+		}
 		if cc.srv.draining.Load() {
 			return cc.fail(f.Stream(), frame.ErrCodeOverloaded, "zdm-proxy is shutting down")
 		}
@@ -98,6 +98,27 @@ func (cc *clientConn) handshake() error {
 			return cc.fail(f.Stream(), frame.ErrCodeProtocol, fmt.Sprintf("expected STARTUP or OPTIONS, got %s", frame.OpcodeName(f.Opcode())))
 		}
 	}
+}
+
+// readHandshakeFrame reads one frame before login; malformed or oversized
+// input (over frame.HandshakeMaxBodyLen) is answered with PROTOCOL_ERROR.
+func (cc *clientConn) readHandshakeFrame() (frame.Frame, error) {
+	f, err := cc.r.ReadFrame()
+	if err != nil {
+		var pe *frame.ProtocolError
+		if errors.As(err, &pe) {
+			if cc.version == 0 {
+				cc.version = pe.Version
+			}
+			s := int16(0)
+			if pe.HasStream {
+				s = pe.Stream
+			}
+			return nil, cc.fail(s, frame.ErrCodeProtocol, pe.Msg)
+		}
+		return nil, err
+	}
+	return f, nil
 }
 
 // openClusters dials both clusters and probes them with OPTIONS at the
@@ -274,6 +295,9 @@ func (cc *clientConn) startup(f frame.Frame) error {
 	cc.comp = comp
 	cc.r.SetCompressor(comp)
 	if clientAuth < 0 {
+		if err := cc.promote(stream); err != nil {
+			return err
+		}
 		if err := cc.writeDirect(frame.New(cc.version|frame.ResponseBit, 0, 0, frame.OpReady, nil), stream); err != nil {
 			return err
 		}
@@ -316,9 +340,12 @@ func (cc *clientConn) proxyAuth(c Cluster, stream int16) error {
 func (cc *clientConn) relayAuth(c Cluster) error {
 	cc.switchLayout()
 	for {
-		f, err := cc.r.ReadFrame()
+		f, err := cc.readHandshakeFrame()
 		if err != nil {
 			return err
+		}
+		if f.Stream() < 0 {
+			return cc.fail(f.Stream(), frame.ErrCodeProtocol, negativeStreamMsg)
 		}
 		if f.Opcode() != frame.OpAuthResponse {
 			return cc.fail(f.Stream(), frame.ErrCodeProtocol, fmt.Sprintf("expected AUTH_RESPONSE, got %s", frame.OpcodeName(f.Opcode())))
@@ -333,6 +360,9 @@ func (cc *clientConn) relayAuth(c Cluster) error {
 				return err
 			}
 		case frame.OpAuthSuccess:
+			if err := cc.promote(f.Stream()); err != nil {
+				return err
+			}
 			if err := cc.writeDirect(resp, f.Stream()); err != nil {
 				return err
 			}

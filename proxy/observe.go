@@ -181,6 +181,7 @@ func (s *Server) Gatherer(m *metrics.Metrics) prometheus.Gatherer {
 		m.PSCacheMiss.Add(float64(miss - missSeen))
 		missSeen = miss
 		mu.Unlock()
+		s.gatherAdmission(m)
 		st := s.Stats()
 		m.ClientConnections.Set(float64(st.ClientConnections))
 		m.PSCacheEntries.Set(float64(st.PreparedStatements))

@@ -287,6 +287,9 @@ func TestRestartUnderLoad(t *testing.T) {
 				"ZDM_PROXY_TOPOLOGY_ADDRESSES=" + strings.Join(restartIPs, ","),
 				"ZDM_PROXY_TOPOLOGY_INDEX=" + strconv.Itoa(i),
 				"ZDM_METRICS_ADDRESS=" + ip, "ZDM_METRICS_PORT=" + strconv.Itoa(mport),
+				// One listener for metrics and the admin API: no second
+				// port to pick per proxy.
+				"ZDM_ADMIN_ADDRESS=" + ip, "ZDM_ADMIN_PORT=" + strconv.Itoa(mport),
 				"ZDM_HEARTBEAT_INTERVAL_MS=1000",
 			}}
 		if g := os.Getenv("RESTARTLOAD_GRACE_MS"); g != "" {

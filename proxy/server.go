@@ -57,6 +57,7 @@ type Server struct {
 	now           *nowState          // replace_cql_functions (nil: off): nowrewrite.go
 	psMiss        atomic.Int64       // EXECUTE/BATCH ids not in the prepared cache
 	logValues     atomic.Bool        // log_mismatch_values: mismatchvalues.go
+	adm           admission          // handshake budget and login cap: admission.go
 	peers         *peernotice.Notice // nil without peers: peerwatch.go
 }
 
@@ -93,6 +94,7 @@ func New(cfg *config.Config, opts Options) *Server {
 	s.addrs[Target] = cfg.Target.Addresses()
 	st := SettingsFromConfig(cfg)
 	s.settings.Store(&st)
+	s.adm.init(cfg, s.log, s.closed)
 	if cfg.ReplaceCQLFunctions {
 		s.now = newNowState()
 	}
@@ -145,10 +147,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			conn.Close()
 			continue
 		}
-		if int(s.clientCount.Load()) >= s.Settings().MaxClientConns {
-			s.rejected.Add(1)
-			s.log.Warn("rejecting client connection: proxy_max_client_connections reached",
-				"client", conn.RemoteAddr().String(), "max", s.Settings().MaxClientConns)
+		if !s.admitAccepted(conn.RemoteAddr().String()) {
 			conn.Close()
 			continue
 		}

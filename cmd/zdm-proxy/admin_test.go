@@ -44,7 +44,16 @@ func TestMetricsCanBeTurnedOff(t *testing.T) {
 			t.Fatalf("liveness %d", code)
 		}
 		waitUntil(t, "ready", func() bool { code, _ := get(t, base+"/health/readiness"); return code == 200 })
-		st, err := admin.GetStatus(context.Background(), http.DefaultClient, base)
+		// The status and running config are on the admin API listener
+		// only: the metrics listener, which monitoring needs exposed,
+		// does not serve them.
+		if code, _ := get(t, base+"/api/v1/status"); code != http.StatusNotFound {
+			t.Fatalf("the metrics listener answers /api/v1/status: %d", code)
+		}
+		if r.admin.APIAddr() == r.admin.Addr() {
+			t.Fatalf("one listener for metrics and the admin API: %s", r.admin.Addr())
+		}
+		st, err := admin.GetStatus(context.Background(), http.DefaultClient, "http://"+r.admin.APIAddr())
 		if err != nil {
 			t.Fatal(err)
 		}

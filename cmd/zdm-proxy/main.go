@@ -19,6 +19,7 @@ import (
 	"github.com/zdmctl/zdmctl/proxy"
 	"github.com/zdmctl/zdmctl/proxy/config"
 	"github.com/zdmctl/zdmctl/proxy/logging"
+	"github.com/zdmctl/zdmctl/proxy/memreturn"
 	"github.com/zdmctl/zdmctl/proxy/procs"
 )
 
@@ -71,6 +72,8 @@ func run(args []string) int {
 	maxProcs := runtime.GOMAXPROCS(0)
 	adaptive := procs.Start(procsCtx, logger)
 	logger.Debug("runtime processors", "adaptive", adaptive, "max", maxProcs)
+	// Memory held after a burst goes back to the OS (proxy/memreturn).
+	memreturn.Start(procsCtx, logger)
 
 	d, err := start(cfg, raw, *cfgPath, os.Environ(), logger, level)
 	if err != nil {

@@ -77,6 +77,7 @@ func TestServesAndStopsOnSIGTERM(t *testing.T) {
 		"ZDM_PROXY_LISTEN_ADDRESS=127.0.0.1", "ZDM_PROXY_LISTEN_PORT=" + strconv.Itoa(port),
 		"ZDM_ORIGIN_USERNAME=ou", "ZDM_ORIGIN_PASSWORD=op-secret", "ZDM_LOG_LEVEL=DEBUG",
 		"ZDM_METRICS_ADDRESS=127.0.0.1", "ZDM_METRICS_PORT=" + strconv.Itoa(freePort(t)),
+		"ZDM_ADMIN_ADDRESS=127.0.0.1", "ZDM_ADMIN_PORT=" + strconv.Itoa(freePort(t)),
 	}
 	var logs bytes.Buffer
 	cmd.Stderr = &logs

@@ -64,11 +64,11 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 func TestSIGHUPReloadUnderLoad(t *testing.T) {
 	origin := cqltest.Start(t, cqltest.Options{Name: "origin"})
 	target := cqltest.Start(t, cqltest.Options{Name: "target"})
-	port, mport := freePort(t), freePort(t)
+	port, mport, aport := freePort(t), freePort(t), freePort(t)
 	base := fmt.Sprintf("origin_contact_points: 127.0.0.1\norigin_port: %d\ntarget_contact_points: 127.0.0.1\ntarget_port: %d\n"+
 		"proxy_listen_address: 127.0.0.1\nproxy_listen_port: %d\nmetrics_address: 127.0.0.1\nmetrics_port: %d\n"+
-		"target_password: hunter2-secret\n",
-		origin.Port(), target.Port(), port, mport)
+		"admin_address: 127.0.0.1\nadmin_port: %d\ntarget_password: hunter2-secret\n",
+		origin.Port(), target.Port(), port, mport, aport)
 	path := filepath.Join(t.TempDir(), "zdm.yaml")
 	write := func(s string) []byte {
 		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
@@ -84,7 +84,7 @@ func TestSIGHUPReloadUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	adminURL := fmt.Sprintf("http://127.0.0.1:%d", mport)
+	adminURL := fmt.Sprintf("http://127.0.0.1:%d", aport)
 	status := func() admin.Status {
 		t.Helper()
 		st, err := admin.GetStatus(context.Background(), http.DefaultClient, adminURL)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,7 +64,8 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 		return nil, err
 	}
 	ao := admin.Options{Addr: admin.Address(cfg.MetricsAddress, cfg.MetricsPort),
-		Health: srv, Status: d.status, Logger: logger}
+		APIAddr: net.JoinHostPort(cfg.AdminAddress, strconv.Itoa(cfg.AdminPort)),
+		Health:  srv, Status: d.status, Logger: logger}
 	if h := srv.PeerHandler(); h != nil {
 		ao.Peer = h
 		if metricsLoopback(cfg.MetricsAddress) {
@@ -82,7 +84,7 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 	logger.Info("listening for CQL clients", "address", ln.Addr().String(), "tls", cln != ln,
 		"origin", strings.Join(cfg.Origin.Addresses(), ","), "target", strings.Join(cfg.Target.Addresses(), ","),
 		"primary_cluster", cfg.PrimaryCluster, "read_mode", cfg.ReadMode)
-	logger.Info("admin endpoints listening", "address", as.Addr(), "metrics", m != nil)
+	logger.Info("admin endpoints listening", "address", as.Addr(), "metrics", m != nil, "api_address", as.APIAddr())
 	r := &running{daemon: d, admin: as, errc: make(chan error, 1)}
 	go func() { r.errc <- srv.Serve(cln) }()
 	return r, nil

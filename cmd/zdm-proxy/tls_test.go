@@ -145,7 +145,8 @@ func startRunning(t *testing.T, env ...string) (int, *syncBuffer, *running) {
 	t.Helper()
 	port := freePort(t)
 	env = append([]string{"ZDM_PROXY_LISTEN_ADDRESS=127.0.0.1", "ZDM_PROXY_LISTEN_PORT=" + strconv.Itoa(port),
-		"ZDM_METRICS_ADDRESS=127.0.0.1", "ZDM_METRICS_PORT=" + strconv.Itoa(freePort(t))}, env...)
+		"ZDM_METRICS_ADDRESS=127.0.0.1", "ZDM_METRICS_PORT=" + strconv.Itoa(freePort(t)),
+		"ZDM_ADMIN_ADDRESS=127.0.0.1", "ZDM_ADMIN_PORT=" + strconv.Itoa(freePort(t))}, env...)
 	cfg, _, raw, err := config.LoadRaw("", env)
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,11 @@ const (
 	StateDir     = "/var/lib/zdm-proxy"
 	ProxyGroup   = "proxies"
 	MonitorGroup = "monitoring"
-	AdminPort    = 14001
+	// AdminPort is the default metrics_port: /metrics and /health/*.
+	AdminPort = 14001
+	// APIPort is the default admin_port: the admin API (/api/v1/*), on
+	// admin_address (loopback by default).
+	APIPort = 14002
 )
 
 // keyKind is how a proxy key's value is checked and written.
@@ -68,6 +72,10 @@ var keys = []proxyKey{
 	{name: "proxy_listen_port", kind: kindInt, lo: 1, hi: 65535},
 	{name: "proxy_request_timeout_ms", kind: kindInt, lo: 1, hi: 3600000, reload: true},
 	{name: "proxy_max_client_connections", kind: kindInt, lo: 1, hi: 1000000, reload: true},
+	{name: "proxy_max_frame_bytes", kind: kindInt, lo: 65536, hi: 268435456},
+	{name: "proxy_max_handshaking_connections", kind: kindInt, lo: 1, hi: 1000000},
+	{name: "proxy_handshake_timeout_ms", kind: kindInt, lo: 100, hi: 600000},
+	{name: "proxy_max_read_buffer_bytes", kind: kindInt, lo: 1048576, hi: 1099511627776},
 	{name: "proxy_max_stream_ids", kind: kindInt, lo: 1, hi: 32768},
 	{name: "proxy_max_prepared_statement_cache_size", kind: kindInt, lo: 1, hi: 10000000},
 	{name: "proxy_async_read_queue_size", kind: kindInt, lo: 0, hi: 1000000},
@@ -76,6 +84,8 @@ var keys = []proxyKey{
 	{name: "heartbeat_interval_ms", kind: kindInt, lo: 100, hi: 3600000, reload: true},
 	{name: "metrics_address", kind: kindString},
 	{name: "metrics_port", kind: kindInt, lo: 1, hi: 65535},
+	{name: "admin_address", kind: kindString},
+	{name: "admin_port", kind: kindInt, lo: 1, hi: 65535},
 
 	// TLS: file paths on the proxy host, rendered only when set.
 	{name: "origin_tls_server_ca_path", kind: kindString},

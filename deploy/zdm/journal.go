@@ -23,6 +23,11 @@ type Journal struct {
 	// Failed is the host that stopped the rollout and why.
 	Failed    string `json:"failed,omitempty"`
 	FailedWhy string `json:"failed_why,omitempty"`
+	// Changes are the settings a rolling-update rolls out (its --set and
+	// flags): saved into the inventory only once every proxy runs them,
+	// kept here until then so --resume can finish and status can say why
+	// the hosts in Done differ from the inventory.
+	Changes map[string]any `json:"changes,omitempty"`
 }
 
 // JournalPath is .zdmctl/journal-<inventory name>.json beside the inventory.
@@ -83,7 +88,8 @@ func (j *Journal) Save() error {
 		return err
 	}
 	tmp := j.path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+	// 0600: Changes may hold a secret given with --set.
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	return os.Rename(tmp, j.path)

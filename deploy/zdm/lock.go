@@ -24,6 +24,13 @@ type LockHolder struct {
 	Holder string // user@host
 	PID    int
 	Since  time.Time
+	raw    string // the holder file's line, to break exactly this lock
+}
+
+// Machine is the host part of Holder (where the holding run ran).
+func (h LockHolder) Machine() string {
+	_, m, _ := strings.Cut(h.Holder, "@")
+	return m
 }
 
 // LockedError names the holder of a lock that could not be taken.
@@ -32,11 +39,59 @@ type LockedError struct {
 	Dir    string
 	Holder LockHolder
 	Age    time.Duration
+	// Stale says why the holder is known to be gone ("" when it is not
+	// known: it may still run). Set by JudgeStale.
+	Stale string
+	// RemoveHint is the command that removes the lock by hand (set by
+	// the caller, who knows the login user; a generic one when empty).
+	RemoveHint string
+	// BreakHint is how to break a stale lock with zdmctl.
+	BreakHint string
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("fleet lock on %s (%s) held by %s pid %d for %s; if that run is gone, remove it with: ssh %s sudo rm -rf %s",
-		e.Host, e.Dir, e.Holder.Holder, e.Holder.PID, e.Age.Round(time.Second), e.Host, e.Dir)
+	msg := fmt.Sprintf("fleet lock on %s (%s) held by %s pid %d for %s", e.Host, e.Dir, e.Holder.Holder, e.Holder.PID, e.Age.Round(time.Second))
+	if e.Stale != "" {
+		msg += "; the lock is STALE: " + e.Stale
+		if e.BreakHint != "" {
+			return msg + "; break it with: " + e.BreakHint
+		}
+	}
+	hint := e.RemoveHint
+	if hint == "" {
+		hint = fmt.Sprintf("ssh %s sudo rm -rf %s", e.Host, e.Dir)
+	}
+	return msg + "; if that run is gone, remove it with: " + hint
+}
+
+// JudgeStale marks the lock stale when its holder ran on this machine
+// (localHost) and its pid no longer runs here (alive reports whether a
+// pid runs). A holder on another machine cannot be checked from here.
+func (e *LockedError) JudgeStale(localHost string, alive func(pid int) bool) {
+	if e.Holder.PID <= 0 || e.Holder.Machine() == "" || e.Holder.Machine() != localHost {
+		return
+	}
+	if !alive(e.Holder.PID) {
+		e.Stale = fmt.Sprintf("pid %d is not running on %s, where that run was", e.Holder.PID, localHost)
+	}
+}
+
+// BreakLock removes the lock e names from conn's host, only if the holder
+// file still says what e read (a lock taken again since is left alone).
+func BreakLock(ctx context.Context, conn transport.Conn, e *LockedError) error {
+	want := e.Holder.raw
+	if want == "? 0 0" { // the lock directory had no holder file
+		want = ""
+	}
+	script := fmt.Sprintf(`[ "$(cat %s/holder 2>/dev/null)" = %s ] && rm -rf %s && echo broken; true`, e.Dir, shellQuote(want), e.Dir)
+	res, err := conn.Exec(ctx, script, transport.ExecOptions{Become: true})
+	if err != nil {
+		return fmt.Errorf("break the fleet lock on %s: %w", conn.Host(), err)
+	}
+	if strings.TrimSpace(string(res.Stdout)) != "broken" {
+		return fmt.Errorf("break the fleet lock on %s: it changed hands meanwhile (not %s any more)", conn.Host(), e.Holder.raw)
+	}
+	return nil
 }
 
 func (e *LockedError) Unwrap() error { return ErrLocked }
@@ -92,7 +147,7 @@ func (l *Lock) Release(ctx context.Context) error {
 
 func parseHolder(s string) LockHolder {
 	f := strings.Fields(s)
-	var h LockHolder
+	h := LockHolder{raw: strings.TrimSpace(s)}
 	if len(f) > 0 {
 		h.Holder = f[0]
 	}

@@ -3,6 +3,7 @@ package zdm
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -73,4 +74,64 @@ func TestLockWaitsForTimeout(t *testing.T) {
 		t.Fatalf("--lock-timeout did not wait: %v", err)
 	}
 	b.Release(ctx)
+}
+
+// A lock taken on this machine by a pid that is gone is stale, and
+// breaking it removes exactly that lock.
+func TestStaleLockIsNamedAndBroken(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "zdmctl.lock")
+	ctx := context.Background()
+	if _, err := acquireLock(ctx, shellConn{}, dir, "alice@ws", 4242, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := acquireLock(ctx, shellConn{}, dir, "bob@ws", 22, 0)
+	var le *LockedError
+	if !errors.As(err, &le) {
+		t.Fatal(err)
+	}
+	alive := func(pid int) bool { return pid != 4242 }
+	le.JudgeStale("other-machine", alive)
+	if le.Stale != "" {
+		t.Fatalf("a holder on another machine judged stale: %s", le.Stale)
+	}
+	le.JudgeStale("ws", func(int) bool { return true })
+	if le.Stale != "" {
+		t.Fatal("a live holder judged stale")
+	}
+	le.JudgeStale("ws", alive)
+	le.BreakHint = "zdmctl rolling-restart --break-lock"
+	if !strings.Contains(le.Error(), "STALE: pid 4242 is not running on ws") || !strings.Contains(le.Error(), "--break-lock") {
+		t.Fatal(le.Error())
+	}
+	// The lock changes hands before the break: left alone.
+	other := *le
+	other.Holder.raw = "carol@ws 7 0"
+	if err := BreakLock(ctx, shellConn{}, &other); err == nil {
+		t.Fatal("broke a lock it did not judge")
+	}
+	if err := BreakLock(ctx, shellConn{}, le); err != nil {
+		t.Fatal(err)
+	}
+	l, err := acquireLock(ctx, shellConn{}, dir, "bob@ws", 22, 0)
+	if err != nil {
+		t.Fatalf("after the break: %v", err)
+	}
+	l.Release(ctx)
+}
+
+func TestRecordActionAppends(t *testing.T) {
+	p := ActionsPath(filepath.Join(t.TempDir(), "inv.yaml"))
+	for _, h := range []string{"p1", "p2"} {
+		if err := RecordAction(p, Action{By: "me@ws", Command: "rolling-restart", Action: "break-lock", Host: h}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"host":"p1"`) || !strings.Contains(lines[1], `"action":"break-lock"`) {
+		t.Fatalf("%s", b)
+	}
 }

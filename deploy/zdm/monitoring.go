@@ -36,6 +36,7 @@ type MonitorHost struct {
 	PrometheusAddress string
 	GrafanaAddress    string
 	Retention         string // prometheus_retention
+	ScrapeInterval    string // prometheus_scrape_interval
 	// GrafanaArchive is the controller-side Grafana .tar.gz
 	// (grafana_archive); "" = Grafana is not deployed, only its files.
 	GrafanaArchive string
@@ -45,12 +46,17 @@ type MonitorHost struct {
 	Datasource       []byte
 	Provider         []byte
 	GrafanaIni       []byte // nil without GrafanaArchive
+	// Alerting: rules and Alertmanager (monitoring_alerts.go).
+	Alerting *AlertingHost
 }
 
 // MonitorPlan is the monitoring deployment of an inventory.
 type MonitorPlan struct {
 	Hosts   []*MonitorHost
 	Targets []monitoring.Target
+	// Nodes get a node exporter (proxies and monitoring hosts).
+	Nodes       []*NodeHost
+	NodeTargets []monitoring.Target
 }
 
 // PlanMonitoring renders the monitoring files of every host of the
@@ -65,12 +71,26 @@ func PlanMonitoring(inv Inventory, f *Fleet, overrides map[string]any) (*Monitor
 		return nil, err
 	}
 	p := &MonitorPlan{Targets: targets}
+	if p.Nodes, p.NodeTargets, err = planNodes(inv, f, overrides); err != nil {
+		return nil, err
+	}
 	for _, h := range f.Monitors {
 		vars, err := inv.EffectiveVars(h.Name, overrides)
 		if err != nil {
 			return nil, err // names the host, or the file and line
 		}
 		mh, err := planMonitorHost(h, vars, targets)
+		if err == nil {
+			mh.Alerting, err = planAlerting(f, vars)
+			if err == nil {
+				mh.PrometheusConfig, err = monitoring.RenderPrometheus(monitoring.PrometheusOptions{
+					Targets: targets, ScrapeInterval: mh.ScrapeInterval, NodeTargets: p.NodeTargets,
+					RuleFiles:    []string{monitoring.RulesFile},
+					Alertmanager: LocalHostPort(mh.Alerting.AlertmanagerAddress, mh.Alerting.AlertmanagerPort),
+					Self:         net.JoinHostPort(boundOr(mh.PrometheusAddress, "localhost"), strconv.Itoa(mh.PrometheusPort)), SelfName: h.Name,
+				})
+			}
+		}
 		if err != nil {
 			return nil, locate(inv, h.Name, overrides, fmt.Errorf("monitoring: %w", err))
 		}
@@ -110,6 +130,7 @@ func planMonitorHost(h *inventory.Host, vars map[string]any, targets []monitorin
 	if _, err := monitoring.ParseDuration(interval); err != nil {
 		return nil, varErrorf("prometheus_scrape_interval", "%q: %w", interval, err)
 	}
+	mh.ScrapeInterval = interval
 	mh.GrafanaArchive = strVar(vars, "grafana_archive", "")
 	if mh.PrometheusConfig, err = monitoring.RenderPrometheus(monitoring.PrometheusOptions{
 		Targets: targets, ScrapeInterval: interval,
@@ -162,7 +183,7 @@ func ScrapeTargets(f *Fleet) ([]monitoring.Target, error) {
 		out = append(out, monitoring.Target{Name: h.Name, Address: net.JoinHostPort(strings.Trim(addr, "[]"), port)})
 	}
 	if len(local) > 0 {
-		return nil, fmt.Errorf("monitoring: Prometheus cannot scrape %s: metrics_address is loopback (the proxy's default is localhost); set metrics_address: \"0.0.0.0\" in the inventory vars so the metrics port (read-only: /metrics, /health, /api/v1/status) is reachable from the monitoring hosts (on a running fleet: zdmctl rolling-update --set metrics_address=0.0.0.0, a rolling restart)", strings.Join(local, ", "))
+		return nil, fmt.Errorf("monitoring: Prometheus cannot scrape %s: metrics_address is loopback (the proxy's default is localhost); set metrics_address: \"0.0.0.0\" in the inventory vars so the metrics port (read-only: /metrics and /health/*; the admin API with the status and running config is on admin_address:admin_port, localhost by default) is reachable from the monitoring hosts (on a running fleet: zdmctl rolling-update --set metrics_address=0.0.0.0, a rolling restart)", strings.Join(local, ", "))
 	}
 	return out, nil
 }

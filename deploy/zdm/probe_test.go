@@ -69,3 +69,32 @@ func TestProbeMonitor(t *testing.T) {
 		t.Fatalf("%+v", ms)
 	}
 }
+
+// Readiness comes from the metrics listener, the status from the admin API
+// listener; a proxy from before the split (status on the metrics port) is
+// still read.
+func TestProbeReadsStatusFromTheAPIListener(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	metrics := http.NewServeMux()
+	metrics.HandleFunc("/health/readiness", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(`{"ready":true}`)) })
+	api := http.NewServeMux()
+	api.HandleFunc("/api/v1/status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte(`{"version":"2.0","client_connections":5}`))
+	})
+	mport, aport := localPort(t, metrics), localPort(t, api)
+	hs := ProbeAPI(context.Background(), shellConn{}, mport, aport, "")
+	if !hs.Ready || hs.Version != "2.0" || hs.ClientConnections != 5 {
+		t.Fatalf("%+v", hs)
+	}
+	old := http.NewServeMux()
+	old.HandleFunc("/health/readiness", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(`{"ready":true}`)) })
+	old.HandleFunc("/api/v1/status", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(`{"version":"1.0"}`)) })
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	if hs := ProbeAPI(context.Background(), shellConn{}, localPort(t, old), closed, ""); hs.Version != "1.0" {
+		t.Fatalf("older proxy: %+v", hs)
+	}
+}

@@ -16,9 +16,11 @@ import (
 	"github.com/zdmctl/zdmctl/proxy/admin"
 )
 
-// HostStatus is one proxy host as seen live. The proxy's admin API listens
-// on localhost by default (metrics_address), so it is read over SSH on the
-// host itself: one Exec per host, bash /dev/tcp, no curl needed.
+// HostStatus is one proxy host as seen live. Readiness is read from the
+// metrics listener (metrics_address:metrics_port), the status from the
+// admin API listener (admin_address:admin_port, localhost by default),
+// both over SSH on the host itself: one Exec per host, bash /dev/tcp, no
+// curl needed.
 type HostStatus struct {
 	Host              string  `json:"host"`
 	Address           string  `json:"address"`
@@ -56,15 +58,26 @@ if systemctl cat zdm-proxy >/dev/null 2>&1; then echo installed=yes; else echo i
 echo "service=$(systemctl is-active zdm-proxy 2>/dev/null)"
 echo "disk_sha=$( [ -f $cfg ] && sha256sum < $cfg | cut -d' ' -f1)"
 echo "binary=$(readlink /opt/zdm-proxy/current 2>/dev/null)"
-get() { timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'$PORT' || exit 1; printf "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$0" >&3; cat <&3' "$1" 2>/dev/null | base64 -w0; }
-echo "readiness=$(get /health/readiness)"
-echo "status=$(get /api/v1/status)"
+get() { timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'$1' || exit 1; printf "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$0" >&3; cat <&3' "$2" 2>/dev/null | base64 -w0; }
+echo "readiness=$(get $PORT /health/readiness)"
+# The admin API listener; a proxy from before the split serves it on the
+# metrics port.
+st=$(get $API_PORT /api/v1/status)
+[ -n "$st" ] || st=$(get $PORT /api/v1/status)
+echo "status=$st"
 `
 
-// Probe reads host's live state over conn.
+// Probe reads host's live state over conn, everything from port (one
+// listener).
 func Probe(ctx context.Context, conn transport.Conn, port int, want string) HostStatus {
+	return ProbeAPI(ctx, conn, port, port, want)
+}
+
+// ProbeAPI reads host's live state over conn: readiness from the metrics
+// port, the status from the admin API port.
+func ProbeAPI(ctx context.Context, conn transport.Conn, port, apiPort int, want string) HostStatus {
 	hs := HostStatus{Host: conn.Host(), WantSHA256: want, Reachable: true}
-	res, err := conn.Exec(ctx, "bash -s", transport.ExecOptions{Become: true, Stdin: strings.NewReader(fmt.Sprintf("PORT=%d\n%s", port, probeScript))})
+	res, err := conn.Exec(ctx, "bash -s", transport.ExecOptions{Become: true, Stdin: strings.NewReader(fmt.Sprintf("PORT=%d API_PORT=%d\n%s", port, apiPort, probeScript))})
 	if err != nil {
 		hs.Reachable = false
 		hs.Error = err.Error()

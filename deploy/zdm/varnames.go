@@ -13,6 +13,10 @@ import (
 var MonitoringVars = []string{
 	"prometheus_port", "prometheus_listen_address", "grafana_listen_address", "prometheus_retention", "prometheus_scrape_interval", "prometheus_binary",
 	"monitoring_install", "grafana_archive", "grafana_port", "grafana_admin_password", "grafana_prometheus_url",
+	// node exporters, alert rules and Alertmanager (monitoring_alerts.go)
+	"node_exporter_port", "node_exporter_binary", "alertmanager_port", "alertmanager_listen_address", "alertmanager_binary",
+	"alert_webhook_url", "alert_email_to", "alert_email_from", "alert_smtp_smarthost", "alert_smtp_username", "alert_smtp_password",
+	"alert_write_p99_ms", "alert_disk_free_percent", "alert_clock_skew_ms",
 }
 
 // maxVarTypo is the largest edit distance (separators and case ignored)
@@ -26,7 +30,8 @@ func KnownVars() []string {
 	for _, k := range keys {
 		out = append(out, k.name)
 	}
-	return append(out, MonitoringVars...)
+	out = append(out, MonitoringVars...)
+	return append(out, GateVars...)
 }
 
 type varLister interface {

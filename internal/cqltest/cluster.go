@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/datastax/go-cassandra-native-protocol/client"
+	"github.com/datastax/go-cassandra-native-protocol/message"
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
 )
 
@@ -71,6 +72,7 @@ type Cluster struct {
 	received []Received
 	prepared map[string]string
 	hook     func(Received) Action
+	rows     func(Received) *message.RowsResult // SetRows
 	conns    int
 	startups int
 }

@@ -123,6 +123,9 @@ func (c *Cluster) handle(req *frame.Frame, conn *Conn) *frame.Frame {
 			return reply(&message.ServerError{ErrorMessage: a.Error.Error()})
 		}
 	}
+	if rows := c.rowsFor(rec); rows != nil && (rec.Opcode == primitive.OpCodeQuery || rec.Opcode == primitive.OpCodeExecute) {
+		return reply(rows)
+	}
 	switch m := req.Body.Message.(type) {
 	case *message.Query:
 		return reply(c.answerQuery(m.Query, ctx))

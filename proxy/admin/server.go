@@ -20,6 +20,9 @@ import (
 // DefaultPort is the default metrics_port.
 const DefaultPort = 14001
 
+// DefaultAPIPort is the default admin_port (the admin API listener).
+const DefaultAPIPort = 14002
+
 // Address joins metrics_address and metrics_port, defaulting to all
 // interfaces and DefaultPort.
 func Address(host string, port int) string {
@@ -33,7 +36,11 @@ func Address(host string, port int) string {
 // means 404 on /metrics, no Health means not ready, no Status means 404 on
 // /api/v1/status.
 type Options struct {
-	Addr     string // host:port to listen on, see Address
+	Addr string // host:port to listen on, see Address
+	// APIAddr, when set and not Addr, is a second listener that alone
+	// serves the admin API (/api/v1/*); Addr then serves only /metrics
+	// and /health/*. Empty or equal to Addr: one listener serves all.
+	APIAddr  string
 	Gatherer prometheus.Gatherer
 	Health   Health
 	Status   func() Status
@@ -51,6 +58,9 @@ type Server struct {
 	o        Options
 	http     *http.Server
 	ln       net.Listener
+	api      *http.Server // nil: the API is on http
+	apiLn    net.Listener
+	apiDone  chan struct{}
 	stopping atomic.Bool // liveness and readiness fail
 	draining atomic.Bool // readiness fails, liveness still answers
 	done     chan struct{}
@@ -65,17 +75,48 @@ func New(o Options) *Server {
 		o.Now = time.Now
 	}
 	s := &Server{o: o, done: make(chan struct{})}
-	s.http = &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+		}
+	}
+	if o.APIAddr != "" && !sameListener(o.APIAddr, o.Addr) {
+		s.http = newServer(s.MetricsHandler())
+		s.api = newServer(s.APIHandler())
+		s.apiDone = make(chan struct{})
+	} else {
+		s.http = newServer(s.Handler())
 	}
 	return s
 }
 
-// Handler is the HTTP mux, for tests or to mount elsewhere.
+// Handler is the HTTP mux of every endpoint (one listener), for tests or
+// to mount elsewhere.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	s.metricsRoutes(mux)
+	s.apiRoutes(mux)
+	return mux
+}
+
+// MetricsHandler serves /metrics and /health/* only: what may be exposed
+// to the network for monitoring.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	s.metricsRoutes(mux)
+	return mux
+}
+
+// APIHandler serves the admin API (/api/v1/*) only.
+func (s *Server) APIHandler() http.Handler {
+	mux := http.NewServeMux()
+	s.apiRoutes(mux)
+	return mux
+}
+
+func (s *Server) metricsRoutes(mux *http.ServeMux) {
 	if s.o.Gatherer != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(s.o.Gatherer, promhttp.HandlerOpts{
 			ErrorLog:      slog.NewLogLogger(s.o.Logger.Handler(), slog.LevelWarn),
@@ -87,10 +128,12 @@ func (s *Server) Handler() http.Handler {
 	if s.o.Peer != nil {
 		mux.Handle("/health/peer/", s.o.Peer)
 	}
+}
+
+func (s *Server) apiRoutes(mux *http.ServeMux) {
 	if s.o.Status != nil {
 		mux.HandleFunc("GET /api/v1/status", s.status)
 	}
-	return mux
 }
 
 // Start listens on Options.Addr and serves in the background. It returns
@@ -100,8 +143,23 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("admin server listen on %s: %w", s.o.Addr, err)
 	}
+	if s.api != nil {
+		aln, err := net.Listen("tcp", s.o.APIAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("admin API listen on %s: %w", s.o.APIAddr, err)
+		}
+		s.apiLn = aln
+		s.o.Logger.Info("admin API listening", "addr", aln.Addr().String())
+		go func() {
+			defer close(s.apiDone)
+			if err := s.api.Serve(aln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.o.Logger.Error("admin API server stopped", "err", err)
+			}
+		}()
+	}
 	s.ln = ln
-	s.o.Logger.Info("admin server listening", "addr", ln.Addr().String())
+	s.o.Logger.Info("admin server listening", "addr", ln.Addr().String(), "with_api", s.api == nil)
 	go func() {
 		defer close(s.done)
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -109,6 +167,21 @@ func (s *Server) Start() error {
 		}
 	}()
 	return nil
+}
+
+// sameListener: a and b are one host:port (port 0 is a new one each time).
+func sameListener(a, b string) bool {
+	_, port, err := net.SplitHostPort(a)
+	return a == b && err == nil && port != "0"
+}
+
+// APIAddr is the admin API's bound address after Start: the second
+// listener's, or Addr when one listener serves all.
+func (s *Server) APIAddr() string {
+	if s.apiLn != nil {
+		return s.apiLn.Addr().String()
+	}
+	return s.Addr()
 }
 
 // Addr is the bound address after Start (useful with port 0).
@@ -134,6 +207,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	err := s.http.Shutdown(ctx)
 	<-s.done
+	if s.apiLn != nil {
+		if aerr := s.api.Shutdown(ctx); aerr != nil && err == nil {
+			err = aerr
+		}
+		<-s.apiDone
+	}
 	if err != nil {
 		return fmt.Errorf("admin server shutdown: %w", err)
 	}

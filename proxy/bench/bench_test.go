@@ -47,6 +47,9 @@ func BenchmarkProxy(b *testing.B) {
 		if r.Open {
 			b.ReportMetric(r.Proxy.ProxyCPU, r.Key+"-cpu-us/op")
 			b.ReportMetric(micros(r.AddedP50()), r.Key+"-added-p50-us")
+			if r.Compare != nil {
+				b.ReportMetric(r.Compare.ProxyCPU, r.Key+"-compare-cpu-us/op")
+			}
 		} else {
 			b.ReportMetric(r.Ratio(), r.Key+"-closed-ratio")
 		}

@@ -2,11 +2,16 @@
 // workloads directly against an in-memory CQL server and through zdm-proxy
 // (a separate process in front of two such servers, Origin and Target), and
 // reports throughput, p50/p99 latency and the proxy's CPU per operation next
-// to the direct baseline and the project's goals.
+// to the direct baseline and the project's goals. Every figure is measured
+// in the run: another proxy is compared only by running it
+// (ZDM_BENCH_COMPARE_BIN), never by quoting a number.
 //
 // Knobs (environment):
 //
 //	ZDM_BENCH_PROXY_BIN   proxy binary to run (default: go build ./cmd/zdm-proxy)
+//	ZDM_BENCH_COMPARE_BIN another proxy binary (ZDM Proxy, an older build) measured side by side:
+//	                      same load, same rounds (default: none, and no comparison column)
+//	ZDM_BENCH_COMPARE_LABEL its name in the report (default: the file name)
 //	ZDM_BENCH_STANDIN=1   run the TCP pass-through stand-in instead (pipeline check only)
 //	ZDM_BENCH_WARMUP      unmeasured warm-up of each side of each row (default 1s)
 //	ZDM_BENCH_MEASURE     measured time per side and row, split over the rounds (default 6s)

@@ -35,6 +35,7 @@ type Harness struct {
 	tmp      string
 	bin      string
 	binLabel string
+	cmpBin   string // ZDM_BENCH_COMPARE_BIN resolved ("" for none)
 	origin   *memcql.Server
 	target   *memcql.Server
 	progress io.Writer
@@ -56,6 +57,9 @@ func Run(ctx context.Context, opts Options, progress io.Writer) (*Report, error)
 	if err := h.resolveProxy(ctx); err != nil {
 		return nil, err
 	}
+	if err := h.resolveCompare(); err != nil {
+		return nil, err
+	}
 	if h.origin, err = memcql.Listen(originIP+":0", "origin"); err != nil {
 		return nil, err
 	}
@@ -66,7 +70,7 @@ func Run(ctx context.Context, opts Options, progress io.Writer) (*Report, error)
 	defer h.target.Close()
 
 	rep := &Report{
-		Proxy: h.binLabel, StandIn: opts.StandIn, Started: time.Now().UTC(),
+		Proxy: h.binLabel, StandIn: opts.StandIn, Started: time.Now().UTC(), Compare: h.compareLabel(),
 		Warmup: opts.Warmup, Measure: opts.Measure, Rounds: opts.Rounds, Machine: machine(),
 	}
 	for i, sc := range opts.Scenarios() {
@@ -124,6 +128,29 @@ func (h *Harness) resolveProxy(ctx context.Context) error {
 	}
 }
 
+// resolveCompare checks ZDM_BENCH_COMPARE_BIN.
+func (h *Harness) resolveCompare() error {
+	if h.opts.CompareBin == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(h.opts.CompareBin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return fmt.Errorf("ZDM_BENCH_COMPARE_BIN: %w", err)
+	}
+	h.cmpBin = abs
+	return nil
+}
+
+func (h *Harness) compareLabel() string {
+	if h.cmpBin == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s (%s)", h.opts.CompareLabel, h.cmpBin)
+}
+
 func (h *Harness) build(ctx context.Context, pkg string) error {
 	fmt.Fprintf(h.progress, "bench: building %s\n", pkg)
 	bin, err := proxyproc.Build(ctx, h.repo, pkg, h.tmp)
@@ -135,6 +162,11 @@ func (h *Harness) build(ctx context.Context, pkg string) error {
 }
 
 func (h *Harness) startProxy(idx int, sc Scenario) (*proxyproc.Process, *net.TCPAddr, error) {
+	return h.startBin(h.bin, fmt.Sprintf("proxy-%d.yaml", idx), sc)
+}
+
+// startBin starts bin with a config file named name in front of the servers.
+func (h *Harness) startBin(bin, name string, sc Scenario) (*proxyproc.Process, *net.TCPAddr, error) {
 	port, err := proxyproc.FreePort(proxyIP)
 	if err != nil {
 		return nil, nil, err
@@ -148,11 +180,11 @@ func (h *Harness) startProxy(idx int, sc Scenario) (*proxyproc.Process, *net.TCP
 		Origin: h.origin.Addr(), Target: h.target.Addr(), Listen: listen,
 		MetricsPort: metrics, PrimaryCluster: proxyproc.ClusterOrigin, ReadMode: sc.ReadMode,
 	}
-	path, err := cfg.Write(h.tmp, fmt.Sprintf("proxy-%d.yaml", idx))
+	path, err := cfg.Write(h.tmp, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := proxyproc.Start(h.bin, path, listen, proxyStartTimeout)
+	p, err := proxyproc.Start(bin, path, listen, proxyStartTimeout)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -178,9 +210,22 @@ func (h *Harness) runScenario(ctx context.Context, idx int, sc Scenario) ([]Row,
 			fmt.Fprintf(h.progress, "bench: proxy said: %s\n", l)
 		}
 	}()
+	var cmp *endpoint
+	if h.cmpBin != "" {
+		cproc, clisten, err := h.startBin(h.cmpBin, fmt.Sprintf("compare-%d.yaml", idx), sc)
+		if err != nil {
+			return nil, fmt.Errorf("comparison proxy %s: %w", h.cmpBin, err)
+		}
+		defer func() {
+			if err := cproc.Stop(); err != nil {
+				fmt.Fprintf(h.progress, "bench: stopping comparison proxy: %v\n", err)
+			}
+		}()
+		cmp = &endpoint{addr: clisten, proc: cproc}
+	}
 	var rows []Row
 	for _, m := range h.opts.Modes() {
-		row, err := h.runRow(ctx, sc, m, listen, proc)
+		row, err := h.runRow(ctx, sc, m, &endpoint{addr: listen, proc: proc}, cmp)
 		if err != nil {
 			return nil, err
 		}
@@ -193,10 +238,17 @@ func (h *Harness) runScenario(ctx context.Context, idx int, sc Scenario) ([]Row,
 // the closed-loop workers need a moment to reach steady state.
 const leadIn = 200 * time.Millisecond
 
-// runRow measures one mode of one scenario: both sides are connected and
-// warmed up once, then measured in short rounds alternating ABBA..., so a
-// drift in machine load (other processes) hits both sides alike.
-func (h *Harness) runRow(ctx context.Context, sc Scenario, m Mode, listen *net.TCPAddr, proc *proxyproc.Process) (Row, error) {
+// endpoint is a running proxy process and its CQL address.
+type endpoint struct {
+	addr *net.TCPAddr
+	proc *proxyproc.Process
+}
+
+// runRow measures one mode of one scenario: every side (direct, proxy and
+// the comparison proxy if any) is connected and warmed up once, then
+// measured in short rounds whose order reverses every round (ABBA, or
+// ABCCBA), so a drift in machine load (other processes) hits all alike.
+func (h *Harness) runRow(ctx context.Context, sc Scenario, m Mode, px, cmp *endpoint) (Row, error) {
 	fmt.Fprintf(h.progress, "bench: %-26s %-11s", sc.Name, m)
 	defer fmt.Fprintln(h.progress)
 	direct, err := h.openSide(ctx, sc, h.origin.Addr(), nil)
@@ -204,30 +256,38 @@ func (h *Harness) runRow(ctx context.Context, sc Scenario, m Mode, listen *net.T
 		return Row{}, fmt.Errorf("%s direct: %w", m, err)
 	}
 	defer direct.close()
-	proxied, err := h.openSide(ctx, sc, listen, proc)
+	proxied, err := h.openSide(ctx, sc, px.addr, px.proc)
 	if err != nil {
 		return Row{}, fmt.Errorf("%s via proxy: %w", m, err)
 	}
 	defer proxied.close()
+	sides := []*side{direct, proxied}
+	if cmp != nil {
+		cs, err := h.openSide(ctx, sc, cmp.addr, cmp.proc)
+		if err != nil {
+			return Row{}, fmt.Errorf("%s via comparison proxy: %w", m, err)
+		}
+		defer cs.close()
+		cs.name = "compare"
+		sides = append(sides, cs)
+	}
 	if h.opts.Warmup > 0 {
-		for _, s := range []*side{direct, proxied} {
+		for _, s := range sides {
 			if _, err := h.measure(ctx, s, m, 0, h.opts.Warmup); err != nil {
 				return Row{}, fmt.Errorf("%s %s warm-up: %w", m, s.name, err)
 			}
 		}
 	}
 	per := h.opts.Measure / time.Duration(h.opts.Rounds)
-	var (
-		acc    [2]sample
-		rounds [2][]float64 // per-round throughput
-	)
+	acc := make([]sample, len(sides))
+	rounds := make([][]float64, len(sides)) // per-round throughput
 	for r := 0; r < h.opts.Rounds; r++ {
-		order := []int{0, 1}
-		if r%2 == 1 {
-			order = []int{1, 0}
-		}
-		for _, i := range order {
-			s := []*side{direct, proxied}[i]
+		for k := range sides {
+			i := k
+			if r%2 == 1 {
+				i = len(sides) - 1 - k
+			}
+			s := sides[i]
 			got, err := h.measure(ctx, s, m, leadIn, per)
 			if err != nil {
 				return Row{}, fmt.Errorf("%s %s round %d: %w", m, s.name, r+1, err)
@@ -237,11 +297,17 @@ func (h *Harness) runRow(ctx context.Context, sc Scenario, m Mode, listen *net.T
 			fmt.Fprintf(h.progress, " %c:%.0f", s.name[0], got.res.Throughput())
 		}
 	}
-	return Row{
+	row := Row{
 		Scenario: sc.Name, Key: sc.Key, Load: m.String(), Open: m.Open, Write: sc.Write, CPUGoal: sc.CPUGoal(),
 		Direct: acc[0].side(sc.Write), Proxy: acc[1].side(sc.Write),
 		RoundRatios: roundRatios(rounds[0], rounds[1]),
-	}, nil
+	}
+	if cmp != nil {
+		c := acc[2].side(sc.Write)
+		row.Compare = &c
+		row.CompareRoundRatios = roundRatios(rounds[0], rounds[2])
+	}
+	return row, nil
 }
 
 // side is one connected client: straight to Origin or through the proxy.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,16 +11,20 @@ import (
 
 // Options configures a benchmark run.
 type Options struct {
-	ProxyBin    string // if empty, built from ./cmd/zdm-proxy (or the stand-in)
-	StandIn     bool   // use the pass-through stand-in instead of zdm-proxy
-	Warmup      time.Duration
-	Measure     time.Duration
-	Rate        int
-	Concurrency int
-	Rounds      int      // alternating direct/proxy rounds per row; Measure is split across them
-	OutPath     string   // markdown report; "" means <repo>/bin/bench.md
-	ProxyLog    string   // if set, each scenario's proxy output is saved to ProxyLog.N
-	Only        []string // subset of scenario keys and modes to run; empty means all
+	ProxyBin string // if empty, built from ./cmd/zdm-proxy (or the stand-in)
+	// CompareBin is a second proxy binary (ZDM Proxy, an older build) run
+	// side by side with the same load in the same rounds; "" for none.
+	CompareBin   string
+	CompareLabel string // its name in the report; default the file name
+	StandIn      bool   // use the pass-through stand-in instead of zdm-proxy
+	Warmup       time.Duration
+	Measure      time.Duration
+	Rate         int
+	Concurrency  int
+	Rounds       int      // alternating direct/proxy rounds per row; Measure is split across them
+	OutPath      string   // markdown report; "" means <repo>/bin/bench.md
+	ProxyLog     string   // if set, each scenario's proxy output is saved to ProxyLog.N
+	Only         []string // subset of scenario keys and modes to run; empty means all
 }
 
 // DefaultOptions are the values `make bench` uses.
@@ -32,6 +37,11 @@ func DefaultOptions() Options {
 func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	o := DefaultOptions()
 	o.ProxyBin = getenv("ZDM_BENCH_PROXY_BIN")
+	o.CompareBin = getenv("ZDM_BENCH_COMPARE_BIN")
+	o.CompareLabel = getenv("ZDM_BENCH_COMPARE_LABEL")
+	if o.CompareLabel == "" && o.CompareBin != "" {
+		o.CompareLabel = filepath.Base(o.CompareBin)
+	}
 	o.OutPath = getenv("ZDM_BENCH_OUT")
 	o.ProxyLog = getenv("ZDM_BENCH_PROXY_LOG")
 	for _, f := range strings.Split(getenv("ZDM_BENCH_ONLY"), ",") {

@@ -40,6 +40,27 @@ type Row struct {
 	// RoundRatios are proxy/direct throughputs of each alternating round;
 	// their spread shows how much the machine's noise moved the figures.
 	RoundRatios []float64 `json:"round_ratios,omitempty"`
+	// Compare is the comparison proxy (ZDM_BENCH_COMPARE_BIN) under the
+	// same load in the same rounds; nil when none was given.
+	Compare            *Side     `json:"compare,omitempty"`
+	CompareRoundRatios []float64 `json:"compare_round_ratios,omitempty"`
+}
+
+// CompareCPURatio is the proxy's CPU per operation over the comparison
+// proxy's (below 1: the proxy is cheaper); 0 without a comparison.
+func (r Row) CompareCPURatio() float64 {
+	if r.Compare == nil || r.Compare.ProxyCPU == 0 {
+		return 0
+	}
+	return r.Proxy.ProxyCPU / r.Compare.ProxyCPU
+}
+
+// CompareP50Diff is the proxy's p50 minus the comparison proxy's.
+func (r Row) CompareP50Diff() time.Duration {
+	if r.Compare == nil {
+		return 0
+	}
+	return r.Proxy.P50 - r.Compare.P50
 }
 
 // CPURatio estimates the throughput ratio of a CPU-bound machine from cost
@@ -139,6 +160,7 @@ func (r Row) verdicts() string {
 // Report is the result of a whole benchmark run.
 type Report struct {
 	Proxy   string        `json:"proxy"`
+	Compare string        `json:"compare,omitempty"` // comparison proxy, "" for none
 	StandIn bool          `json:"stand_in"`
 	Started time.Time     `json:"started"`
 	Warmup  time.Duration `json:"warmup_ns"`
@@ -164,10 +186,42 @@ func signed(d time.Duration) string {
 	return fmtDur(d)
 }
 
-var header = []string{
+var baseHeader = []string{
 	"scenario", "load", "direct ops/s", "proxy ops/s", "ratio (rounds lo-hi)", "cpu-bound ratio",
 	"direct p50", "proxy p50", "added p50", "direct p99", "proxy p99",
 	"proxy CPU/op", "harness CPU/op d/p", "target/origin", "errors d/p", "goals",
+}
+
+// compareHeader are the extra columns when a comparison proxy ran.
+var compareHeader = []string{
+	"compare ops/s", "compare p50", "compare p99", "compare CPU/op", "proxy/compare CPU", "proxy-compare p50", "compare errors",
+}
+
+// header is the table's columns: the comparison's only when one ran.
+func (rep *Report) header() []string {
+	if rep.Compare == "" {
+		return baseHeader
+	}
+	return append(append([]string(nil), baseHeader...), compareHeader...)
+}
+
+func (r Row) compareCells() []string {
+	c := r.Compare
+	if c == nil {
+		return []string{"-", "-", "-", "-", "-", "-", "-"}
+	}
+	return []string{
+		fmt.Sprintf("%.0f", c.OpsPerSec), fmtDur(c.P50), fmtDur(c.P99), fmt.Sprintf("%.1fus", c.ProxyCPU),
+		fmt.Sprintf("%.2fx", r.CompareCPURatio()), signed(r.CompareP50Diff()), fmt.Sprintf("%d", c.Errors),
+	}
+}
+
+func (rep *Report) cells(r Row) []string {
+	c := r.cells()
+	if rep.Compare != "" {
+		c = append(c, r.compareCells()...)
+	}
+	return c
 }
 
 func (r Row) cells() []string {
@@ -188,12 +242,17 @@ func (r Row) cells() []string {
 func (rep *Report) preamble() []string {
 	lines := []string{
 		fmt.Sprintf("proxy: %s", rep.Proxy),
-		fmt.Sprintf("each side of a row: %v warm-up, then %v measured in %d rounds alternating direct/proxy ABBA; "+
+	}
+	if rep.Compare != "" {
+		lines = append(lines, fmt.Sprintf("compare: %s, run side by side: same servers, same load, same rounds (order reversed every round)", rep.Compare))
+	}
+	lines = append(lines,
+		fmt.Sprintf("each side of a row: %v warm-up, then %v measured in %d rounds alternating the sides, order reversed every round (ABBA); "+
 			"open-loop latency from intended send time; proxy CPU = utime+stime from /proc over the windows / ops",
 			rep.Warmup, rep.Measure, rep.Rounds),
 		"harness CPU/op: this process (gocql client + both in-memory servers), direct/proxied",
-		"machine: " + rep.Machine,
-	}
+		"machine: "+rep.Machine,
+	)
 	if l := rep.pacerLine(); l != "" {
 		lines = append(lines, l)
 	}
@@ -208,8 +267,6 @@ func goalLines() []string {
 		fmt.Sprintf("goals: <= %.0f us proxy CPU per dual write, <= %.0f us per read at the open-loop rate; "+
 			"<= %.0f us added p50; >= %.1fx direct throughput closed-loop",
 			GoalWriteCPUMicros, GoalReadCPUMicros, GoalAddedP50Micros, GoalThroughputRatio),
-		fmt.Sprintf("reference ZDM Proxy on this machine: %.0f us/write, %.0f us/read, +%.1f ms p50, %.1fx throughput",
-			RefWriteCPUMicros, RefReadCPUMicros, RefAddedP50Micros/1000, RefThroughputRatio),
 		"cpu-bound ratio: direct (client+server) CPU/op over proxied (client+servers+proxy) CPU/op, " +
 			"the closed-loop ratio a dedicated CPU-bound machine would show; robust to other tenants",
 		"target/origin: statements Target answered per statement Origin answered during the proxied run " +
@@ -225,9 +282,9 @@ func (rep *Report) WriteText(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	fmt.Fprintln(tw, strings.Join(rep.header(), "\t"))
 	for _, r := range rep.Rows {
-		fmt.Fprintln(tw, strings.Join(r.cells(), "\t"))
+		fmt.Fprintln(tw, strings.Join(rep.cells(r), "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -235,7 +292,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 	b.WriteString("\n")
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, h := range rep.Headlines() {
-		fmt.Fprintln(tw, h.cells())
+		fmt.Fprintln(tw, h.cells(rep.Compare != ""))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -252,10 +309,17 @@ func (rep *Report) WriteText(w io.Writer) error {
 func (rep *Report) firstErrors() string {
 	var b strings.Builder
 	for _, r := range rep.Rows {
-		for _, s := range []struct {
+		sides := []struct {
 			side string
 			v    Side
-		}{{"direct", r.Direct}, {"proxy", r.Proxy}} {
+		}{{"direct", r.Direct}, {"proxy", r.Proxy}}
+		if r.Compare != nil {
+			sides = append(sides, struct {
+				side string
+				v    Side
+			}{"compare", *r.Compare})
+		}
+		for _, s := range sides {
 			if s.v.FirstError != "" {
 				fmt.Fprintf(&b, "first error, %s %s %s: %s\n", r.Scenario, r.Load, s.side, s.v.FirstError)
 			}
@@ -272,17 +336,27 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 	for _, l := range rep.preamble() {
 		b.WriteString("- " + l + "\n")
 	}
+	header := rep.header()
 	b.WriteString("\n| " + strings.Join(header, " | ") + " |\n|")
 	for range header {
 		b.WriteString(" --- |")
 	}
 	b.WriteString("\n")
 	for _, r := range rep.Rows {
-		b.WriteString("| " + strings.Join(r.cells(), " | ") + " |\n")
+		b.WriteString("| " + strings.Join(rep.cells(r), " | ") + " |\n")
 	}
-	b.WriteString("\n| goal | measured | target | ZDM Proxy | verdict |\n| --- | --- | --- | --- | --- |\n")
+	if rep.Compare != "" {
+		b.WriteString("\n| goal | measured | target | compare (measured) | verdict |\n| --- | --- | --- | --- | --- |\n")
+	} else {
+		b.WriteString("\n| goal | measured | target | verdict |\n| --- | --- | --- | --- |\n")
+	}
 	for _, h := range rep.Headlines() {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", h.What, strings.Join(h.Values, ", "), h.Goal, h.Ref, h.verdict())
+		cells := []string{h.What, strings.Join(h.Values, ", "), h.Goal}
+		if rep.Compare != "" {
+			cells = append(cells, strings.Join(h.Compare, ", "))
+		}
+		cells = append(cells, h.verdict())
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
 	b.WriteString("\n")
 	for _, l := range goalLines() {
@@ -324,7 +398,11 @@ func (rep *Report) Save(path string) error {
 func (rep *Report) pacerLine() string {
 	var p50, p99 time.Duration
 	for _, r := range rep.Rows {
-		for _, s := range []Side{r.Direct, r.Proxy} {
+		sides := []Side{r.Direct, r.Proxy}
+		if r.Compare != nil {
+			sides = append(sides, *r.Compare)
+		}
+		for _, s := range sides {
 			p50, p99 = max(p50, s.PacerP50), max(p99, s.PacerP99)
 		}
 	}

@@ -60,7 +60,7 @@ func TestTextTableShowsBaselineGoalsAndErrors(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"added p50", "+120us", "0.58x", "79.5us", "100%", "cpu<=80us ok", "cpu<=60us MISS",
-		"ratio>=0.6x MISS", "reference ZDM Proxy", "write 79.5 us", "read +200us", "read 0.58x (cpu-bound 0.60x)", "0.58x (0.41-0.70)",
+		"ratio>=0.6x MISS", "write 79.5 us", "read +200us", "read 0.58x (cpu-bound 0.60x)", "0.58x (0.41-0.70)",
 		"first error, primary reads (SELECT) closed 64 proxy: boom",
 		"pacer dispatch lag (worst run, part of every open-loop latency): p50 31us, p99 90us",
 	} {
@@ -134,8 +134,16 @@ func TestHeadlinesAggregateVerdicts(t *testing.T) {
 }
 
 func TestMarkdownRowsHaveOneCellPerColumn(t *testing.T) {
+	for _, rep := range []*Report{sampleReport(), compareReport()} {
+		checkMarkdownColumns(t, rep)
+	}
+}
+
+func checkMarkdownColumns(t *testing.T, rep *Report) {
+	t.Helper()
+	header := rep.header()
 	var b strings.Builder
-	if err := sampleReport().WriteMarkdown(&b); err != nil {
+	if err := rep.WriteMarkdown(&b); err != nil {
 		t.Fatal(err)
 	}
 	var inTable bool
@@ -193,5 +201,53 @@ func TestOnlySelectsScenariosAndModes(t *testing.T) {
 		return ""
 	}); err == nil {
 		t.Error("unknown ZDM_BENCH_ONLY entry accepted")
+	}
+}
+
+// compareReport is sampleReport with a comparison proxy measured beside.
+func compareReport() *Report {
+	rep := sampleReport()
+	rep.Compare = "zdm-proxy-old (/tmp/zdm-proxy-old)"
+	rep.Rows[0].Compare = &Side{OpsPerSec: 5000, P50: 260 * time.Microsecond, P99: time.Millisecond, ProxyCPU: 159}
+	rep.Rows[1].Compare = &Side{OpsPerSec: 5000, P50: 280 * time.Microsecond, ProxyCPU: 61}
+	rep.Rows[2].Compare = &Side{OpsPerSec: 25000, P50: 3 * time.Millisecond, ProxyCPU: 9, Errors: 1, FirstError: "old boom"}
+	return rep
+}
+
+// Without a comparison proxy, nothing but this run's own measurements is
+// printed: no comparison column, no quoted figure of another proxy.
+func TestNoComparisonNoComparisonColumn(t *testing.T) {
+	var text, md strings.Builder
+	rep := sampleReport()
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{text.String(), md.String()} {
+		for _, banned := range []string{"ZDM Proxy", "reference", "compare", "160", "145"} {
+			if strings.Contains(out, banned) {
+				t.Errorf("report without a comparison proxy mentions %q:\n%s", banned, out)
+			}
+		}
+	}
+}
+
+func TestComparisonIsPrintedAsMeasured(t *testing.T) {
+	var b strings.Builder
+	if err := compareReport().WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"compare: zdm-proxy-old (/tmp/zdm-proxy-old), run side by side",
+		"159.0us", "0.50x", "-40us", // write row: CPU, proxy/compare CPU, p50 difference
+		"compare write 159.0 us", "compare read 61.0 us", "compare write +160us, read +180us", "compare read 0.50x",
+		"first error, primary reads (SELECT) closed 64 compare: old boom",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
 	}
 }

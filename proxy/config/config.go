@@ -65,8 +65,15 @@ type Config struct {
 	LogLevel       string
 	MetricsAddress string
 	MetricsPort    int
+	// AdminAddress:AdminPort serves the admin API (/api/v1/*: status
+	// and running config), apart from the metrics listener so metrics can
+	// be exposed without it; loopback by default.
+	AdminAddress string
+	AdminPort    int
 
 	Ops // operations keys (metrics, TLS, logs, read comparison): ops.go
+
+	Admission // limits on what clients may cost before and after login: admission.go
 }
 
 // ListenAddr is proxy_listen_address:proxy_listen_port.

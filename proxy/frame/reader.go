@@ -19,6 +19,9 @@ type Reader struct {
 	multi      []byte // accumulating a frame split over segments
 	scratch    []byte
 	maxBodyLen int
+	hdr        [HeaderLen]byte // legacy header being read (a field: no allocation)
+	budget     Budget          // shared bound on large frames being read (nil: none)
+	held       int             // bytes of budget held for the last frame
 	// Requests tells the reader it reads client requests: response-bit frames
 	// and unknown opcodes are protocol errors.
 	Requests bool
@@ -29,8 +32,14 @@ func NewReader(r io.Reader, bufSize int) *Reader {
 	return &Reader{r: bufio.NewReaderSize(r, bufSize), maxBodyLen: MaxBodyLen}
 }
 
-// SetMaxBodyLen lowers the accepted body size (tests, fuzzing).
-func (r *Reader) SetMaxBodyLen(n int) { r.maxBodyLen = n }
+// SetMaxBodyLen sets the largest accepted body length; a frame declaring
+// more is a ProtocolError. The proxy keeps it small until a client has
+// logged in (HandshakeMaxBodyLen) and raises it to proxy_max_frame_bytes
+// afterwards. It never exceeds MaxBodyLen.
+func (r *Reader) SetMaxBodyLen(n int) { r.maxBodyLen = min(n, MaxBodyLen) }
+
+// MaxBodyLen returns the current body length limit.
+func (r *Reader) MaxBodyLen() int { return r.maxBodyLen }
 
 // SetCompressor enables decompression (set after STARTUP negotiated it).
 func (r *Reader) SetCompressor(c Compressor) { r.comp = c }
@@ -43,6 +52,9 @@ func (r *Reader) Segmented() bool { return r.segmented }
 
 // ReadFrame returns the next frame.
 func (r *Reader) ReadFrame() (Frame, error) {
+	if r.held > 0 {
+		r.ReleaseBudget() // the caller is done with the previous frame
+	}
 	if !r.segmented {
 		return r.readLegacy()
 	}
@@ -61,6 +73,17 @@ func (r *Reader) ReadFrame() (Frame, error) {
 			r.pending = payload
 			continue
 		}
+		if need := len(r.multi) + len(payload); need > cap(r.multi) && need > ReadChunk {
+			// A large frame over several segments: its buffer grows as
+			// segments arrive; the growth past ReadChunk comes from the budget.
+			nc := max(need, 2*cap(r.multi))
+			if err := r.acquire(nc-max(cap(r.multi), ReadChunk), r.multiHeader(payload)); err != nil {
+				return nil, err
+			}
+			nm := make([]byte, len(r.multi), nc)
+			copy(nm, r.multi)
+			r.multi = nm
+		}
 		r.multi = append(r.multi, payload...)
 		r.pending = payload[:0]
 		if len(r.multi) >= HeaderLen {
@@ -78,6 +101,15 @@ func (r *Reader) ReadFrame() (Frame, error) {
 			}
 		}
 	}
+}
+
+// multiHeader is the header of the multi-segment frame being assembled
+// (for error reports), from what arrived so far.
+func (r *Reader) multiHeader(payload []byte) []byte {
+	h := make([]byte, HeaderLen)
+	n := copy(h, r.multi)
+	copy(h[n:], payload)
+	return h
 }
 
 func (r *Reader) nextPending() (Frame, error) {
@@ -105,7 +137,7 @@ func (r *Reader) nextPending() (Frame, error) {
 }
 
 func (r *Reader) readLegacy() (Frame, error) {
-	var h [HeaderLen]byte
+	h := &r.hdr
 	if _, err := io.ReadFull(r.r, h[:1]); err != nil {
 		return nil, err
 	}
@@ -123,19 +155,18 @@ func (r *Reader) readLegacy() (Frame, error) {
 	if err := r.checkHeader(h[:]); err != nil {
 		return nil, err
 	}
-	n := int(binary.BigEndian.Uint32(h[5:9]))
-	f := make(Frame, HeaderLen+n)
-	copy(f, h[:])
-	if _, err := io.ReadFull(r.r, f[HeaderLen:]); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
+	f, err := r.readBody(h[:], int(binary.BigEndian.Uint32(h[5:9])))
+	if err != nil {
 		return nil, err
 	}
 	if f.Flags()&FlagCompressed != 0 && r.comp != nil {
 		body, err := r.comp.DecompressBody(f.Body())
 		if err != nil {
 			return nil, &ProtocolError{Version: f.Version(), Stream: f.Stream(), HasStream: true, Msg: err.Error()}
+		}
+		if len(body) > r.maxBodyLen {
+			return nil, &ProtocolError{Version: f.Version(), Stream: f.Stream(), HasStream: true,
+				Msg: fmt.Sprintf("decompressed frame body length %d exceeds the limit of %d bytes", len(body), r.maxBodyLen)}
 		}
 		nf := make(Frame, 0, HeaderLen+len(body))
 		nf = AppendHeader(nf, f[0], f.Flags()&^FlagCompressed, f.Stream(), f.Opcode(), len(body))

@@ -12,6 +12,11 @@ var ErrWriterClosed = errors.New("connection writer closed")
 // maxPending bounds the bytes queued for one socket before enqueuers wait.
 const maxPending = 8 << 20
 
+// maxKeptBuf is the largest write buffer kept for reuse after a flush;
+// bigger ones (a burst of large results) are dropped so the memory can go
+// back to the OS.
+const maxKeptBuf = 1 << 20
+
 // Writer coalesces frames bound for one socket. Producers append frames with
 // Enqueue (no syscall) and call Flush when they have no more input at hand;
 // Flush writes everything queued with one write call. Whoever flushes while
@@ -156,13 +161,13 @@ func (w *Writer) Flush() error {
 		if segmented {
 			w.out = AppendSegments(w.out[:0], data, comp)
 			_, err = w.w.Write(w.out)
-			if cap(w.out) > 4<<20 {
+			if cap(w.out) > maxKeptBuf {
 				w.out = nil
 			}
 		} else {
 			_, err = w.w.Write(data)
 		}
-		if cap(data) > 4<<20 {
+		if cap(data) > maxKeptBuf {
 			data = make([]byte, 0, 16<<10)
 		}
 		w.mu.Lock()

@@ -60,6 +60,8 @@ type Metrics struct {
 	// AsyncDropped is zdm_async_dropped_total: async requests dropped because
 	// the bounded async queue was full.
 	AsyncDropped prometheus.Counter
+	// Admission: the handshake budget (admission.go).
+	Admission *Admission
 }
 
 // New builds the metrics and registers them on a fresh registry.
@@ -128,6 +130,8 @@ func New(o Options) *Metrics {
 	reg.MustRegister(dur, inflight, failedReads, failedWrites,
 		m.ClientConnections, m.PSCacheEntries, m.PSCacheMiss,
 		m.mismatch, m.AsyncReadCompared, m.AsyncDropped)
+
+	m.Admission = newAdmission(reg, p)
 
 	buckets := [numClusters][]float64{o.OriginBuckets, o.TargetBuckets, o.AsyncBuckets}
 	for c := Cluster(0); c < numClusters; c++ {

@@ -44,6 +44,9 @@ func (c Config) YAML() string {
 	line("read_mode", c.ReadMode)
 	line("metrics_address", "127.0.0.1")
 	line("metrics_port", c.MetricsPort)
+	// The admin API on the metrics listener: one port per proxy.
+	line("admin_address", "127.0.0.1")
+	line("admin_port", c.MetricsPort)
 	return b.String()
 }
 

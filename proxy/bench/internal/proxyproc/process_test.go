@@ -96,6 +96,7 @@ func TestConfigYAMLUsesOnlyProxyKeys(t *testing.T) {
 		"proxy_topology_addresses": "127.0.1.3", "proxy_topology_index": "0",
 		"primary_cluster": "ORIGIN", "read_mode": "DUAL_ASYNC_ON_SECONDARY",
 		"metrics_address": "127.0.0.1", "metrics_port": "14001",
+		"admin_address": "127.0.0.1", "admin_port": "14001", // one listener
 	}
 	lines := strings.Split(strings.TrimSpace(c.YAML()), "\n")
 	if len(lines) != len(want) {

@@ -25,7 +25,17 @@ func NewCmdPhase(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
   not deployed                      → zdmctl deploy
   proxies deployed (phase 1)        → migrate data, then rolling-update --read-mode DUAL_ASYNC_ON_SECONDARY
   dual reads on (phase 3)           → rolling-update --primary-cluster TARGET
-  primary switched to Target (4)    → point the application at Target, then teardown`,
+  primary switched to Target (4)    → point the application at Target, then teardown
+
+Then the go/no-go checks before that next step, each with its live value
+and PASS or FAIL (docs/migration.md): before --read-mode
+DUAL_ASYNC_ON_SECONDARY every proxy ready with no drift and no client write
+failed; before --primary-cluster TARGET also async reads compared, their
+mismatch rate at most gate_max_mismatch_rate (0), no write failed on Target
+and Target's p99 read latency within gate_target_latency_factor (2) times
+Origin's; before teardown no client left on the proxies. Metric checks
+cover gate_window (15m) and query the monitoring host's Prometheus (over
+SSH); without one they are reported as not checked.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -39,7 +49,11 @@ func NewCmdPhase(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 // Run prints the phase.
 func Run(opts *Options) error {
 	f := opts.F
-	env, err := zdmcmd.Load(f, nil)
+	vars, err := f.Vars() // --set, e.g. gate_window=1h
+	if err != nil {
+		return cmdutil.UsageError(fmt.Errorf("--set: %w", err))
+	}
+	env, err := zdmcmd.Load(f, vars)
 	if err != nil {
 		return err
 	}
@@ -47,8 +61,12 @@ func Run(opts *Options) error {
 	defer stop()
 	fs := env.Probe(ctx)
 	ph := fs.Phase
+	_, checks, err := env.Gates(ctx, fs) // ph.Next names the same step, with its context
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
 	if f.Settings.JSON() {
-		return zdmcmd.WriteJSON(f.IO.Out, ph)
+		return zdmcmd.WriteJSON(f.IO.Out, Report{Phase: ph, Checks: checks, Go: goNoGo(checks)})
 	}
 	fmt.Fprintf(f.IO.Out, "phase: %s\n", ph.Name)
 	if ph.Detail != "" {
@@ -56,5 +74,6 @@ func Run(opts *Options) error {
 	}
 	fmt.Fprintf(f.IO.Out, "fleet: %s\n", fs.Summary)
 	fmt.Fprintf(f.IO.Out, "next:  %s\n", ph.Next)
+	printChecks(f.IO.Out, checks)
 	return nil
 }

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,8 +39,11 @@ func NewCmdRollingUpdate(f *cmdutil.Factory, runF func(*Options) error) *cobra.C
 		Long: `Change proxy settings and roll them out one host at a time.
 
 The change (--read-mode, --primary-cluster, --log-level, --set key=value) is
-saved into the inventory file's global vars first (a backup is kept;
---no-save skips this), so the file stays the truth. Then, host by host: the
+saved into the inventory file's global vars once every proxy runs it, under
+the fleet lock (a timestamped backup is kept, the last 10; --no-save skips
+this). A run refused by the lock or stopped on its first host leaves the
+file byte for byte as it was; a run stopped midway keeps the change in its
+journal, and status names the hosts that run it. Host by host: the
 config is rendered; when only live-reloadable settings changed (read_mode,
 primary_cluster, log_level, proxy_request_timeout_ms, heartbeat_interval_ms,
 proxy_max_client_connections) the proxy is reloaded (no connection dropped),
@@ -101,7 +102,25 @@ func Run(opts *Options) error {
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
-	// Validate everything with the change applied before touching anything.
+	jpath := zdm.JournalPath(s.Inventory)
+	var journal *zdm.Journal
+	if opts.Resume {
+		journal, err = zdm.LoadJournal(jpath)
+		if errors.Is(err, fs.ErrNotExist) {
+			return cmdutil.UsageError(fmt.Errorf("--resume: no journal at %s (nothing to resume)", jpath))
+		}
+		if err != nil {
+			return cmdutil.UsageError(err)
+		}
+		if len(journal.Changes) > 0 {
+			if len(changes) > 0 {
+				return cmdutil.UsageError(fmt.Errorf("--resume finishes the change the journal %s holds: give no other change with it", jpath))
+			}
+			changes = journal.Changes
+		}
+	}
+	// Validate everything with the change applied before touching
+	// anything; the change stays an override until the fleet runs it.
 	env, err := zdmcmd.Load(f, changes)
 	if err != nil {
 		return err
@@ -112,34 +131,15 @@ func Run(opts *Options) error {
 			return cmdutil.UsageError(err)
 		}
 	}
-	jpath := zdm.JournalPath(env.Path)
-	var journal *zdm.Journal
-	if opts.Resume {
-		journal, err = zdm.LoadJournal(jpath)
-		if errors.Is(err, fs.ErrNotExist) {
-			return cmdutil.UsageError(fmt.Errorf("--resume: no journal at %s (nothing to resume)", jpath))
-		}
-		if err != nil {
-			return cmdutil.UsageError(err)
-		}
+	if journal != nil {
 		fmt.Fprintf(f.IO.ErrOut, "resuming: done %s; failed before: %s\n", orNone(journal.Done), orNone([]string{journal.Failed}))
-	}
-	if len(changes) > 0 && !opts.NoSave && !s.Check {
-		if err := opts.SaveVars(env.Path, changes); err != nil {
-			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("save the change into %s: %w", env.Path, err)}
-		}
-		fmt.Fprintf(f.IO.ErrOut, "saved %s into %s\n", describe(changes, env), env.Path)
-		// The file now holds the change: render from it alone.
-		if env, err = zdmcmd.Load(f, nil); err != nil {
-			return err
-		}
-	}
-	if journal == nil {
+	} else {
 		target := map[string]string{}
 		for name, c := range env.Fleet.Configs {
 			target[name] = c.SHA256()
 		}
 		journal = zdm.NewJournal(jpath, "rolling-update", "", target)
+		journal.Changes = changes
 	}
 	ro := &zdmcmd.Rollout{
 		Env:      env,
@@ -153,21 +153,45 @@ func Run(opts *Options) error {
 		Rollback: true,
 		ShowPlan: true,
 	}
+	if len(changes) > 0 && !opts.NoSave && !s.Check {
+		ro.After = func(err error) error { return opts.save(env, ro, journal, changes, err) }
+	}
 	return ro.Run()
 }
 
-func describe(ch map[string]any, env *zdmcmd.Env) string {
-	keys := make([]string, 0, len(ch))
-	for k := range ch {
-		keys = append(keys, k)
+// save writes the change into the inventory, under the fleet lock, when
+// every proxy now runs it; otherwise the inventory stays as it was and the
+// journal keeps the change (status names the hosts that run it).
+func (opts *Options) save(env *zdmcmd.Env, ro *zdmcmd.Rollout, journal *zdm.Journal, changes map[string]any, runErr error) error {
+	w := opts.F.IO.ErrOut
+	if ro.Outcomes == nil {
+		fmt.Fprintf(w, "%s not saved into %s: the rollout did not start\n", env.DescribeVars(changes), env.Path)
+		return runErr
 	}
-	sort.Strings(keys)
-	red := env.Inv.Redact(maps.Clone(ch))
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, red[k]))
+	hosts, all := env.RunsChange(ro.Outcomes)
+	switch {
+	case all:
+		if err := opts.SaveVars(env.Path, changes); err != nil {
+			err = fmt.Errorf("every proxy runs %s, but saving it into %s failed: %w", env.DescribeVars(changes), env.Path, err)
+			if runErr != nil {
+				return runErr
+			}
+			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: err}
+		}
+		fmt.Fprintf(w, "saved %s into %s (every proxy runs it)\n", env.DescribeVars(changes), env.Path)
+		_ = journal.Remove()
+	case len(hosts) == 0:
+		fmt.Fprintf(w, "%s not saved into %s: no proxy runs it (the inventory is unchanged)\n", env.DescribeVars(changes), env.Path)
+	default:
+		// A --limit run removed its finished journal: keep it, it is
+		// what status explains the difference with.
+		if err := journal.Save(); err != nil {
+			fmt.Fprintf(w, "warning: %v\n", err)
+		}
+		fmt.Fprintf(w, "%s not saved into %s yet: only %s run it; finish with zdmctl -i %s rolling-update --resume\n",
+			env.DescribeVars(changes), env.Path, strings.Join(hosts, ", "), env.Path)
 	}
-	return strings.Join(parts, ", ")
+	return runErr
 }
 
 func orNone(l []string) string {

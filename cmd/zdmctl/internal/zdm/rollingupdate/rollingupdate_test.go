@@ -9,8 +9,10 @@ import (
 
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdtest"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
 	"github.com/zdmctl/zdmctl/deploy/runner"
 	"github.com/zdmctl/zdmctl/deploy/transport"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
 	"github.com/zdmctl/zdmctl/inventory"
 )
 
@@ -69,5 +71,59 @@ func TestChangesFromFlags(t *testing.T) {
 	}
 	if ch["read_mode"] != "DUAL_ASYNC_ON_SECONDARY" || ch["log_level"] != "DEBUG" || ch["proxy_max_stream_ids"] != 1024 || len(ch) != 3 {
 		t.Fatalf("%v", ch)
+	}
+}
+
+// A run the fleet lock refuses (here: the lock host cannot be reached)
+// changed nothing, so it must not save the change (it used to, before
+// taking the lock).
+func TestLockRefusalSavesNothing(t *testing.T) {
+	o, saves := testOpts(t)
+	o.F.Dial = func(transport.DialOptions) runner.DialFunc {
+		return func(_ context.Context, h *inventory.Host) (transport.Conn, error) {
+			return nil, &transport.UnreachableError{Host: h.Name, Err: os.ErrClosed}
+		}
+	}
+	o.LogLevel = "WARN"
+	err := Run(o)
+	if cmdutil.ExitCode(err) != cmdutil.ExitFailed || !strings.Contains(err.Error(), "fleet lock") {
+		t.Fatalf("got %v", err)
+	}
+	if *saves != 0 {
+		t.Fatal("the inventory was saved though the lock was not taken")
+	}
+}
+
+func TestSaveFollowsTheOutcome(t *testing.T) {
+	for name, tc := range map[string]struct {
+		out     map[string]zdmcmd.Outcome
+		saved   bool
+		journal bool
+	}{
+		"every proxy runs it":    {map[string]zdmcmd.Outcome{"p1": zdmcmd.OutcomeChanged, "p2": zdmcmd.OutcomeUnchanged, "p3": zdmcmd.OutcomeEarlier}, true, false},
+		"first host rolled back": {map[string]zdmcmd.Outcome{"p1": zdmcmd.OutcomeRolledBack, "p2": zdmcmd.OutcomeUntouched, "p3": zdmcmd.OutcomeUntouched}, false, false},
+		"stopped midway":         {map[string]zdmcmd.Outcome{"p1": zdmcmd.OutcomeChanged, "p2": zdmcmd.OutcomeDown, "p3": zdmcmd.OutcomeUntouched}, false, true},
+		"--limit p1":             {map[string]zdmcmd.Outcome{"p1": zdmcmd.OutcomeChanged}, false, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			o, saves := testOpts(t)
+			ch := map[string]any{"log_level": "WARN"}
+			env, err := zdmcmd.Load(o.F, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j := zdm.NewJournal(filepath.Join(t.TempDir(), "j.json"), "rolling-update", "", nil)
+			j.Changes = ch
+			ro := &zdmcmd.Rollout{Outcomes: tc.out}
+			if err := o.save(env, ro, j, ch, nil); err != nil {
+				t.Fatal(err)
+			}
+			if (*saves == 1) != tc.saved {
+				t.Fatalf("saved %d times", *saves)
+			}
+			if _, err := os.Stat(j.Path()); (err == nil) != tc.journal {
+				t.Fatalf("journal kept: %v", err)
+			}
+		})
 	}
 }

@@ -35,8 +35,13 @@ host: Prometheus (prometheus_port, 9090) and Grafana (grafana_port, 3000):
 up (answers), DOWN (zdmctl installed it and it does not answer) or "not
 deployed" (Grafana without grafana_archive).
 
-The proxy's admin API listens on localhost, so it is read over SSH on each
-host (bash /dev/tcp to 127.0.0.1:14001), never exposed.
+Each proxy has two HTTP listeners, both read over SSH on the host itself
+(bash /dev/tcp to 127.0.0.1): readiness from the metrics listener
+(metrics_address:metrics_port, default 14001: only /metrics and /health/*,
+the one monitoring may expose with metrics_address: "0.0.0.0"), the status
+and running config from the admin API listener (admin_address:admin_port,
+default localhost:14002: /api/v1/*), which stays local unless admin_address
+says otherwise.
 
 Exit 0 only when every proxy is ready with no drift.`,
 		Args: cobra.NoArgs,

@@ -4,6 +4,7 @@ package teardown
 import (
 	"bufio"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,11 @@ type Options struct {
 	F          *cmdutil.Factory
 	Yes        bool
 	Monitoring bool
+	// Force tears down proxies that still have clients (one host at a
+	// time, each draining, unless AllAtOnce).
+	Force     bool
+	AllAtOnce bool
+	BreakLock bool
 }
 
 // NewCmdTeardown builds the command; runF replaces Run in tests.
@@ -26,12 +32,19 @@ func NewCmdTeardown(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 		Short: "Stop and remove the proxies (unit, binaries, config, user)",
 		Long: `Stop and remove the ZDM proxies: the systemd unit, /opt/zdm-proxy,
 /etc/zdm-proxy, /var/lib/zdm-proxy and the zdm user. --monitoring also
-removes what deploy set up on the monitoring hosts: the zdm-prometheus and
-zdm-grafana units, /opt/zdm-monitoring, /etc/zdm-monitoring,
-/var/lib/zdm-monitoring (metrics history and Grafana's database), the
-zdm-prometheus and zdm-grafana users, and the prometheus package when
-deploy installed it (monitoring_install: package); a Prometheus or Grafana
-installed otherwise is left alone. Asks for confirmation unless --yes.`,
+removes what deploy set up for monitoring: the zdm-prometheus,
+zdm-alertmanager and zdm-grafana units on the monitoring hosts, the
+zdm-node-exporter and zdm-readiness-probe units on every host,
+/opt/zdm-monitoring, /etc/zdm-monitoring, /var/lib/zdm-monitoring (metrics
+history, alert state, Grafana's database), their users, and the packages
+deploy installed (monitoring_install: package); a Prometheus, exporter or
+Grafana installed otherwise is left alone. Asks for confirmation unless --yes.
+
+It refuses while any proxy has client connections (read from each proxy's
+admin API over SSH), naming the hosts and their counts, unless --force.
+The proxies are stopped one host at a time, each draining its clients
+(readiness 503, DOWN events, grace) before the next one stops, unless
+--all-at-once.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -41,7 +54,10 @@ installed otherwise is left alone. Asks for confirmation unless --yes.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
-	cmd.Flags().BoolVar(&opts.Monitoring, "monitoring", false, "also remove Prometheus and Grafana deployed on the monitoring hosts")
+	cmd.Flags().BoolVar(&opts.Monitoring, "monitoring", false, "also remove the monitoring deploy set up (Prometheus, Alertmanager, Grafana, node exporters)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "tear down even while clients are connected (still one host at a time)")
+	zdmcmd.AddBreakLockFlag(cmd, &opts.BreakLock)
+	cmd.Flags().BoolVar(&opts.AllAtOnce, "all-at-once", false, "stop every proxy at once instead of one host at a time")
 	return cmd
 }
 
@@ -59,10 +75,23 @@ func Run(opts *Options) error {
 			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("teardown cancelled: nothing changed")}
 		}
 	}
+	if !f.Settings.Check {
+		runCtx, _, stop := f.Contexts()
+		busy := busyMessage(clientsOf(runCtx, env))
+		stop()
+		switch {
+		case busy != "" && !opts.Force:
+			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("teardown refused, nothing changed: clients are connected (%s); move them off the proxies first, or --force to tear down anyway, one host at a time with each proxy draining", busy)}
+		case busy != "":
+			fmt.Fprintf(f.IO.ErrOut, "--force: tearing down with clients connected (%s)\n", busy)
+		}
+	}
 	ro := &zdmcmd.Rollout{
-		Env:      env,
-		Command:  "teardown",
-		Playbook: "zdm-teardown",
+		Env:        env,
+		Command:    "teardown",
+		Playbook:   "zdm-teardown",
+		OneAtATime: !opts.AllAtOnce,
+		Gate:       zdmcmd.Gate{BreakLock: opts.BreakLock},
 	}
 	if opts.Monitoring {
 		var mons []string
@@ -72,7 +101,14 @@ func Run(opts *Options) error {
 		if len(mons) == 0 {
 			fmt.Fprintln(f.IO.ErrOut, "--monitoring: the inventory has no monitoring hosts")
 		} else {
-			ro.Next = &zdmcmd.Rollout{Env: env, Command: "teardown --monitoring", Playbook: "zdm-teardown-monitoring", Hosts: mons}
+			// the node exporters run on the proxy hosts too
+			hosts := slices.Clone(env.Targets)
+			for _, m := range mons {
+				if !slices.Contains(hosts, m) {
+					hosts = append(hosts, m)
+				}
+			}
+			ro.Next = &zdmcmd.Rollout{Env: env, Command: "teardown --monitoring", Playbook: "zdm-teardown-monitoring", Hosts: hosts}
 		}
 	}
 	return ro.Run()

@@ -73,6 +73,19 @@ func (e *Env) AdminPort(host string) int {
 	return zdm.AdminPort
 }
 
+// APIPort is the proxy's admin API port of host (admin_port: status and
+// running config), read over SSH on the host, so loopback is fine.
+func (e *Env) APIPort(host string) int {
+	if c := e.Fleet.Configs[host]; c != nil {
+		if v := c.Values["admin_port"]; v != "" {
+			var n int
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	return zdm.APIPort
+}
+
 // Dial connects to h with the configured options.
 func (e *Env) Dial(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 	return e.F.Dial(e.F.DialOptions())(ctx, h)

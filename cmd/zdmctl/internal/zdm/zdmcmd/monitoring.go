@@ -3,8 +3,11 @@ package zdmcmd
 import (
 	"debug/elf"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,6 +32,7 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 	files := map[string][]byte{}
 	settings := map[string]any{}
 	promCfg, ds, prov, ini := map[string]any{}, map[string]any{}, map[string]any{}, map[string]any{}
+	rules, amCfg := map[string]any{}, map[string]any{}
 	var hosts, skipped []string
 	for _, mh := range plan.Hosts {
 		name := mh.Host.Name
@@ -75,10 +79,60 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 			skipped = append(skipped, name)
 			ini[name] = ""
 		}
+		a := mh.Alerting
+		set["alertmanager_port"] = strconv.Itoa(a.AlertmanagerPort)
+		set["alertmanager_listen"] = zdm.ListenFlag(a.AlertmanagerAddress, a.AlertmanagerPort)
+		set["alertmanager_url"] = "http://" + zdm.LocalHostPort(a.AlertmanagerAddress, a.AlertmanagerPort)
+		set["alertmanager_local"] = zdm.LocalAddress(a.AlertmanagerAddress)
+		set["alertmanager_src"] = ""
+		set["alertmanager_templates"] = "no"
+		if mh.Install == zdm.InstallUpload {
+			src, data, err := uploadBinary(a.AlertmanagerBinary, "prometheus-alertmanager", "alertmanager_binary", "prometheus-alertmanager")
+			if err != nil {
+				return nil, nil, cmdutil.UsageError(fmt.Errorf("monitoring host %s: %w", name, err))
+			}
+			files[src] = data
+			set["alertmanager_src"] = src
+			// Debian's build reads its notification templates from
+			// /usr/share/prometheus/alertmanager (upstream's embeds them):
+			// ship them along, bound there for the unit only.
+			for _, tmpl := range alertmanagerTemplates {
+				if data, err := os.ReadFile(filepath.Join(debianAlertmanagerShare, tmpl)); err == nil {
+					files["alertmanager-share/"+tmpl] = data
+					set["alertmanager_templates"] = "yes"
+				}
+			}
+		}
+		rules[name] = string(a.Rules)
+		amCfg[name] = string(a.AlertmanagerConfig)
 		settings[name] = set
 		promCfg[name] = string(mh.PrometheusConfig)
 		ds[name] = string(mh.Datasource)
 		prov[name] = string(mh.Provider)
+	}
+	nodes := map[string]any{}
+	var nodeHosts []string
+	for _, n := range plan.Nodes {
+		set := map[string]any{
+			"install": n.Install, "src": "", "port": strconv.Itoa(n.Port),
+			"probe": "no", "probe_host": "", "probe_port": "",
+		}
+		if n.Install == zdm.InstallUpload {
+			src, data, err := uploadBinary(n.Binary, "prometheus-node-exporter", "node_exporter_binary", "prometheus-node-exporter")
+			if err != nil {
+				return nil, nil, cmdutil.UsageError(fmt.Errorf("host %s: %w", n.Host.Name, err))
+			}
+			files[src] = data
+			set["src"] = src
+		}
+		if n.ReadinessAddr != "" {
+			host, port, _ := net.SplitHostPort(n.ReadinessAddr)
+			set["probe"], set["probe_host"], set["probe_port"] = "yes", host, port
+		}
+		nodes[n.Host.Name] = set
+		if !slices.Contains(hosts, n.Host.Name) {
+			nodeHosts = append(nodeHosts, n.Host.Name)
+		}
 	}
 	var dashboards []any
 	for name, data := range monitoring.Dashboards() {
@@ -95,39 +149,55 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 		Env:      e,
 		Command:  "deploy",
 		Playbook: "zdm-monitoring",
-		Hosts:    hosts,
+		Hosts:    append(nodeHosts, hosts...),
 		Files:    files,
 		Extra: map[string]any{
-			"zdm_monitoring":         settings,
-			"zdm_prometheus_config":  promCfg,
-			"zdm_grafana_datasource": ds,
-			"zdm_grafana_provider":   prov,
-			"zdm_grafana_ini":        ini,
-			"zdm_dashboards":         dashboards,
+			"zdm_node_exporter":       nodes,
+			"zdm_prometheus_rules":    rules,
+			"zdm_alertmanager_config": amCfg,
+			"zdm_monitoring":          settings,
+			"zdm_prometheus_config":   promCfg,
+			"zdm_grafana_datasource":  ds,
+			"zdm_grafana_provider":    prov,
+			"zdm_grafana_ini":         ini,
+			"zdm_dashboards":          dashboards,
 		},
 	}
 	return ro, notes, nil
 }
 
+// debianAlertmanagerShare is where Debian's prometheus-alertmanager looks
+// for its notification templates.
+const debianAlertmanagerShare = "/usr/share/prometheus/alertmanager"
+
+var alertmanagerTemplates = []string{"default.tmpl", "email.tmpl"}
+
 // prometheusBinary reads path, or the prometheus on this machine's PATH,
 // checks it is a linux/amd64 executable and names it by its hash.
 func prometheusBinary(path string) (name string, data []byte, err error) {
+	return uploadBinary(path, "prometheus", "prometheus_binary", "prometheus")
+}
+
+// uploadBinary reads path, or the program on this machine's PATH (from
+// the Debian package pkg), checks it is a linux/amd64 executable and names
+// it program-<sha256[:12]>.
+func uploadBinary(path, program, pathVar, pkg string) (name string, data []byte, err error) {
 	if path == "" {
-		if path, err = exec.LookPath("prometheus"); err != nil {
-			return "", nil, fmt.Errorf("no prometheus on this machine's PATH to upload: install it (apt-get install prometheus), set prometheus_binary: /path/to/prometheus, or monitoring_install: package")
+		if path, err = exec.LookPath(program); err != nil {
+			return "", nil, fmt.Errorf("no %s on this machine's PATH to upload: install it (apt-get install %s), set %s: /path/to/%s, or monitoring_install: package", program, pkg, pathVar, program)
 		}
 	}
 	f, err := elf.Open(path)
 	if err != nil {
-		return "", nil, fmt.Errorf("prometheus_binary %s: not a linux executable: %w", path, err)
+		return "", nil, fmt.Errorf("%s %s: not a linux executable: %w", pathVar, path, err)
 	}
 	machine := f.Machine
 	f.Close()
 	if machine != elf.EM_X86_64 {
-		return "", nil, fmt.Errorf("prometheus_binary %s: built for %s, the monitoring hosts need linux/amd64", path, machine)
+		return "", nil, fmt.Errorf("%s %s: built for %s, the hosts need linux/amd64", pathVar, path, machine)
 	}
 	if data, err = os.ReadFile(path); err != nil {
 		return "", nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return "prometheus-" + zdm.Hash(data)[:12], data, nil
+	return program + "-" + zdm.Hash(data)[:12], data, nil
 }

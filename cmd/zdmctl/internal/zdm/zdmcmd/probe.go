@@ -15,6 +15,9 @@ type FleetStatus struct {
 	Summary  string              `json:"summary"`
 	OK       bool                `json:"ok"`
 	Phase    zdm.Phase           `json:"phase"`
+	// Unsaved says which proxies run a change not yet saved in the
+	// inventory (an unfinished rolling-update) and how to finish it.
+	Unsaved string `json:"unsaved_change,omitempty"`
 }
 
 // Probe reads every proxy (and monitoring host) in parallel, over SSH.
@@ -26,7 +29,7 @@ func (e *Env) Probe(ctx context.Context) *FleetStatus {
 			fs.Proxies[i] = zdm.HostStatus{Host: h.Name, Address: h.Address, WantSHA256: want, Error: err.Error(), NotReadyReason: "unreachable"}
 			return
 		}
-		st := zdm.Probe(ctx, conn, e.AdminPort(h.Name), want)
+		st := zdm.ProbeAPI(ctx, conn, e.AdminPort(h.Name), e.APIPort(h.Name), want)
 		st.Address = h.Address
 		fs.Proxies[i] = st
 	})
@@ -39,7 +42,11 @@ func (e *Env) Probe(ctx context.Context) *FleetStatus {
 		prom, grafana := zdm.MonitorProbeAddrs(vars)
 		fs.Monitors[i] = zdm.ProbeMonitor(ctx, conn, prom, grafana)
 	})
+	e.explainUnsaved(fs)
 	fs.Summary, fs.OK = zdm.Summary(fs.Proxies)
+	if fs.Unsaved != "" {
+		fs.Summary += " · " + fs.Unsaved
+	}
 	for _, m := range fs.Monitors {
 		switch {
 		case m.Down():

@@ -19,6 +19,7 @@ import (
 	"github.com/zdmctl/zdmctl/deploy/output"
 	"github.com/zdmctl/zdmctl/deploy/runner"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
+	"github.com/zdmctl/zdmctl/inventory"
 	"github.com/zdmctl/zdmctl/playbooks"
 )
 
@@ -28,6 +29,9 @@ type Gate struct {
 	Pause        time.Duration
 	ReadyTimeout time.Duration
 	LockTimeout  time.Duration
+	// BreakLock removes a stale fleet lock (its holder ran on this
+	// machine and its pid is gone) before taking it.
+	BreakLock bool
 }
 
 // AddGateFlags declares the gate flags.
@@ -36,6 +40,7 @@ func AddGateFlags(cmd *cobra.Command, g *Gate) {
 	cmd.Flags().DurationVar(&g.Pause, "pause", 5*time.Second, "pause between hosts (none after the last)")
 	cmd.Flags().DurationVar(&g.ReadyTimeout, "ready-timeout", 120*time.Second, "how long a host may take to become ready")
 	cmd.Flags().DurationVar(&g.LockTimeout, "lock-timeout", 0, "wait this long for another operator's fleet lock (0: fail at once)")
+	AddBreakLockFlag(cmd, &g.BreakLock)
 }
 
 // Rollout runs one of the zdm playbooks host by host.
@@ -58,6 +63,9 @@ type Rollout struct {
 	ShowPlan bool
 	// NoLock skips the fleet lock.
 	NoLock bool
+	// OneAtATime runs every play host by host (serial 1), e.g. a teardown
+	// that lets each proxy drain its clients before the next one stops.
+	OneAtATime bool
 	// Before runs after the lock is taken, before the playbook (preflight).
 	Before func(ctx context.Context) error
 	// Files are controller-side files the playbook's copy tasks read
@@ -66,6 +74,11 @@ type Rollout struct {
 	// Next runs after this rollout succeeded, under the same lock; the
 	// two runs are reported as one (one recap, one JSON document).
 	Next *Rollout
+	// Outcomes is, after Run, what happened to each host worked on.
+	Outcomes map[string]Outcome
+	// After runs at the end of Run, still under the fleet lock, with Run's
+	// result (Outcomes set when the playbook ran); it returns Run's error.
+	After func(err error) error
 
 	pb *playbooks.Playbook
 }
@@ -73,6 +86,7 @@ type Rollout struct {
 type failure struct {
 	host, task, msg, rollback string
 	preflight                 bool // failed in a play without serial (checks before any change)
+	rolledBack, down          bool // the rollback brought it back ready / left it down
 }
 
 // Run takes the fleet lock, runs the playbook with the gate, journal and
@@ -88,6 +102,9 @@ func (r *Rollout) Run() error {
 		if err != nil {
 			return cmdutil.UsageError(err)
 		}
+		if x.OneAtATime {
+			pb = oneAtATime(pb)
+		}
 		x.pb = pb
 		chain = append(chain, x)
 	}
@@ -101,6 +118,16 @@ func (r *Rollout) Run() error {
 		}
 		defer lock.Release(context.WithoutCancel(runCtx))
 	}
+	err := r.runChain(runCtx, taskCtx, chain)
+	if r.After != nil {
+		err = r.After(err)
+	}
+	return err
+}
+
+// runChain runs the rollouts of chain in order (the lock is held).
+func (r *Rollout) runChain(runCtx, taskCtx context.Context, chain []*Rollout) error {
+	f := r.Env.F
 	var total *runner.Result
 	var runErr error
 	for _, x := range chain {
@@ -113,6 +140,14 @@ func (r *Rollout) Run() error {
 		}
 		total, runErr = merge(total, res), err
 		if code != 0 {
+			if f.Settings.JSON() {
+				// One document: the run, why it stopped and what happened
+				// to each host.
+				doc := output.Document{ExitCode: code, Error: msg, Result: total, Data: map[string]any{"outcomes": x.Outcomes}}
+				if werr := output.WriteJSON(f.IO.Out, doc); werr == nil {
+					return &cmdutil.ExitError{Code: code, Err: errors.New(msg), Reported: true}
+				}
+			}
 			_ = report(f, total, err)
 			return &cmdutil.ExitError{Code: code, Err: errors.New(msg)}
 		}
@@ -164,10 +199,17 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 	maps.Copy(vars, e.Overrides)
 
 	var (
-		mu    sync.Mutex
-		fail  *failure
-		fails []*failure
+		mu      sync.Mutex
+		fail    *failure
+		fails   []*failure
+		done    = map[string]bool{}
+		earlier = map[string]bool{}
 	)
+	if r.Resume && r.Journal != nil {
+		for _, h := range r.Journal.Done {
+			earlier[h] = true
+		}
+	}
 	hooks := runner.Hooks{
 		AfterBatch: func(ctx context.Context, b *runner.Batch) error {
 			if len(b.Play.Serial) == 0 || b.Index >= b.Of || r.Gate.Pause <= 0 || s.Check {
@@ -181,6 +223,11 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 			}
 		},
 		OnHostDone: func(play *playbooks.Play, host string) {
+			if len(play.Serial) > 0 || r.Hosts != nil {
+				mu.Lock()
+				done[host] = true
+				mu.Unlock()
+			}
 			if r.Journal != nil && len(play.Serial) > 0 && !s.Check {
 				if err := r.Journal.MarkDone(host); err != nil {
 					fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", err)
@@ -191,13 +238,13 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 			fl := &failure{host: hf.Host, task: hf.Task.Name, msg: hf.Result.Msg, preflight: len(hf.Play.Serial) == 0}
 			if r.Rollback && len(hf.Play.Serial) > 0 && !s.Check && hf.Conn != nil {
 				fmt.Fprintf(f.IO.ErrOut, "rolling back %s ...\n", hf.Host)
-				what, err := zdm.Rollback(context.WithoutCancel(ctx), hf.Conn, runID, e.AdminPort(hf.Host))
+				what, err := zdm.Rollback(context.WithoutCancel(ctx), hf.Conn, runID, e.AdminPort(hf.Host), e.APIPort(hf.Host))
 				if err != nil {
-					fl.rollback = "rollback FAILED: " + err.Error()
+					fl.rollback, fl.down = "rollback FAILED: "+err.Error(), true
 				} else {
-					fl.rollback = "rolled back (restored " + what + ", proxy ready again)"
+					fl.rollback, fl.rolledBack = "restored "+what+", proxy ready again", true
 					if what == "nothing" {
-						fl.rollback = "nothing to roll back"
+						fl.rollback = "nothing to roll back, proxy ready again"
 					}
 				}
 			}
@@ -256,6 +303,10 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 	if res == nil {
 		return nil, 0, "", cmdutil.UsageError(err)
 	}
+	worked := hosts
+	mu.Lock()
+	r.Outcomes = hostOutcomes(worked, done, earlier, fails, res)
+	mu.Unlock()
 	code := res.ExitCode()
 	if code == 0 {
 		if r.Journal != nil && !s.Check {
@@ -263,9 +314,18 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 		}
 		return res, 0, "", err
 	}
-	msg := r.failureMessage(res, fail)
+	msg := r.failureMessage(res, fail, worked, fails)
 	if fail != nil && fail.preflight && r.Rollback {
 		msg = preflightMessage(r.Command, r.Env.Targets, fails)
+	}
+	var downHosts []*inventory.Host
+	for _, h := range worked {
+		if r.Outcomes[h] == OutcomeDown {
+			downHosts = append(downHosts, e.Host(h))
+		}
+	}
+	if len(downHosts) > 0 {
+		msg += "\n" + downWarning(f.IO.ErrOut, downHosts)
 	}
 	if r.Journal != nil && !s.Check && fail != nil {
 		_ = r.Journal.MarkFailed(fail.host, fail.task+": "+fail.msg)
@@ -273,32 +333,29 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 	return res, code, msg, err
 }
 
-func (r *Rollout) failureMessage(res *runner.Result, fl *failure) string {
+func (r *Rollout) failureMessage(res *runner.Result, fl *failure, hosts []string, fails []*failure) string {
 	e := r.Env
-	if fl == nil {
+	var b strings.Builder
+	switch {
+	case res.Interrupted:
+		fmt.Fprintf(&b, "%s interrupted", r.Command)
+	case fl == nil:
 		why := res.Stopped
 		if why == "" {
 			why = "a host was unreachable"
 		}
-		return fmt.Sprintf("%s stopped: %s", r.Command, why)
+		fmt.Fprintf(&b, "%s stopped: %s", r.Command, why)
+	default:
+		fmt.Fprintf(&b, "%s stopped at %s: task %q failed: %s", r.Command, fl.host, fl.task, oneLine(fl.msg))
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s stopped at %s: task %q failed: %s", r.Command, fl.host, fl.task, oneLine(fl.msg))
-	if fl.rollback != "" {
-		fmt.Fprintf(&b, "; %s: %s", fl.host, fl.rollback)
+	if sum := outcomeSummary(hosts, r.Outcomes, fails); sum != "" {
+		b.WriteString("; " + sum)
 	}
-	var untouched []string
-	for _, h := range e.Targets {
-		if r.Hosts != nil {
-			break // not the proxies: every host ran at once
+	if res.Interrupted {
+		if r.Journal != nil {
+			fmt.Fprintf(&b, "; resume with: zdmctl -i %s %s --resume", e.Path, r.Command)
 		}
-		if h == fl.host || (r.Journal != nil && r.Journal.IsDone(h)) {
-			continue
-		}
-		untouched = append(untouched, h)
-	}
-	if len(untouched) > 0 {
-		fmt.Fprintf(&b, "; untouched: %s", strings.Join(untouched, ", "))
+		return b.String()
 	}
 	if r.Journal != nil {
 		fmt.Fprintf(&b, "; fix the cause, then resume with: zdmctl -i %s %s --resume", e.Path, r.Command)
@@ -340,6 +397,16 @@ func (r *Rollout) lock(ctx context.Context) (*zdm.Lock, error) {
 		return nil, &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("fleet lock: %w", err)}
 	}
 	lock, err := zdm.AcquireLock(ctx, conn, holder(), os.Getpid(), r.Gate.LockTimeout)
+	var le *zdm.LockedError
+	if errors.As(err, &le) {
+		r.explainLock(ctx, conn, le)
+		switch {
+		case r.Gate.BreakLock && le.Stale != "":
+			lock, err = r.breakLock(ctx, conn, le)
+		case r.Gate.BreakLock:
+			err = fmt.Errorf("%w (--break-lock removes only a lock known to be stale: taken on this machine by a pid that is gone)", err)
+		}
+	}
 	if err != nil {
 		conn.Close()
 		return nil, &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: err}
@@ -394,3 +461,17 @@ func report(f *cmdutil.Factory, res *runner.Result, runErr error) error {
 
 // Contains reports whether list holds s.
 func Contains(list []string, s string) bool { return slices.Contains(list, s) }
+
+// oneAtATime is pb with serial 1 on every play that has no serial.
+func oneAtATime(pb *playbooks.Playbook) *playbooks.Playbook {
+	out := *pb
+	out.Plays = nil
+	for _, p := range pb.Plays {
+		cp := *p
+		if len(cp.Serial) == 0 {
+			cp.Serial = []playbooks.SerialStep{{N: 1}}
+		}
+		out.Plays = append(out.Plays, &cp)
+	}
+	return &out
+}
