@@ -4,8 +4,9 @@ package e2e
 
 // TestZDMRolloutNoRetries: 3 real zdm-proxy hosts deployed by zdmctl, a
 // steady load WITHOUT retries and with statements not idempotent, from
-// gocql (its defaults) and the DataStax Python driver
-// (FallthroughRetryPolicy), and every rollout step in sequence.
+// gocql (its defaults), the DataStax Python driver (FallthroughRetryPolicy)
+// and the Java driver 4 (a policy that retries nothing), and every rollout
+// step in sequence.
 // Every request must succeed: the drain is announced by every peer
 // (proxy/peernotice) and readiness gates each step (issue 10).
 
@@ -91,12 +92,15 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 	}
 	defer s.Close()
 
-	var cur, pyCur atomic.Pointer[stepLoad]
+	var cur, pyCur, jCur atomic.Pointer[stepLoad]
 	warm := &stepLoad{name: "warm-up", errs: map[string]int{}}
 	cur.Store(warm)
 	pyWarm := &stepLoad{name: "warm-up", errs: map[string]int{}}
 	pyCur.Store(pyWarm)
-	py := startPythonLoad(t, addrs, &pyCur)
+	py := startDriverLoad(t, "python", addrs, &pyCur)
+	jWarm := &stepLoad{name: "warm-up", errs: map[string]int{}}
+	jCur.Store(jWarm)
+	jv := startDriverLoad(t, "java", addrs, &jCur)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
@@ -145,38 +149,44 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 		{"deploy upgraded binary", []string{"deploy", "--proxy-binary", upgraded}},
 		{"rolling-restart again", []string{"rolling-restart"}},
 	}
-	all, pyAll := []*stepLoad{warm}, []*stepLoad{pyWarm}
+	all, pyAll, jAll := []*stepLoad{warm}, []*stepLoad{pyWarm}, []*stepLoad{jWarm}
 	for _, step := range steps {
 		st := &stepLoad{name: step.name, errs: map[string]int{}}
 		pst := &stepLoad{name: step.name, errs: map[string]int{}}
-		all, pyAll = append(all, st), append(pyAll, pst)
+		jst := &stepLoad{name: step.name, errs: map[string]int{}}
+		all, pyAll, jAll = append(all, st), append(pyAll, pst), append(jAll, jst)
 		cur.Store(st)
 		pyCur.Store(pst)
+		jCur.Store(jst)
 		start := time.Now()
 		r := e.run(append(step.args, gate...)...)
 		st.took = time.Since(start)
-		pst.took = st.took
+		pst.took, jst.took = st.took, st.took
 		if r.code != 0 {
 			close(stop)
 			wg.Wait()
 			py.stop()
+			jv.stop()
 			t.Fatalf("%s: exit %d\n%s", step.name, r.code, r.err)
 		}
 	}
 	tail := &stepLoad{name: "after", errs: map[string]int{}}
 	pyTail := &stepLoad{name: "after", errs: map[string]int{}}
-	all, pyAll = append(all, tail), append(pyAll, pyTail)
+	jTail := &stepLoad{name: "after", errs: map[string]int{}}
+	all, pyAll, jAll = append(all, tail), append(pyAll, pyTail), append(jAll, jTail)
 	cur.Store(tail)
 	pyCur.Store(pyTail)
+	jCur.Store(jTail)
 	time.Sleep(time.Second)
 	close(stop)
 	wg.Wait()
 	py.stop()
+	jv.stop()
 
 	for _, d := range []struct {
 		name  string
 		steps []*stepLoad
-	}{{"gocql", all}, {"python", pyAll}} {
+	}{{"gocql", all}, {"python", pyAll}, {"java", jAll}} {
 		var ok, failed int64
 		for _, st := range d.steps {
 			ok += st.ok.Load()
@@ -193,21 +203,30 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 	}
 }
 
-// pythonLoad runs e2e/drivers/python/load.py (the DataStax Python driver,
-// FallthroughRetryPolicy, statements not idempotent) and counts its "OK n"
-// and "FAIL ..." lines into the step in progress.
+// pythonLoad runs a driver's load script, e2e/drivers/python/load.py (the
+// DataStax Python driver, FallthroughRetryPolicy) or e2e/drivers/java
+// Load (the Java driver 4, NoRetry), statements not idempotent, and counts
+// its "OK n" and "FAIL ..." lines into the step in progress.
 type pythonLoad struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	done  chan struct{}
 }
 
-func startPythonLoad(t *testing.T, addrs []string, cur *atomic.Pointer[stepLoad]) *pythonLoad {
+func startDriverLoad(t *testing.T, kind string, addrs []string, cur *atomic.Pointer[stepLoad]) *pythonLoad {
 	t.Helper()
-	cmd := exec.Command("/usr/bin/python3", filepath.Join(repoRoot(), "e2e/drivers/python/load.py"),
-		"--contacts", strings.Join(addrs, ","), "--port", "9042", "--workers", "4",
-		"--not-idempotent", "--no-retry", "--user", "cassandra")
-	cmd.Env = append(os.Environ(), "CQL_PASSWORD=origin-s3cret")
+	args := []string{"--contacts", strings.Join(addrs, ","), "--port", "9042", "--workers", "4",
+		"--not-idempotent", "--no-retry", "--user", "cassandra"}
+	var cmd *exec.Cmd
+	env := []string{"CQL_PASSWORD=origin-s3cret"}
+	switch kind {
+	case "python":
+		cmd = exec.Command("/usr/bin/python3", append([]string{filepath.Join(repoRoot(), "e2e/drivers/python/load.py")}, args...)...)
+	case "java": // the Java driver 4.19.4, Load with its NoRetry policy; built in a temp dir
+		cmd = exec.Command(filepath.Join(repoRoot(), "e2e/drivers/java/run.sh"), args...)
+		env = append(env, "JAVA_MAIN=zdmctl.matrix.Load", "JAVA_MATRIX_BUILD="+filepath.Join(t.TempDir(), "java"))
+	}
+	cmd.Env = append(os.Environ(), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +237,7 @@ func startPythonLoad(t *testing.T, addrs []string, cur *atomic.Pointer[stepLoad]
 	}
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("python load: %v", err)
+		t.Fatalf("%s load: %v", kind, err)
 	}
 	p := &pythonLoad{cmd: cmd, stdin: stdin, done: make(chan struct{})}
 	ready := make(chan struct{})
@@ -245,10 +264,10 @@ func startPythonLoad(t *testing.T, addrs []string, cur *atomic.Pointer[stepLoad]
 	select {
 	case <-ready:
 	case <-p.done:
-		t.Fatal("python load exited before READY")
-	case <-time.After(60 * time.Second):
+		t.Fatalf("%s load exited before READY", kind)
+	case <-time.After(3 * time.Minute):
 		_ = cmd.Process.Kill()
-		t.Fatal("python load not READY within 60s")
+		t.Fatalf("%s load not READY within 3m", kind)
 	}
 	return p
 }
