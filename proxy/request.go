@@ -135,9 +135,11 @@ func (r *request) finish(timedOut bool) {
 	clusterErr := func(c Cluster) (frame.Frame, error) {
 		switch {
 		case r.lost[c]:
+			srv.health[c].inBandFailures.Add(1) // readiness evidence: control.go
 			m := fmt.Sprintf("zdm-proxy: connection to %s lost before it answered", c)
 			return frame.ErrorFrame(r.version, r.stream, frame.ErrCodeServer, m), errors.New(m)
 		case r.resp[c] == nil:
+			srv.health[c].inBandFailures.Add(1)
 			m := fmt.Sprintf("zdm-proxy: %s did not answer within %v", c, srv.Settings().RequestTimeout)
 			return r.timeoutFrame(m), errors.New(m)
 		case r.resp[c].Opcode() == frame.OpError:

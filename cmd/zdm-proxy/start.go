@@ -77,6 +77,13 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 	ao := admin.Options{Addr: admin.Address(cfg.MetricsAddress, cfg.MetricsPort),
 		APIAddr: net.JoinHostPort(cfg.AdminAddress, strconv.Itoa(cfg.AdminPort)),
 		Health:  srv, Status: d.status, Logger: logger}
+	if h := srv.PeerHandler(); h != nil {
+		ao.Peer = h
+		if metricsLoopback(cfg.MetricsAddress) {
+			logger.Warn("metrics_address is loopback: peer proxies cannot reach this proxy's drain notices and readiness; they fall back to its CQL port (set metrics_address so the peers reach it, e.g. 0.0.0.0)",
+				"metrics_address", cfg.MetricsAddress)
+		}
+	}
 	if m != nil {
 		ao.Gatherer = srv.Gatherer(m)
 	}
@@ -118,4 +125,11 @@ func (r *running) shutdown(ctx context.Context) error {
 		r.log.Warn("admin server did not stop cleanly", "err", aerr.Error())
 	}
 	return err
+}
+
+// metricsLoopback: the metrics listener is reachable from this host only.
+func metricsLoopback(host string) bool {
+	// Other 127.0.0.0/8 addresses are how peers on one machine (tests)
+	// reach each other; only the usual names of "this host only" warn.
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
