@@ -32,6 +32,8 @@ func TestMetricNames(t *testing.T) {
 func exported(t *testing.T) map[string]dto.MetricType {
 	m := metrics.New(metrics.Options{})
 	m.AsyncReadMismatch("ks", "tbl")
+	m.SecondaryWriteFailure(metrics.Target, "ks", "tbl", "timeout")
+	m.RegisterJournal(func() metrics.JournalValues { return metrics.JournalValues{} })
 	m.ErrorCode(metrics.Origin, primitive.ErrorCodeOverloaded)
 	fams, err := m.Registry().Gather()
 	if err != nil {

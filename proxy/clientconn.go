@@ -41,6 +41,8 @@ type clientConn struct {
 	waiting    []waitingSend // requests waiting for a free stream id
 	hasWaiting atomic.Bool
 
+	bgFlush [2]atomic.Pointer[chan struct{}] // secondary flusher (DUAL_ASYNC_ON_SECONDARY): asyncwrite.go
+
 	closeOnce sync.Once
 	closed    chan struct{}
 
@@ -141,9 +143,8 @@ func (cc *clientConn) run() {
 
 // flush writes what this connection queued for the clusters and the client.
 func (cc *clientConn) flush() {
-	for _, c := range cc.clusters {
-		_ = c.w.Flush()
-	}
+	cc.flushCluster(Origin)
+	cc.flushCluster(Target)
 	_ = cc.w.Flush()
 }
 

@@ -11,16 +11,18 @@ import (
 	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
-// A control connection per cluster probes it with OPTIONS every
-// heartbeat_interval_ms, whether or not clients are connected, so readiness
-// means something on an idle proxy too.
+// A control connection per cluster probes it with OPTIONS every second (or
+// heartbeat_interval_ms when shorter), whether or not clients are
+// connected, so readiness means something on an idle proxy too and follows
+// a cluster that freezes or comes back within seconds.
 
 // ProbeState is the outcome of the latest control probe of one cluster.
 type ProbeState struct {
 	Reachable bool
 	At        time.Time // when the probe finished
 	LastOK    time.Time // last successful probe (zero if none)
-	Err       string    // why the cluster is unreachable
+	Err       string    // why the latest probe failed
+	Failures  int       // consecutive failed probes
 }
 
 type controlState struct{ p atomic.Pointer[ProbeState] }
@@ -68,30 +70,82 @@ func (s *Server) controlConn(c Cluster) (*clusterConn, error) {
 // the configured credentials would show only at the next reconnect.
 var controlRelogin = 5 * time.Minute
 
+// Readiness must follow a cluster within seconds (issue 10): the control
+// connection probes every probeEvery, each probe bounded by probeTimeout,
+// and a cluster is declared unreachable after failThreshold consecutive
+// failed probes, or after one failed probe when client requests to it
+// also failed since the last good probe (timed out or lost their
+// connection: in-band evidence). One slow answer under load never flips
+// readiness on its own; one good probe makes the cluster reachable again.
+var (
+	probeEvery    = time.Second
+	probeTimeout  = 750 * time.Millisecond
+	probeRetry    = 250 * time.Millisecond // between probes while failing
+	failThreshold = 2
+)
+
+// controlDial is a connect-and-login still running in the background: a
+// frozen node accepts TCP but never answers STARTUP, and the probe must not
+// wait for the handshake timeout to say so. A slow login that outlives one
+// probe is picked up by the next instead of being started again.
+type controlDial chan controlDialResult
+
+type controlDialResult struct {
+	cc  *clusterConn
+	err error
+}
+
 func (s *Server) controlLoop(c Cluster) {
 	var conn net.Conn
 	var r *frame.Reader
 	var since time.Time // when conn was opened and logged in
+	var pending controlDial
 	defer func() {
 		if conn != nil {
 			conn.Close()
 		}
+		if pending != nil {
+			go func() {
+				if res := <-pending; res.cc != nil {
+					res.cc.conn.Close()
+				}
+			}()
+		}
 	}()
 	var lastOK time.Time
+	fails := 0
+	evidence := s.health[c].inBandFailures.Load() + s.health[c].failures.Load()
 	for {
 		st := s.Settings()
-		timeout := min(st.RequestTimeout, 5*time.Second)
+		timeout := min(st.RequestTimeout, probeTimeout)
 		err := func() error {
 			if conn != nil && time.Since(since) >= controlRelogin {
 				conn.Close()
 				conn = nil
 			}
 			if conn == nil {
-				cc, err := s.controlConn(c)
-				if err != nil {
-					return err
+				if pending == nil {
+					pending = make(controlDial, 1)
+					go func(ch controlDial) {
+						cc, err := s.controlConn(c)
+						ch <- controlDialResult{cc, err}
+					}(pending)
 				}
-				conn, r, since = cc.conn, cc.r, time.Now()
+				t := time.NewTimer(timeout)
+				select {
+				case res := <-pending:
+					t.Stop()
+					pending = nil
+					if res.err != nil {
+						return res.err
+					}
+					conn, r, since = res.cc.conn, res.cc.r, time.Now()
+				case <-t.C:
+					return fmt.Errorf("connect and log in to %s: no answer within %s", c, timeout)
+				case <-s.closed:
+					t.Stop()
+					return errors.New("proxy closed")
+				}
 			}
 			_ = conn.SetDeadline(time.Now().Add(timeout))
 			if _, err := conn.Write(frame.New(4, 0, 0, frame.OpOptions, nil)); err != nil {
@@ -109,28 +163,53 @@ func (s *Server) controlLoop(c Cluster) {
 			return nil
 		}()
 		now := time.Now()
-		ps := &ProbeState{Reachable: err == nil, At: now, LastOK: lastOK}
+		ev := s.health[c].inBandFailures.Load() + s.health[c].failures.Load()
+		prev := s.control[c].p.Load()
+		ps := &ProbeState{At: now, LastOK: lastOK}
 		if err != nil {
 			if conn != nil {
 				conn.Close()
 				conn = nil
 			}
+			fails++
+			ps.Failures = fails
 			ps.Err = err.Error()
-			if prev := s.control[c].p.Load(); prev == nil || prev.Reachable {
+			inBand := ev != evidence
+			// Reachable until the evidence is in (never before a first
+			// success).
+			ps.Reachable = prev != nil && prev.Reachable && fails < failThreshold && !inBand
+			if !ps.Reachable {
+				if inBand && fails < failThreshold {
+					ps.Err += " (and client requests to it failed)"
+				} else if fails > 1 {
+					ps.Err += fmt.Sprintf(" (%d probes in a row)", fails)
+				}
+			}
+			if !ps.Reachable && (prev == nil || prev.Reachable) {
 				s.log.Warn("cluster unreachable", "cluster", c.String(), "err", ps.Err)
 			}
 		} else {
+			fails = 0
+			evidence = ev
+			ps.Reachable = true
 			lastOK, ps.LastOK = now, now
 			s.health[c].lastHeartbeat.Store(now.UnixNano())
-			if prev := s.control[c].p.Load(); prev != nil && !prev.Reachable {
+			if prev != nil && !prev.Reachable {
 				s.log.Info("cluster reachable again", "cluster", c.String())
 			}
 		}
 		s.control[c].p.Store(ps)
+		wait := min(st.HeartbeatInterval, probeEvery)
+		if fails > 0 {
+			wait = min(wait, probeRetry)
+			if fails == 1 {
+				wait = min(wait, 50*time.Millisecond) // confirm at once
+			}
+		}
 		select {
 		case <-s.closed:
 			return
-		case <-time.After(s.Settings().HeartbeatInterval):
+		case <-time.After(wait):
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/zdmctl/zdmctl/internal/cqltest"
 	"github.com/zdmctl/zdmctl/proxy"
 	"github.com/zdmctl/zdmctl/proxy/config"
+	"github.com/zdmctl/zdmctl/proxy/journal"
 )
 
 // env is a proxy in front of two fake clusters.
@@ -29,6 +30,7 @@ type envOpts struct {
 	hooks          *proxy.Hooks
 	// lateEnv adds environment overrides once the fake clusters run.
 	lateEnv func(*env) []string
+	journal *journal.Set // proxy.Options.Journal
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -69,7 +71,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	e.srv = proxy.New(cfg, proxy.Options{Logger: logger, Hooks: o.hooks})
+	e.srv = proxy.New(cfg, proxy.Options{Logger: logger, Hooks: o.hooks, Journal: o.journal})
 	go e.srv.Serve(ln)
 	t.Cleanup(e.srv.Close)
 	return e

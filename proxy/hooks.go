@@ -45,6 +45,10 @@ type Hooks struct {
 	// EXECUTE, BATCH) is routed to the clusters and with -1, exactly once,
 	// when the client got its answer or the request was abandoned.
 	OnInflight func(t InflightType, delta int)
+	// OnSecondaryWriteFailure is called when a background secondary write
+	// (DUAL_ASYNC_ON_SECONDARY) failed, timed out or did not fit the budget;
+	// reason is one of the Reason* constants.
+	OnSecondaryWriteFailure func(c Cluster, keyspace, table, reason string)
 }
 
 // InflightType classifies a client request in flight: a write (sent to both

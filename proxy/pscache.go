@@ -3,6 +3,7 @@ package proxy
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zdmctl/zdmctl/proxy/classify"
 	"github.com/zdmctl/zdmctl/proxy/frame"
@@ -18,6 +19,10 @@ type psEntry struct {
 	clientMeta []byte
 	stmt       classify.Statement
 	query      string // CQL text: system tables the proxy answers, async mismatch logs
+	// reprepAt: when a PREPARE of query was sent to the cluster whose id is
+	// missing, Unix nanos, 0 when none is (DUAL_ASYNC_ON_SECONDARY:
+	// asyncprepare.go).
+	reprepAt atomic.Int64
 }
 
 // psCache is a bounded LRU of prepared statements shared by all client

@@ -39,6 +39,7 @@ type request struct {
 	batch         []batchChild        // BATCH: prepared children
 	useKS         bool                // USE: track the keyspace on success
 	pair          *asyncPair          // set on a read and its async replay
+	write         *writeCtx           // a background secondary write (asyncwrite.go)
 	isAsync       bool
 	infl          InflightType // how OnInflight counts it (set by send)
 	paged         bool         // continues a paged read (has a paging state)
@@ -119,19 +120,26 @@ func (r *request) finish(timedOut bool) {
 	// A timed-out request has no answer from at least one cluster; clusterErr
 	// below turns the missing answer into a timeout error.
 	srv := r.cc.srv
+	if r.write != nil {
+		r.finishSecondaryWrite(timedOut)
+		return
+	}
 	if r.isAsync {
 		r.finishAsync(timedOut)
 		return
 	}
+	r.tolerateSecondaryPrepare()
 	var out frame.Frame
 	var errCluster Cluster = -1
 	var outErr error
 	clusterErr := func(c Cluster) (frame.Frame, error) {
 		switch {
 		case r.lost[c]:
+			srv.health[c].inBandFailures.Add(1) // readiness evidence: control.go
 			m := fmt.Sprintf("zdm-proxy: connection to %s lost before it answered", c)
 			return frame.ErrorFrame(r.version, r.stream, frame.ErrCodeServer, m), errors.New(m)
 		case r.resp[c] == nil:
+			srv.health[c].inBandFailures.Add(1)
 			m := fmt.Sprintf("zdm-proxy: %s did not answer within %v", c, srv.Settings().RequestTimeout)
 			return r.timeoutFrame(m), errors.New(m)
 		case r.resp[c].Opcode() == frame.OpError:

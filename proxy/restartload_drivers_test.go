@@ -5,6 +5,7 @@ package proxy_test
 import (
 	"bufio"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -24,6 +25,9 @@ func startDriverLoad(t *testing.T, kind string, port, workers int, idempotent bo
 	args := []string{"--contacts", strings.Join(restartIPs, ","), "--port", strconv.Itoa(port), "--workers", strconv.Itoa(workers)}
 	if !idempotent {
 		args = append(args, "--not-idempotent")
+	}
+	if os.Getenv("RESTARTLOAD_RETRY") == "none" && kind == "python" {
+		args = append(args, "--no-retry")
 	}
 	var cmd *exec.Cmd
 	switch kind {

@@ -21,6 +21,7 @@ package proxy_test
 // like the e2e rolling update; zdmctl's defaults are 10000 + 5000) tune it;
 // RESTARTLOAD_PROXY_BIN runs another zdm-proxy build instead of this tree's;
 // RESTARTLOAD_IDEMPOTENT=false sends the statements as not idempotent;
+// RESTARTLOAD_RETRY=none runs gocql without a retry policy (its default);
 // RESTARTLOAD_CLIENT=python or java drives the same load (bound; idempotent
 // unless RESTARTLOAD_IDEMPOTENT=false) with the DataStax Python driver or the Java driver 4 instead of
 // gocql (e2e/drivers/python/load.py, e2e/drivers/java Load).
@@ -395,6 +396,9 @@ func startGocqlLoad(t *testing.T, port, workers int, mode string, idempotent boo
 	cl.Timeout = 5 * time.Second
 	cl.ConnectTimeout = 5 * time.Second
 	cl.RetryPolicy = &gocql.SimpleRetryPolicy{NumRetries: 5}
+	if os.Getenv("RESTARTLOAD_RETRY") == "none" {
+		cl.RetryPolicy = nil
+	}
 	cl.ReconnectInterval = time.Duration(envInt("RESTARTLOAD_RECONNECT_MS", 200)) * time.Millisecond
 	attempts := &attemptLog{failed: map[string]int{}}
 	cl.QueryObserver = attempts

@@ -78,6 +78,9 @@ func (cc *clientConn) handle(f frame.Frame) {
 			cc.reply(frame.UnpreparedFrame(cc.version, stream, id), stream)
 			return
 		}
+		if isWrite(e.stmt.Kind) {
+			f, msg = cc.ensureTimestamp(f, msg, msgOff)
+		}
 		r := cc.newRequest(f, e.stmt.Kind, st.Primary)
 		r.clientID = e.clientID
 		b := func(dst []byte, c Cluster, s int16) []byte { return appendExecuteFor(dst, f, msgOff, e, c, s) }
@@ -98,6 +101,10 @@ func (cc *clientConn) handle(f frame.Frame) {
 			cc.sendRead(r, st, b)
 			return
 		}
+		if isWrite(e.stmt.Kind) {
+			cc.sendWrite(r, st, b, f, msgOff, e, nil)
+			return
+		}
 		cc.send(r, st, true, true, b)
 	case frame.OpBatch:
 		children, unknown, ok := cc.srv.parseBatchChildren(msg)
@@ -110,11 +117,14 @@ func (cc *clientConn) handle(f frame.Frame) {
 			cc.reply(frame.UnpreparedFrame(cc.version, stream, unknown), stream)
 			return
 		}
-		r := cc.newRequest(f, classify.KindBatch, st.Primary)
+		// A new variable: f reassigned after the EXECUTE case's closure
+		// captured it would move f to the heap on every request.
+		bf, _ := cc.ensureTimestamp(f, msg, msgOff)
+		r := cc.newRequest(bf, classify.KindBatch, st.Primary)
 		r.batch = children
-		cc.send(r, st, true, true, func(dst []byte, c Cluster, s int16) []byte {
-			return appendBatchFor(dst, f, msgOff, children, c, s)
-		})
+		cc.sendWrite(r, st, func(dst []byte, c Cluster, s int16) []byte {
+			return appendBatchFor(dst, bf, msgOff, children, c, s)
+		}, bf, msgOff, nil, children)
 	default:
 		cc.protocolError(stream, "unexpected "+frame.OpcodeName(f.Opcode())+" after the handshake")
 	}
@@ -166,6 +176,12 @@ func (cc *clientConn) handleQuery(f frame.Frame, msg []byte, st *Settings) {
 		r.useKS = true
 		cc.send(r, st, true, true, forwardAs(f))
 	default:
+		if isWrite(stmt.Kind) {
+			msgOff := len(f.Body()) - len(msg)
+			f, _ = cc.ensureTimestamp(f, msg, msgOff)
+			cc.sendWrite(r, st, forwardAs(f), f, msgOff, nil, nil)
+			return
+		}
 		cc.send(r, st, true, true, forwardAs(f))
 	}
 }
@@ -309,9 +325,8 @@ func (cc *clientConn) drainWaiting() {
 	}
 	cc.waitMu.Unlock()
 	if sent {
-		for _, c := range cc.clusters {
-			_ = c.w.Flush()
-		}
+		cc.flushCluster(Origin)
+		cc.flushCluster(Target)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/zdmctl/zdmctl/proxy/config"
+	"github.com/zdmctl/zdmctl/proxy/journal"
+	"github.com/zdmctl/zdmctl/proxy/peernotice"
 )
 
 // DialFunc opens a connection to a cluster node (addr is host:port). Replace
@@ -22,6 +24,9 @@ type Options struct {
 	Dial   DialFunc     // default: plain TCP
 	Hooks  *Hooks       // default: no-op
 	Logger *slog.Logger // default: slog.Default()
+	// Journal receives the writes the secondary missed in
+	// DUAL_ASYNC_ON_SECONDARY (nil: they are only counted).
+	Journal *journal.Set
 }
 
 // Server is the proxy. Create with New, run with Serve or ListenAndServe.
@@ -52,11 +57,13 @@ type Server struct {
 	asyncDropped  atomic.Int64
 	rejected      atomic.Int64
 	health        [2]clusterHealth
-	control       [2]controlState // control connections: control.go
-	now           *nowState       // replace_cql_functions (nil: off): nowrewrite.go
-	psMiss        atomic.Int64    // EXECUTE/BATCH ids not in the prepared cache
-	logValues     atomic.Bool     // log_mismatch_values: mismatchvalues.go
-	adm           admission       // handshake budget and login cap: admission.go
+	control       [2]controlState    // control connections: control.go
+	now           *nowState          // replace_cql_functions (nil: off): nowrewrite.go
+	psMiss        atomic.Int64       // EXECUTE/BATCH ids not in the prepared cache
+	logValues     atomic.Bool        // log_mismatch_values: mismatchvalues.go
+	adm           admission          // handshake budget and login cap: admission.go
+	secondary     secondaryWrites    // DUAL_ASYNC_ON_SECONDARY: asyncwrite.go
+	peers         *peernotice.Notice // nil without peers: peerwatch.go
 }
 
 type clusterHealth struct {
@@ -64,6 +71,9 @@ type clusterHealth struct {
 	lastSuccess   atomic.Int64 // unix nanos of any successful answer
 	connections   atomic.Int64
 	failures      atomic.Int64
+	// inBandFailures counts client requests that timed out on, or lost
+	// their connection to, the cluster: evidence for readiness (control.go).
+	inBandFailures atomic.Int64
 }
 
 // New builds a server from a validated config.
@@ -75,6 +85,11 @@ func New(cfg *config.Config, opts Options) *Server {
 		closed:  make(chan struct{})}
 	if opts.Hooks != nil {
 		s.hooks = *opts.Hooks
+	}
+	s.secondary.journal = opts.Journal
+	s.secondary.maxN, s.secondary.maxBytes = int64(cfg.SecondaryMaxInFlight), int64(cfg.SecondaryMaxBytes)
+	if s.secondary.maxN <= 0 || s.secondary.maxBytes <= 0 { // a Config not from config.Load
+		s.secondary.maxN, s.secondary.maxBytes = 4096, 64<<20
 	}
 	if s.dial == nil {
 		var d net.Dialer
@@ -93,6 +108,7 @@ func New(cfg *config.Config, opts Options) *Server {
 	if cfg.ReplaceCQLFunctions {
 		s.now = newNowState()
 	}
+	s.peers = s.newPeerNotice()
 	return s
 }
 

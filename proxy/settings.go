@@ -39,6 +39,11 @@ type Settings struct {
 	RequestTimeout    time.Duration
 	HeartbeatInterval time.Duration
 	MaxClientConns    int
+	// AsyncWrites is write_mode DUAL_ASYNC_ON_SECONDARY (asyncwrite.go).
+	AsyncWrites bool
+	// TargetCL is target_consistency_level's protocol code, -1 for the
+	// client's own.
+	TargetCL int32
 }
 
 // SettingsFromConfig extracts the runtime-mutable settings.
@@ -50,6 +55,11 @@ func SettingsFromConfig(c *config.Config) Settings {
 		RequestTimeout:    time.Duration(c.RequestTimeoutMs) * time.Millisecond,
 		HeartbeatInterval: time.Duration(c.HeartbeatMs) * time.Millisecond,
 		MaxClientConns:    c.MaxClientConns,
+		AsyncWrites:       c.WriteMode == config.WriteModeDualAsyncOnSecondary,
+		TargetCL:          -1,
+	}
+	if cl, ok := config.ConsistencyCode(c.TargetConsistencyLevel); ok {
+		s.TargetCL = int32(cl)
 	}
 	if c.PrimaryCluster == config.ClusterTarget {
 		s.Primary = Target

@@ -8,25 +8,29 @@ import (
 // Shutdown stops the proxy so that drivers lose as few requests as they
 // can (proxy/OPERATIONS.md, "Restarts under load"):
 //
-//  1. it stops accepting connections (a driver's reconnect is refused, so
-//     it marks this proxy down) and tells clients registered for
-//     STATUS_CHANGE that this proxy is DOWN;
-//  2. if it told any, it keeps serving requests as usual until they have
-//     closed their connections or proxy_shutdown_grace_ms has passed: a
-//     driver goes on sending until it acts on the event (gocql: 1 s later,
-//     when it closes its connections itself), and a request answered with
-//     an error meanwhile is lost unless the driver may retry it;
-//  3. it answers every new request with IS_BOOTSTRAPPING (nothing was
+//  1. it tells every peer of proxy_topology_addresses that it is draining
+//     (peernotice: each sends STATUS_CHANGE DOWN for it to its own
+//     registered clients, which are most drivers' control connections);
+//     an unreachable peer costs at most the notice's timeout (500 ms);
+//  2. it stops accepting connections (a driver's reconnect is refused, so
+//     it marks this proxy down) and tells its own clients registered for
+//     STATUS_CHANGE that it is DOWN;
+//  3. if anyone was told, it keeps serving requests as usual until its
+//     clients have closed their connections or proxy_shutdown_grace_ms has
+//     passed: a driver goes on sending until it acts on the event (gocql:
+//     1 s later, when it closes its connections itself), and a request
+//     answered with an error meanwhile is lost unless the driver may retry
+//     it;
+//  4. it answers every new request with IS_BOOTSTRAPPING (nothing was
 //     executed, try another node: the Java driver 4 retries it on the next
 //     node whatever the request, OVERLOADED only when idempotent; the
 //     Python driver both by default; gocql both only for idempotent
 //     statements) and waits until no request is in flight; heartbeats
 //     (OPTIONS) still succeed;
-//  4. it closes the connections left;
-//  5. with peers in proxy_topology_addresses, it returns no sooner than
-//     peerDownVisible after it began, listener closed, so that every peer
-//     sees it refuse connections and announces it UP once it is back
-//     (peerwatch.go), even when there was nothing to drain.
+//  5. it closes the connections left;
+//  6. with peers, it returns no sooner than peerDownVisible after it
+//     began, listener closed, so that every peer sees it go even without
+//     the notice and announces it UP once it is ready again.
 //
 // ctx bounds the whole wait: when it ends first, Shutdown closes everything
 // and returns ctx's error if requests were still in flight.
@@ -34,12 +38,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	begun := time.Now()
 	defer s.lingerForPeers(ctx, begun)
 	s.stopping.Store(true)
+	peersTold := 0
+	if s.peers != nil {
+		peersTold = s.peers.Drain(ctx)
+		s.log.Info("told peer proxies this one is draining", "peers", peersTold)
+	}
 	s.mu.Lock()
 	for _, ln := range s.listeners {
 		ln.Close()
 	}
 	s.mu.Unlock()
-	if s.announceDown() > 0 {
+	if s.announceDown() > 0 || peersTold > 0 {
 		graceEnd := time.Now().Add(time.Duration(s.cfg.ShutdownGraceMs) * time.Millisecond)
 		s.waitWhile(ctx, func() bool { return s.clientCount.Load() > 0 && time.Now().Before(graceEnd) })
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/zdmctl/zdmctl/proxy"
 	"github.com/zdmctl/zdmctl/proxy/admin"
 	"github.com/zdmctl/zdmctl/proxy/config"
+	"github.com/zdmctl/zdmctl/proxy/journal"
 	"github.com/zdmctl/zdmctl/proxy/logging"
 )
 
@@ -23,6 +24,7 @@ type daemon struct {
 	level   *slog.LevelVar
 	srv     *proxy.Server
 	obs     *proxy.Observer
+	journal *journal.Set // journal_dir (nil: none); journal.go
 	start   time.Time
 
 	mu       sync.Mutex
@@ -56,6 +58,11 @@ func (d *daemon) reload() error {
 	for _, w := range warnings {
 		d.log.Warn(w)
 	}
+	if next.WriteMode == config.WriteModeDualAsyncOnSecondary && d.journal == nil {
+		err := fmt.Errorf("write_mode %s needs the journal_dir opened at start (restart with a writable journal_dir)", next.WriteMode)
+		d.log.Error("config reload rejected; keeping the running config", "err", err.Error())
+		return fmt.Errorf("reload: %w", err)
+	}
 	lvl, err := logging.ParseLevel(next.LogLevel)
 	if err != nil {
 		d.log.Error("config reload rejected; keeping the running config", "err", err.Error())
@@ -69,6 +76,7 @@ func (d *daemon) reload() error {
 	eff.ReadMode, eff.PrimaryCluster, eff.LogLevel = next.ReadMode, next.PrimaryCluster, next.LogLevel
 	eff.RequestTimeoutMs, eff.HeartbeatMs, eff.MaxClientConns = next.RequestTimeoutMs, next.HeartbeatMs, next.MaxClientConns
 	eff.CompareSampleRate, eff.LogMismatchValues = next.CompareSampleRate, next.LogMismatchValues
+	eff.WriteMode, eff.TargetConsistencyLevel = next.WriteMode, next.TargetConsistencyLevel
 	d.srv.SetSettings(proxy.SettingsFromConfig(&eff))
 	d.level.Set(lvl)
 	d.obs.SetCompare(eff.CompareSampleRate, eff.LogMismatchValues)
@@ -78,7 +86,7 @@ func (d *daemon) reload() error {
 	d.sha = configSHA256(next, raw, d.fromFile)
 	d.reloads++
 	d.log.Info("config reloaded", "applied", mutable, "config_sha256", d.sha,
-		"read_mode", eff.ReadMode, "primary_cluster", eff.PrimaryCluster, "log_level", eff.LogLevel)
+		"read_mode", eff.ReadMode, "write_mode", eff.WriteMode, "primary_cluster", eff.PrimaryCluster, "log_level", eff.LogLevel)
 	if len(immutable) > 0 {
 		d.log.Warn("config changes need a restart and were not applied", "keys", immutable)
 	}
@@ -109,5 +117,7 @@ func (d *daemon) status() admin.Status {
 		Clusters:             d.srv.ClusterStatus(),
 		RestartPending:       len(pending) > 0,
 		ChangedImmutableKeys: pending,
+		WriteMode:            cfg.WriteMode,
+		Journal:              d.journalStatus(),
 	}
 }

@@ -28,6 +28,9 @@ func main() {
 }
 
 func run(args []string) int {
+	if len(args) > 0 && args[0] == "journal" {
+		return runJournal(args[1:], os.Stdout, os.Stderr)
+	}
 	fs := flag.NewFlagSet("zdm-proxy", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "YAML config file (optional; ZDM_* environment variables override it)")
 	showVersion := fs.Bool("version", false, "print the version and exit")

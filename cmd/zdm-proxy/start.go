@@ -39,7 +39,16 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 	if err != nil {
 		return nil, err
 	}
-	srv := proxy.New(cfg, proxy.Options{Logger: logger, Dial: dial, Hooks: obs.Hooks()})
+	jset, err := openJournal(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	hooks := obs.Hooks()
+	hooks.OnSecondaryWriteFailure = secondaryFailureHook(m, logger)
+	if m != nil {
+		m.RegisterJournal(journalValues(jset))
+	}
+	srv := proxy.New(cfg, proxy.Options{Logger: logger, Dial: dial, Hooks: hooks, Journal: jset})
 	srv.SetLogMismatchValues(cfg.LogMismatchValues)
 	// Wrong configured credentials would otherwise go unnoticed until a
 	// client needs them: refuse to start, naming the key. An unreachable
@@ -48,10 +57,11 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 	err = srv.CheckCredentials(checkCtx)
 	cancelCheck()
 	if err != nil {
+		closeJournal(jset, logger)
 		return nil, fmt.Errorf("a cluster rejected the configured credentials: %w", err)
 	}
 	d := &daemon{path: path, environ: environ, log: logger, level: level, srv: srv, obs: obs,
-		start: time.Now(), cfg: cfg, fromFile: path != ""}
+		start: time.Now(), cfg: cfg, fromFile: path != "", journal: jset}
 	d.sha = configSHA256(cfg, raw, d.fromFile)
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr())
@@ -61,17 +71,26 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 	cln, err := clientListener(ln, cfg.ProxyTLS, logger)
 	if err != nil {
 		ln.Close()
+		closeJournal(jset, logger)
 		return nil, err
 	}
 	ao := admin.Options{Addr: admin.Address(cfg.MetricsAddress, cfg.MetricsPort),
 		APIAddr: net.JoinHostPort(cfg.AdminAddress, strconv.Itoa(cfg.AdminPort)),
 		Health:  srv, Status: d.status, Logger: logger}
+	if h := srv.PeerHandler(); h != nil {
+		ao.Peer = h
+		if metricsLoopback(cfg.MetricsAddress) {
+			logger.Warn("metrics_address is loopback: peer proxies cannot reach this proxy's drain notices and readiness; they fall back to its CQL port (set metrics_address so the peers reach it, e.g. 0.0.0.0)",
+				"metrics_address", cfg.MetricsAddress)
+		}
+	}
 	if m != nil {
 		ao.Gatherer = srv.Gatherer(m)
 	}
 	as := admin.New(ao)
 	if err := as.Start(); err != nil {
 		ln.Close()
+		closeJournal(jset, logger)
 		return nil, fmt.Errorf("admin server on %s: %w", ao.Addr, err)
 	}
 	logger.Info("listening for CQL clients", "address", ln.Addr().String(), "tls", cln != ln,
@@ -88,6 +107,7 @@ func (r *running) close() {
 	defer cancel()
 	_ = r.admin.Shutdown(ctx)
 	r.srv.Close()
+	closeJournal(r.journal, r.log)
 }
 
 // shutdown drains the proxy: readiness fails at once while liveness keeps
@@ -105,4 +125,11 @@ func (r *running) shutdown(ctx context.Context) error {
 		r.log.Warn("admin server did not stop cleanly", "err", aerr.Error())
 	}
 	return err
+}
+
+// metricsLoopback: the metrics listener is reachable from this host only.
+func metricsLoopback(host string) bool {
+	// Other 127.0.0.0/8 addresses are how peers on one machine (tests)
+	// reach each other; only the usual names of "this host only" warn.
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }

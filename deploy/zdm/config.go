@@ -18,6 +18,7 @@ const (
 	ConfigDir    = "/etc/zdm-proxy"
 	ConfigPath   = ConfigDir + "/zdm-proxy.yaml"
 	StateDir     = "/var/lib/zdm-proxy"
+	JournalDir   = StateDir + "/journal"
 	ProxyGroup   = "proxies"
 	MonitorGroup = "monitoring"
 	// AdminPort is the default metrics_port: /metrics and /health/*.
@@ -98,6 +99,16 @@ var keys = []proxyKey{
 	{name: "proxy_tls_cert_path", kind: kindString},
 	{name: "proxy_tls_key_path", kind: kindString},
 	{name: "proxy_tls_require_client_auth", kind: kindBool},
+
+	// Writes (proxy/config/writes.go): the journal of missed writes lives
+	// in JournalDir, created by zdm-deploy owned by the proxy's user.
+	{name: "write_mode", kind: kindEnum, allowed: []string{"DUAL_SYNC", "DUAL_ASYNC_ON_SECONDARY"}, reload: true},
+	{name: "journal_dir", kind: kindString, def: JournalDir},
+	{name: "journal_max_bytes", kind: kindInt, lo: 1 << 20, hi: 1 << 50},
+	{name: "secondary_write_max_in_flight", kind: kindInt, lo: 1, hi: 1000000},
+	{name: "secondary_write_max_bytes", kind: kindInt, lo: 1 << 16, hi: 1 << 40},
+	{name: "target_consistency_level", kind: kindEnum, reload: true,
+		allowed: []string{"ANY", "ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "EACH_QUORUM", "LOCAL_ONE"}},
 }
 
 // Reloadable reports whether key can change with a live reload (SIGHUP).

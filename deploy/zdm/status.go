@@ -54,6 +54,10 @@ type HostStatus struct {
 	Unloaded    bool     `json:"config_file_not_loaded"`
 	ChangedKeys []string `json:"changed_immutable_keys,omitempty"`
 	Binary      string   `json:"binary,omitempty"`
+	// WriteMode is the running write_mode; Journal the counts of its
+	// journal of missed writes (zdmctl reconcile).
+	WriteMode string               `json:"write_mode,omitempty"`
+	Journal   *admin.JournalStatus `json:"journal,omitempty"`
 
 	diskText string // the config file on the host (secrets: never printed)
 }
@@ -163,6 +167,7 @@ func ProbeAPI(ctx context.Context, conn transport.Conn, port, apiPort int, want 
 			hs.RunningSHA256 = st.ConfigSHA256
 			hs.RestartPending = st.RestartPending
 			hs.ChangedKeys = st.ChangedImmutableKeys
+			hs.WriteMode, hs.Journal = st.WriteMode, st.Journal
 		}
 	}
 	hs.judgeDrift()

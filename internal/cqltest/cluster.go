@@ -34,6 +34,10 @@ type Received struct {
 	Keyspace    string   // keyspace of the connection when received
 	Values      [][]byte // bound values (EXECUTE / QUERY)
 	Paged       bool     // carried a paging state
+	// Timestamp is the client (default) timestamp of a QUERY, EXECUTE or
+	// BATCH, nil when the request carried none; Consistency its consistency.
+	Timestamp   *int64
+	Consistency primitive.ConsistencyLevel
 }
 
 // Action tells the fake how to answer a request. The zero value answers

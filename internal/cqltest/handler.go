@@ -70,15 +70,22 @@ func (c *Cluster) handle(req *frame.Frame, conn *Conn) *frame.Frame {
 		rec.Query = m.Query
 		rec.Values = values(m.Options)
 		rec.Paged = m.Options != nil && m.Options.PagingState != nil
+		if m.Options != nil {
+			rec.Timestamp, rec.Consistency = m.Options.DefaultTimestamp, m.Options.Consistency
+		}
 	case *message.Prepare:
 		rec.Query = m.Query
 	case *message.Execute:
 		rec.ID, rec.MetaID = m.QueryId, m.ResultMetadataId
 		rec.Values = values(m.Options)
+		if m.Options != nil {
+			rec.Timestamp, rec.Consistency = m.Options.DefaultTimestamp, m.Options.Consistency
+		}
 		c.mu.Lock()
 		rec.Query = c.prepared[string(m.QueryId)]
 		c.mu.Unlock()
 	case *message.Batch:
+		rec.Timestamp, rec.Consistency = m.DefaultTimestamp, m.Consistency
 		c.mu.Lock()
 		for _, ch := range m.Children {
 			q := ch.Query

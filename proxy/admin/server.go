@@ -44,7 +44,11 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	Health   Health
 	Status   func() Status
-	Logger   *slog.Logger
+	// Peer serves the proxy's peer notices (proxy/peernotice) under
+	// /health/peer/: they belong with the health endpoints, on the
+	// listener the other proxies reach. Nil: not mounted.
+	Peer   http.Handler
+	Logger *slog.Logger
 	// Now is the clock for UptimeSeconds; time.Now when nil.
 	Now func() time.Time
 }
@@ -121,6 +125,9 @@ func (s *Server) metricsRoutes(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET /health/liveness", s.liveness)
 	mux.HandleFunc("GET /health/readiness", s.readiness)
+	if s.o.Peer != nil {
+		mux.Handle("/health/peer/", s.o.Peer)
+	}
 }
 
 func (s *Server) apiRoutes(mux *http.ServeMux) {

@@ -62,4 +62,19 @@ type Status struct {
 	// take effect after a restart; ChangedImmutableKeys lists them.
 	RestartPending       bool     `json:"restart_pending"`
 	ChangedImmutableKeys []string `json:"changed_immutable_keys,omitempty"`
+	// WriteMode is write_mode; Journal the journal of missed writes (nil
+	// without journal_dir).
+	WriteMode string         `json:"write_mode,omitempty"`
+	Journal   *JournalStatus `json:"journal,omitempty"`
+}
+
+// JournalStatus counts the journal of writes a cluster missed
+// (DUAL_ASYNC_ON_SECONDARY).
+type JournalStatus struct {
+	Dir             string `json:"dir"`
+	Pending         int64  `json:"pending"`
+	NeedsRepair     int64  `json:"needs_repair"`
+	Bytes           int64  `json:"bytes"`
+	Dropped         int64  `json:"dropped"`
+	CorruptSegments int64  `json:"corrupt_segments"`
 }

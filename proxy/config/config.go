@@ -71,7 +71,8 @@ type Config struct {
 	AdminAddress string
 	AdminPort    int
 
-	Ops // operations keys (metrics, TLS, logs, read comparison): ops.go
+	Ops    // operations keys (metrics, TLS, logs, read comparison): ops.go
+	Writes // write_mode, the journal of missed writes, target consistency: writes.go
 
 	Admission // limits on what clients may cost before and after login: admission.go
 }

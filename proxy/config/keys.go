@@ -19,7 +19,8 @@ type key struct {
 	get     func(c *Config) string
 }
 
-var knownKeys = []key{
+// The write-path keys are in writes.go.
+var knownKeys = append([]key{
 	enumKey("primary_cluster", ClusterOrigin, func(c *Config) *string { return &c.PrimaryCluster }, ClusterOrigin, ClusterTarget),
 	enumKey("read_mode", ReadModePrimaryOnly, func(c *Config) *string { return &c.ReadMode }, ReadModePrimaryOnly, ReadModeDualAsyncOnSecondary),
 	enumKey("system_queries_mode", ClusterOrigin, func(c *Config) *string { return &c.SystemQueriesMode }, ClusterOrigin, ClusterTarget),
@@ -82,7 +83,7 @@ var knownKeys = []key{
 	floatKey("async_read_compare_sample_rate", "1", 0, 1, func(c *Config) *float64 { return &c.CompareSampleRate }),
 	boolKey("log_mismatch_values", "false", func(c *Config) *bool { return &c.LogMismatchValues }),
 	boolKey("replace_cql_functions", "false", func(c *Config) *bool { return &c.ReplaceCQLFunctions }),
-}
+}, writeKeys...)
 
 func findKey(name string) *key {
 	for i := range knownKeys {

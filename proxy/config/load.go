@@ -140,5 +140,5 @@ func (c *Config) Validate() error {
 	if n := len(c.TopologyAddresses); n > 0 && c.TopologyIndex >= n {
 		return fmt.Errorf("config: invalid value \"%d\" for key proxy_topology_index; allowed: 0 to %d (proxy_topology_addresses has %d entries)", c.TopologyIndex, n-1, n)
 	}
-	return nil
+	return c.validateWrites()
 }

@@ -119,6 +119,8 @@ var mutableKeys = map[string]bool{
 	"proxy_max_client_connections": true,
 	// Only affect logging and sampling of async reads, read per event.
 	"log_mismatch_values": true, "async_read_compare_sample_rate": true,
+	// Read per request (write path: writes.go).
+	"write_mode": true, "target_consistency_level": true,
 }
 
 // IsMutable reports whether key name takes effect on reload.

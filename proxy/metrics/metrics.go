@@ -39,7 +39,10 @@ type Options struct {
 // Metrics is the set of proxy metrics. Gauge and counter fields are safe to
 // use directly from any goroutine.
 type Metrics struct {
-	reg *prometheus.Registry
+	reg    *prometheus.Registry
+	prefix string
+	// secFail is zdm_secondary_write_failures_total (journal.go).
+	secFail *prometheus.CounterVec
 
 	duration    [numRequestTypes]prometheus.Observer
 	inflight    [numRequestTypes]prometheus.Gauge
@@ -71,7 +74,8 @@ func New(o Options) *Metrics {
 		p = "zdm"
 	}
 	reg := prometheus.NewRegistry()
-	m := &Metrics{reg: reg}
+	m := &Metrics{reg: reg, prefix: p}
+	m.secFail = newSecondaryFailures(reg, p)
 
 	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    p + "_proxy_request_duration_seconds",

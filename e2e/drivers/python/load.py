@@ -16,12 +16,14 @@ driver's default retry policy, a 200 ms constant reconnection interval
 (like the gocql load), a 20 s request timeout.
 """
 import argparse
+import os
 import sys
 import threading
 import time
 
+from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
-from cassandra.policies import ConstantReconnectionPolicy, RoundRobinPolicy
+from cassandra.policies import ConstantReconnectionPolicy, FallthroughRetryPolicy, RoundRobinPolicy
 from cassandra.query import SimpleStatement
 
 
@@ -31,9 +33,13 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--not-idempotent", action="store_true", help="mark the statements not idempotent")
+    ap.add_argument("--no-retry", action="store_true", help="FallthroughRetryPolicy: the driver retries nothing")
+    ap.add_argument("--user", help="PasswordAuthenticator user; the password comes from $CQL_PASSWORD")
     args = ap.parse_args()
 
     profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), request_timeout=20)
+    if args.no_retry:
+        profile.retry_policy = FallthroughRetryPolicy()
     cluster = Cluster(
         args.contacts.split(","),
         port=args.port,
@@ -43,6 +49,7 @@ def main():
         schema_metadata_enabled=False,
         token_metadata_enabled=False,
         connect_timeout=5,
+        auth_provider=PlainTextAuthProvider(args.user, os.environ.get("CQL_PASSWORD", "")) if args.user else None,
     )
     session = cluster.connect()
     insert = session.prepare("INSERT INTO ks.t (k) VALUES (?)")

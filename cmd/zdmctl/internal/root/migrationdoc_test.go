@@ -123,8 +123,9 @@ func shellWords(s string) ([]string, error) {
 }
 
 // enumeration is the allowed values a flag's usage lists in capitals:
-// "ORIGIN or TARGET", "DEBUG, INFO, WARN or ERROR".
-var enumeration = regexp.MustCompile(`^([A-Z][A-Z_]*)((?:, [A-Z][A-Z_]*)*) or ([A-Z][A-Z_]*)$`)
+// "ORIGIN or TARGET", "DEBUG, INFO, WARN or ERROR", optionally followed by
+// a remark in parentheses ("ORIGIN or TARGET (refused while ...)").
+var enumeration = regexp.MustCompile(`^([A-Z][A-Z_]*)((?:, [A-Z][A-Z_]*)*) or ([A-Z][A-Z_]*)(?: \(.*\))?$`)
 
 func flagValues(usage string) []string {
 	m := enumeration.FindStringSubmatch(usage)
@@ -248,6 +249,7 @@ func TestCheckCommandLineRejects(t *testing.T) {
 		"zdmctl deploy --no-such-flag",
 		"zdmctl rolling-update --read-mode DUAL_SYNC",
 		"zdmctl rolling-update --primary-cluster BOTH",
+		"zdmctl rolling-update --write-mode ASYNC",
 		"zdmctl rolling-update --log-level TRACE",
 		"zdmctl rolling-update --healthy-for ten",
 		"zdmctl rolling-update --set proxy_max_stream_ids=lots",

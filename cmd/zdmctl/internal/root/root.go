@@ -11,6 +11,7 @@ import (
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/initcmd"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/logs"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/phase"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/reconcile"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/rollingrestart"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/rollingupdate"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/status"
@@ -54,6 +55,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(rollingrestart.NewCmdRollingRestart(f, nil))
 	cmd.AddCommand(status.NewCmdStatus(f, nil))
 	cmd.AddCommand(phase.NewCmdPhase(f, nil))
+	cmd.AddCommand(reconcile.NewCmdReconcile(f, nil))
 	cmd.AddCommand(teardown.NewCmdTeardown(f, nil))
 	cmd.AddCommand(logs.NewCmdLogs(f, nil))
 	addCompletions(cmd)

@@ -4,10 +4,12 @@ package phase
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
 )
 
 // Options of `phase`.
@@ -35,7 +37,11 @@ mismatch rate at most gate_max_mismatch_rate (0), no write failed on Target
 and Target's p99 read latency within gate_target_latency_factor (2) times
 Origin's; before teardown no client left on the proxies. Metric checks
 cover gate_window (15m) and query the monitoring host's Prometheus (over
-SSH); without one they are reported as not checked.`,
+SSH); without one they are reported as not checked.
+
+In phase 3, while any proxy's journal of missed writes (write_mode
+DUAL_ASYNC_ON_SECONDARY) holds records, the next step is zdmctl reconcile
+--apply, not the switch, and phase exits 1.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -65,8 +71,15 @@ func Run(opts *Options) error {
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
+	blocked := journalBlocks(&ph, fs.Proxies)
 	if f.Settings.JSON() {
-		return zdmcmd.WriteJSON(f.IO.Out, Report{Phase: ph, Checks: checks, Go: goNoGo(checks)})
+		if err := zdmcmd.WriteJSON(f.IO.Out, Report{Phase: ph, Checks: checks, Go: goNoGo(checks)}); err != nil {
+			return err
+		}
+		if blocked != nil {
+			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: blocked, Reported: true}
+		}
+		return nil
 	}
 	fmt.Fprintf(f.IO.Out, "phase: %s\n", ph.Name)
 	if ph.Detail != "" {
@@ -75,5 +88,31 @@ func Run(opts *Options) error {
 	fmt.Fprintf(f.IO.Out, "fleet: %s\n", fs.Summary)
 	fmt.Fprintf(f.IO.Out, "next:  %s\n", ph.Next)
 	printChecks(f.IO.Out, checks)
+	if blocked != nil {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: blocked}
+	}
 	return nil
+}
+
+// journalBlocks turns phase 3's next step (switch the primary to Target)
+// into zdmctl reconcile while a proxy journal holds writes Target missed.
+func journalBlocks(ph *zdm.Phase, ps []zdm.HostStatus) error {
+	if ph.Number != 3 {
+		return nil
+	}
+	var pending, repair int64
+	var hosts []string
+	for _, p := range ps {
+		if j := p.Journal; j != nil && j.Pending+j.NeedsRepair > 0 {
+			pending += j.Pending
+			repair += j.NeedsRepair
+			hosts = append(hosts, p.Host)
+		}
+	}
+	if pending+repair == 0 {
+		return nil
+	}
+	ph.Next = fmt.Sprintf("zdmctl reconcile --apply (journals on %s hold %d pending and %d needs-repair missed writes), then rolling-update --primary-cluster TARGET",
+		strings.Join(hosts, ", "), pending, repair)
+	return fmt.Errorf("the primary cannot move to Target yet: %d pending, %d needs-repair journaled writes; run zdmctl reconcile", pending, repair)
 }

@@ -20,6 +20,7 @@ import (
 type Options struct {
 	F              *cmdutil.Factory
 	ReadMode       string
+	WriteMode      string
 	PrimaryCluster string
 	LogLevel       string
 	ProxyBinary    string
@@ -38,21 +39,27 @@ func NewCmdRollingUpdate(f *cmdutil.Factory, runF func(*Options) error) *cobra.C
 		Short: "Change proxy settings and roll them out host by host",
 		Long: `Change proxy settings and roll them out one host at a time.
 
-The change (--read-mode, --primary-cluster, --log-level, --set key=value) is
-saved into the inventory file's global vars once every proxy runs it, under
-the fleet lock (a timestamped backup is kept, the last 10; --no-save skips
-this). A run refused by the lock or stopped on its first host leaves the
-file byte for byte as it was; a run stopped midway keeps the change in its
-journal, and status names the hosts that run it. Host by host: the
+The change (--read-mode, --write-mode, --primary-cluster, --log-level,
+--set key=value) is saved into the inventory file's global vars once every
+proxy runs it, under the fleet lock (a timestamped backup is kept, the last
+10; --no-save skips this). A run refused by the lock or stopped on its
+first host leaves the file byte for byte as it was; a run stopped midway
+keeps the change in its journal, and status names the hosts that run it.
+Host by host: the
 config is rendered; when only live-reloadable settings changed (read_mode,
-primary_cluster, log_level, proxy_request_timeout_ms, heartbeat_interval_ms,
-proxy_max_client_connections) the proxy is reloaded (no connection dropped),
+primary_cluster, write_mode, target_consistency_level, log_level,
+proxy_request_timeout_ms, heartbeat_interval_ms, proxy_max_client_connections)
+the proxy is reloaded (no connection dropped),
 otherwise restarted; the host must be ready for --healthy-for and run the new
 config hash before the next one starts.
 
 A host that fails is rolled back to its previous binary and config and the
 rollout stops, leaving the other hosts untouched; --resume continues from the
-journal the failed run left. --check --diff shows each host's change.`,
+journal the failed run left. --check --diff shows each host's change.
+
+--primary-cluster X is refused while any proxy's journal of missed writes
+(write_mode DUAL_ASYNC_ON_SECONDARY) holds writes X missed: run zdmctl
+reconcile --apply first (and repair the tables of needs-repair records).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -63,7 +70,8 @@ journal the failed run left. --check --diff shows each host's change.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.ReadMode, "read-mode", "", "PRIMARY_ONLY or DUAL_ASYNC_ON_SECONDARY")
-	fl.StringVar(&opts.PrimaryCluster, "primary-cluster", "", "ORIGIN or TARGET")
+	fl.StringVar(&opts.WriteMode, "write-mode", "", "DUAL_SYNC or DUAL_ASYNC_ON_SECONDARY (needs journal_dir, deployed by default)")
+	fl.StringVar(&opts.PrimaryCluster, "primary-cluster", "", "ORIGIN or TARGET (refused while a proxy journal holds writes that cluster missed)")
 	fl.StringVar(&opts.LogLevel, "log-level", "", "DEBUG, INFO, WARN or ERROR")
 	fl.StringVar(&opts.ProxyBinary, "proxy-binary", "", "also install this zdm-proxy executable (restart)")
 	fl.BoolVar(&opts.NoSave, "no-save", false, "do not save the change into the inventory file")
@@ -81,7 +89,7 @@ func (opts *Options) Changes() (map[string]any, error) {
 	if ch == nil {
 		ch = map[string]any{}
 	}
-	for k, v := range map[string]string{"read_mode": opts.ReadMode, "primary_cluster": opts.PrimaryCluster, "log_level": opts.LogLevel} {
+	for k, v := range map[string]string{"read_mode": opts.ReadMode, "write_mode": opts.WriteMode, "primary_cluster": opts.PrimaryCluster, "log_level": opts.LogLevel} {
 		if v != "" {
 			ch[k] = strings.ToUpper(v)
 		}
@@ -124,6 +132,14 @@ func Run(opts *Options) error {
 	env, err := zdmcmd.Load(f, changes)
 	if err != nil {
 		return err
+	}
+	if pc, ok := changes["primary_cluster"].(string); ok {
+		ctx, _, stop := f.Contexts()
+		err := env.JournalGate(ctx, pc)
+		stop()
+		if err != nil {
+			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: err}
+		}
 	}
 	var bin *zdmcmd.Binary
 	if opts.ProxyBinary != "" {

@@ -124,6 +124,10 @@ func Print(w io.Writer, fs *zdmcmd.FleetStatus) {
 		for _, c := range p.DriftChanges {
 			fmt.Fprintf(w, "%s: drift: %s\n", p.Host, c)
 		}
+		if j := p.Journal; j != nil && (j.Pending > 0 || j.NeedsRepair > 0 || j.Dropped > 0 || j.CorruptSegments > 0) {
+			fmt.Fprintf(w, "%s: journal of missed writes: %d pending, %d needs repair, %d dropped (full), %d corrupt segments: zdmctl reconcile\n",
+				p.Host, j.Pending, j.NeedsRepair, j.Dropped, j.CorruptSegments)
+		}
 	}
 	if len(fs.Monitors) > 0 {
 		fmt.Fprintln(w)

@@ -37,9 +37,15 @@ public final class Load {
     int port = 9042;
     int workers = 4;
     boolean idempotent = true;
+    boolean noRetry = false;
+    String user = null;
     for (int i = 0; i < argv.length; i++) {
       if (argv[i].equals("--not-idempotent")) {
         idempotent = false;
+        continue;
+      }
+      if (argv[i].equals("--no-retry")) {
+        noRetry = true;
         continue;
       }
       if (i + 1 >= argv.length) {
@@ -49,13 +55,14 @@ public final class Load {
         case "--contacts" -> contacts = argv[i];
         case "--port" -> port = Integer.parseInt(argv[i]);
         case "--workers" -> workers = Integer.parseInt(argv[i]);
+        case "--user" -> user = argv[i]; // password: $CQL_PASSWORD
         default -> throw new IllegalArgumentException("unknown flag " + argv[i - 1]);
       }
     }
     if (contacts == null) {
       throw new IllegalArgumentException("--contacts is required");
     }
-    DriverConfigLoader cfg =
+    var cfgb =
         DriverConfigLoader.programmaticBuilder()
             .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(20))
             .withDuration(DefaultDriverOption.CONNECTION_CONNECT_TIMEOUT, Duration.ofSeconds(5))
@@ -64,9 +71,16 @@ public final class Load {
             .withClass(DefaultDriverOption.RECONNECTION_POLICY_CLASS, ConstantReconnectionPolicy.class)
             .withDuration(DefaultDriverOption.RECONNECTION_BASE_DELAY, Duration.ofMillis(200))
             .withClass(
-                DefaultDriverOption.LOAD_BALANCING_POLICY_CLASS, DcInferringLoadBalancingPolicy.class)
-            .build();
+                DefaultDriverOption.LOAD_BALANCING_POLICY_CLASS, DcInferringLoadBalancingPolicy.class);
+    if (noRetry) {
+      cfgb = cfgb.withClass(DefaultDriverOption.RETRY_POLICY_CLASS, NoRetry.class);
+    }
+    DriverConfigLoader cfg = cfgb.build();
     CqlSessionBuilder b = CqlSession.builder().withConfigLoader(cfg);
+    if (user != null) {
+      String pw = System.getenv("CQL_PASSWORD");
+      b = b.withAuthCredentials(user, pw == null ? "" : pw);
+    }
     for (String h : contacts.split(",")) {
       b.addContactPoint(new InetSocketAddress(h.trim(), port));
     }
