@@ -122,6 +122,7 @@ func proxyConfigYAML(c *testcluster.Clusters, o proxyOpts, index int) string {
 		"proxy_topology_addresses": strings.Join(proxyFleetHosts, ","),
 		"proxy_topology_index":     fmt.Sprint(index),
 		"metrics_address":          proxyFleetHosts[index],
+		"admin_address":            proxyFleetHosts[index], // its own address: the default 127.0.0.1:14002 is one port for the whole fleet
 		"log_level":                "INFO",
 	}
 	if u, p := origin.Credentials(); u != "" {
