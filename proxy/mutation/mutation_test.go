@@ -8,43 +8,23 @@ import (
 	"github.com/datastax/go-cassandra-native-protocol/message"
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
 
+	"github.com/zdmctl/zdmctl/internal/cqltest"
 	"github.com/zdmctl/zdmctl/proxy/frame"
 )
 
 // The go-cassandra-native-protocol codecs build the inputs and decode the
 // outputs, so the byte surgery is checked against an independent codec.
 
-var versions = []primitive.ProtocolVersion{primitive.ProtocolVersion3, primitive.ProtocolVersion4, primitive.ProtocolVersion5}
-
-func codecFor(op primitive.OpCode) message.Codec {
-	for _, c := range message.DefaultMessageCodecs {
-		if c.GetOpCode() == op {
-			return c
-		}
-	}
-	panic("no codec")
-}
+var versions = cqltest.BodyVersions
 
 func encode(t *testing.T, m message.Message, v primitive.ProtocolVersion) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := codecFor(m.GetOpCode()).Encode(m, &buf, v); err != nil {
-		t.Fatalf("encode %T: %v", m, err)
-	}
-	return buf.Bytes()
+	return cqltest.EncodeBody(t, m, v)
 }
 
 func decode(t *testing.T, op primitive.OpCode, b []byte, v primitive.ProtocolVersion) message.Message {
 	t.Helper()
-	r := bytes.NewReader(b)
-	m, err := codecFor(op).Decode(r, v)
-	if err != nil {
-		t.Fatalf("decode %v: %v", op, err)
-	}
-	if r.Len() != 0 {
-		t.Fatalf("decode %v: %d bytes left", op, r.Len())
-	}
-	return m
+	return cqltest.DecodeBody(t, op, b, v)
 }
 
 func i64(v int64) *int64                                          { return &v }
