@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/datastax/go-cassandra-native-protocol/primitive"
 
 	"github.com/zdmctl/zdmctl/internal/cqltest"
@@ -94,28 +93,8 @@ func TestJournalFrozenTargetThenReplay(t *testing.T) {
 		"admin_address: 127.0.0.1\nadmin_port: %d\n"+
 		"write_mode: DUAL_ASYNC_ON_SECONDARY\njournal_dir: %s\nproxy_request_timeout_ms: 300\n",
 		origin.Port(), target.Port(), port, mport, mport, jdir)), 0o600)
-	cmd := exec.Command(binary, "--config", path)
-	var logs syncBuffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	cl := gocql.NewCluster("127.0.0.1")
-	cl.Port = port
-	cl.Timeout = 5 * time.Second
-	var s *gocql.Session
-	var err error
-	for i := 0; i < 100; i++ {
-		if s, err = cl.CreateSession(); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("session: %v\n%s", err, logs.String())
-	}
-	defer s.Close()
+	_, logs := runProxy(t, path)
+	s := connect(t, port, logs, nil)
 	const n = 20
 	for i := 0; i < n; i++ {
 		if err := s.Query("INSERT INTO ks.t (k, v) VALUES (?, ?)", fmt.Sprint(i), "v").Exec(); err != nil {

@@ -88,21 +88,9 @@ func TestServesAndStopsOnSIGTERM(t *testing.T) {
 	go func() { done <- cmd.Wait() }()
 	defer cmd.Process.Kill()
 
-	cl := gocql.NewCluster("127.0.0.1")
-	cl.Port = port
-	cl.Timeout = 5 * time.Second
-	cl.Authenticator = gocql.PasswordAuthenticator{Username: "ou", Password: "op-secret"}
-	var s *gocql.Session
-	var err error
-	for i := 0; i < 100; i++ {
-		if s, err = cl.CreateSession(); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("session: %v\n%s", err, logs.String())
-	}
+	s := connect(t, port, &logs, func(cl *gocql.ClusterConfig) {
+		cl.Authenticator = gocql.PasswordAuthenticator{Username: "ou", Password: "op-secret"}
+	})
 	if err := s.Query("INSERT INTO ks.t (k) VALUES ('a')").Exec(); err != nil {
 		t.Fatal(err)
 	}

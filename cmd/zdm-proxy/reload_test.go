@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,8 +15,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
 	"github.com/zdmctl/zdmctl/internal/cqltest"
 	"github.com/zdmctl/zdmctl/proxy/admin"
@@ -77,13 +74,7 @@ func TestSIGHUPReloadUnderLoad(t *testing.T) {
 		return []byte(s)
 	}
 	first := write(base)
-	cmd := exec.Command(binary, "--config", path)
-	var logs syncBuffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd, logs := runProxy(t, path)
 	adminURL := fmt.Sprintf("http://127.0.0.1:%d", aport)
 	status := func() admin.Status {
 		t.Helper()
@@ -94,21 +85,7 @@ func TestSIGHUPReloadUnderLoad(t *testing.T) {
 		return st
 	}
 
-	cl := gocql.NewCluster("127.0.0.1")
-	cl.Port = port
-	cl.Timeout = 5 * time.Second
-	var s *gocql.Session
-	var err error
-	for i := 0; i < 100; i++ {
-		if s, err = cl.CreateSession(); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("session: %v\n%s", err, logs.String())
-	}
-	defer s.Close()
+	s := connect(t, port, logs, nil)
 
 	st := status()
 	if st.ConfigSHA256 != sha(first) || st.ReadMode != "PRIMARY_ONLY" || st.PrimaryCluster != "ORIGIN" || st.RestartPending {
