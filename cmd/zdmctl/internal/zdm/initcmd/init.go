@@ -255,30 +255,37 @@ func render(a *Answers, sshConfig string) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString("# ZDM migration inventory written by `zdmctl init`; see inventory/examples/zdm.yaml\n# for every setting. Edit freely: zdmctl renders the proxy config from it.\n\nvars:\n")
-	kv := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(&b, "  %s: %q\n", k, v)
+	// Each answer in the order an operator reads them; empty ones are left
+	// out (the proxy's default applies). Numbers and enum words go unquoted.
+	for _, f := range []struct {
+		key, value string
+		bare       bool
+	}{
+		{"origin_contact_points", a.OriginContacts, false},
+		{"origin_username", a.OriginUser, false},
+		{"origin_password", a.OriginPassword, false},
+		{"target_contact_points", a.TargetContacts, false},
+		{"target_username", a.TargetUser, false},
+		{"target_password", a.TargetPassword, false},
+		{"origin_local_datacenter", a.OriginDC, false},
+		{"target_local_datacenter", a.TargetDC, false},
+		{"primary_cluster", "ORIGIN", true},
+		{"read_mode", "PRIMARY_ONLY", true},
+		{"log_level", "INFO", true},
+		{"origin_port", a.OriginPort, true},
+		{"target_port", a.TargetPort, true},
+		{"proxy_listen_port", a.ProxyPort, true},
+		{"metrics_port", a.MetricsPort, true},
+		{"metrics_address", a.MetricsAddress, false},
+	} {
+		switch {
+		case f.value == "":
+		case f.bare:
+			fmt.Fprintf(&b, "  %s: %s\n", f.key, f.value)
+		default:
+			fmt.Fprintf(&b, "  %s: %q\n", f.key, f.value)
 		}
 	}
-	kv("origin_contact_points", a.OriginContacts)
-	kv("origin_username", a.OriginUser)
-	kv("origin_password", a.OriginPassword)
-	kv("target_contact_points", a.TargetContacts)
-	kv("target_username", a.TargetUser)
-	kv("target_password", a.TargetPassword)
-	kv("origin_local_datacenter", a.OriginDC)
-	kv("target_local_datacenter", a.TargetDC)
-	b.WriteString("  primary_cluster: ORIGIN\n  read_mode: PRIMARY_ONLY\n  log_level: INFO\n")
-	num := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(&b, "  %s: %s\n", k, v)
-		}
-	}
-	num("origin_port", a.OriginPort)
-	num("target_port", a.TargetPort)
-	num("proxy_listen_port", a.ProxyPort)
-	num("metrics_port", a.MetricsPort)
-	kv("metrics_address", a.MetricsAddress)
 	b.WriteString("\ndefaults:\n")
 	fmt.Fprintf(&b, "  user: %q\n  identity_file: %q\n  become: true\n", a.SSHUser, a.SSHKey)
 	if a.KnownHosts != "" {
