@@ -170,26 +170,7 @@ func TestAgentAuth(t *testing.T) {
 	signer, _ := ssh.NewSignerFromKey(priv)
 	srv := newTestServer(t, serverOpts{authorized: []ssh.PublicKey{signer.PublicKey()}})
 	knownHostsFor(t, e.opts.KnownHostsFile, srv.port(), srv.hostKeys[0].PublicKey())
-
-	keyring := agent.NewKeyring()
-	if err := keyring.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(e.dir, "agent.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go agent.ServeAgent(keyring, c)
-		}
-	}()
+	sock := serveAgent(t, e.dir, priv)
 	h := &inventory.Host{Name: "ag", Address: "127.0.0.1", Port: srv.port(), User: "tester"}
 	if _, err := dial(t, h, e.opts); err == nil {
 		t.Fatal("connected without the agent")
@@ -389,4 +370,30 @@ func TestProxyCommandRefused(t *testing.T) {
 	if !IsUnreachable(err) || !strings.Contains(err.Error(), "ProxyCommand") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// serveAgent runs an ssh-agent holding priv on a socket in dir until the
+// test ends, and returns the socket's path (for SSH_AUTH_SOCK).
+func serveAgent(t *testing.T, dir string, priv any) string {
+	t.Helper()
+	keyring := agent.NewKeyring()
+	if err := keyring.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "agent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go agent.ServeAgent(keyring, c)
+		}
+	}()
+	return sock
 }

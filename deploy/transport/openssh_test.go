@@ -1,12 +1,9 @@
 package transport
 
 import (
-	"net"
-
 	"bytes"
 	"errors"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -97,25 +94,7 @@ func TestIdentitiesOnly(t *testing.T) {
 	signer, _ := ssh.NewSignerFromKey(priv)
 	srv := newTestServer(t, serverOpts{authorized: []ssh.PublicKey{signer.PublicKey()}})
 	knownHostsFor(t, e.opts.KnownHostsFile, srv.port(), srv.hostKeys[0].PublicKey())
-	keyring := agent.NewKeyring()
-	if err := keyring.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(e.dir, "agent.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go agent.ServeAgent(keyring, c)
-		}
-	}()
+	sock := serveAgent(t, e.dir, priv)
 	t.Setenv("SSH_AUTH_SOCK", sock)
 	cfg := filepath.Join(e.dir, "config")
 	// e.key exists but is not authorized on srv.
