@@ -65,7 +65,7 @@ func TestRulesCheck(t *testing.T) {
 			alerts[r.Alert] = r.Expr
 		}
 	}
-	for _, want := range []string{"ZdmProxyDown", "ZdmProxyNotReady", "ZdmWritesFailing", "ZdmAsyncReadMismatch", "ZdmWriteLatencyHigh", "ZdmClientConnectionsAtCap", "NodeDown", "NodeDiskNearlyFull", "NodeClockSkew"} {
+	for _, want := range []string{"ZdmProxyDown", "ZdmProxyNotReady", "ZdmWritesFailing", "ZdmAsyncReadMismatch", "ZdmWriteLatencyHigh", "ZdmClientConnectionsAtCap", "NodeDown", "NodeDiskNearlyFull", "NodeClockSkew", "ZdmJournalPending", "ZdmJournalNeedsRepair", "ZdmSecondaryWritesFailing"} {
 		if alerts[want] == "" {
 			t.Errorf("no alert %s", want)
 		}
@@ -96,7 +96,7 @@ func TestRulesCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := run(t, dir, promtool, "check", "rules", "zdm.rules.yml")
-	if !strings.Contains(out, "SUCCESS: 9 rules found") {
+	if !strings.Contains(out, "SUCCESS: 12 rules found") {
 		t.Errorf("promtool check rules: %s", out)
 	}
 	cfg, err := RenderPrometheus(PrometheusOptions{
@@ -112,7 +112,7 @@ func TestRulesCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = run(t, dir, promtool, "check", "config", "prometheus.yml")
-	if !strings.Contains(out, "SUCCESS: 9 rules found") {
+	if !strings.Contains(out, "SUCCESS: 12 rules found") {
 		t.Errorf("promtool check config did not load the rules: %s", out)
 	}
 }
