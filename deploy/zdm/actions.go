@@ -1,8 +1,11 @@
 package zdm
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +14,8 @@ import (
 
 // Action is one entry of the journal of actions: something zdmctl did
 // outside a rollout that an operator must be able to trace later (e.g.
-// breaking another run's fleet lock).
+// breaking another run's fleet lock, or overriding a go/no-go gate with
+// --force --reason).
 type Action struct {
 	Time    time.Time `json:"time"`
 	By      string    `json:"by"` // user@host that ran zdmctl
@@ -19,6 +23,40 @@ type Action struct {
 	Action  string    `json:"action"`
 	Host    string    `json:"host"`
 	Detail  string    `json:"detail"`
+	// Reason is the operator's --reason of an override; Checks the
+	// failing checks it overrode, with their live values.
+	Reason string  `json:"reason,omitempty"`
+	Checks []Check `json:"checks,omitempty"`
+}
+
+// Action names in the journal of actions.
+const (
+	ActionBreakLock = "break-lock"
+	ActionForceGate = "force" // a go/no-go gate overridden
+)
+
+// ReadActions reads the journal of actions at path, oldest first; a
+// missing file is an empty journal.
+func ReadActions(path string) ([]Action, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal of actions: %w", err)
+	}
+	var out []Action
+	for i, line := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var a Action
+		if err := json.Unmarshal(line, &a); err != nil {
+			return out, fmt.Errorf("journal of actions %s line %d: %w", path, i+1, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // ActionsPath is .zdmctl/actions-<inventory name>.jsonl beside the

@@ -74,6 +74,35 @@ type Check struct {
 	Want  string `json:"want"`
 	Pass  bool   `json:"pass"`
 	Error string `json:"error,omitempty"`
+	// Skipped: a metric check without a Prometheus in the inventory (not
+	// passed: phase reports it as SKIP, and rollouts do not block on it).
+	Skipped bool `json:"skipped,omitempty"`
+}
+
+// Failing are the checks that were evaluated and failed (skipped checks
+// are not among them).
+func Failing(checks []Check) []Check {
+	var out []Check
+	for _, c := range checks {
+		if !c.Pass && !c.Skipped {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Gate steps: the commands the gates stand before (GatesBefore).
+const (
+	StepDualReads     = 1 // rolling-update --read-mode DUAL_ASYNC_ON_SECONDARY
+	StepPrimaryTarget = 3 // rolling-update --primary-cluster TARGET
+	StepTeardown      = 4 // teardown
+)
+
+// GatesBefore are the checks before step (a Step* constant), whatever
+// phase the fleet is in: the rollout commands enforce these.
+func GatesBefore(step int, ps []HostStatus, s GateSettings, q Querier) []Check {
+	_, checks := Gates(Phase{Number: step}, ps, s, q)
+	return checks
 }
 
 // Querier evaluates an instant PromQL query to one number; ok is false
@@ -139,7 +168,7 @@ func Gates(ph Phase, ps []HostStatus, s GateSettings, q Querier) (next string, c
 func metricCheck(q Querier, name, query, want string, pass func(float64, bool) bool, empty string) Check {
 	c := Check{Name: name, Query: query, Want: want}
 	if q == nil {
-		c.Value, c.Error = "-", gateNoPrometheus
+		c.Value, c.Error, c.Skipped = "-", gateNoPrometheus, true
 		return c
 	}
 	v, ok, err := q(query)

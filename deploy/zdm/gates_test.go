@@ -86,9 +86,18 @@ func TestGatesOtherPhases(t *testing.T) {
 	}
 	// Without Prometheus, metric checks are not passed silently.
 	_, checks = Gates(Phase{Number: 1}, ps, s, nil)
-	if c := checkNamed(t, checks, "no client write failed"); c.Pass || !strings.Contains(c.Error, "no Prometheus") {
+	if c := checkNamed(t, checks, "no client write failed"); c.Pass || !c.Skipped || !strings.Contains(c.Error, "no Prometheus") {
 		t.Errorf("no Prometheus: %+v", c)
 	}
+	// ... they are skipped, not failing: only the fleet check can block.
+	if f := Failing(checks); len(f) != 0 {
+		t.Errorf("failing without Prometheus on a healthy fleet: %+v", f)
+	}
+	ps[1].Ready = false
+	if f := Failing(GatesBefore(StepDualReads, ps, s, nil)); len(f) != 1 || !strings.HasPrefix(f[0].Name, "every proxy ready") || f[0].Value == "" {
+		t.Errorf("a proxy not ready: failing %+v", f)
+	}
+	ps[1].Ready = true
 	// A query error is shown, and fails the check.
 	_, checks = Gates(Phase{Number: 1}, ps, s, func(string) (float64, bool, error) { return 0, false, errors.New("connection refused") })
 	if c := checkNamed(t, checks, "Prometheus scrapes"); c.Pass || c.Error != "connection refused" {

@@ -135,3 +135,19 @@ func TestRecordActionAppends(t *testing.T) {
 		t.Fatalf("%s", b)
 	}
 }
+
+func TestReadActionsRoundTrip(t *testing.T) {
+	p := ActionsPath(filepath.Join(t.TempDir(), "inv.yaml"))
+	if got, err := ReadActions(p); err != nil || len(got) != 0 {
+		t.Fatalf("no journal yet: %v %v", got, err)
+	}
+	want := Action{By: "me@ws", Command: "rolling-update --primary-cluster TARGET", Action: ActionForceGate, Reason: "mismatches are a known clock skew",
+		Checks: []Check{{Name: "async read mismatch rate over 15m", Value: "0.25", Want: "<= 0"}}}
+	if err := RecordAction(p, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadActions(p)
+	if err != nil || len(got) != 1 || got[0].Reason != want.Reason || len(got[0].Checks) != 1 || got[0].Checks[0].Value != "0.25" || got[0].Time.IsZero() {
+		t.Fatalf("%+v %v", got, err)
+	}
+}

@@ -65,6 +65,12 @@ type HostStatus struct {
 // Drifted reports whether drift is known and present.
 func (hs *HostStatus) Drifted() bool { return hs.Drift != nil && *hs.Drift }
 
+// RunsConfig reports whether the proxy runs, and has on disk, the config
+// whose hash is sha (as judgeDrift would judge it against sha).
+func (hs *HostStatus) RunsConfig(sha string) bool {
+	return (hs.RunningSHA256 == "" || hs.RunningSHA256 == sha) && hs.DiskSHA256 == sha
+}
+
 // DriftUnknown reports whether drift could not be judged.
 func (hs *HostStatus) DriftUnknown() bool { return hs.Drift == nil }
 

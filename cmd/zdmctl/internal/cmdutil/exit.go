@@ -16,6 +16,9 @@ const (
 	ExitUsage       = runner.ExitUsage
 	ExitAuth        = runner.ExitAuth
 	ExitInterrupted = runner.ExitInterrupted
+	// ExitGate: a go/no-go gate refused the step (rolling-update,
+	// teardown) before anything changed; --force --reason overrides.
+	ExitGate = 3
 )
 
 // ExitError carries an exit code. Reported means the command already

@@ -22,6 +22,8 @@ const exitCodes = `Exit codes:
   0    success
   1    a task failed, a host was unreachable, or a rollout stopped
   2    usage or configuration error (flags, inventory, playbook)
+  3    a go/no-go check refused rolling-update or teardown; nothing changed
+       (zdmctl phase shows the checks; --force --reason "why" overrides)
   4    SSH authentication or host-key verification failed
   130  interrupted (Ctrl-C: running tasks finish, nothing new starts;
        a second Ctrl-C aborts running tasks)

@@ -27,6 +27,7 @@ type Options struct {
 	NoSave         bool
 	Resume         bool
 	Gate           zdmcmd.Gate
+	Force          zdmcmd.Force
 	// SaveVars writes vars into the inventory file (inventory.SetVars).
 	SaveVars func(path string, vars map[string]any) error
 }
@@ -59,7 +60,22 @@ journal the failed run left. --check --diff shows each host's change.
 
 --primary-cluster X is refused while any proxy's journal of missed writes
 (write_mode DUAL_ASYNC_ON_SECONDARY) holds writes X missed: run zdmctl
-reconcile --apply first (and repair the tables of needs-repair records).`,
+reconcile --apply first (and repair the tables of needs-repair records).
+
+Go/no-go gates: before --read-mode DUAL_ASYNC_ON_SECONDARY and before
+--primary-cluster TARGET, the checks zdmctl phase shows before that step
+run first, before any host is touched or anything saved: every proxy ready
+with no drift (a proxy already running the change counts as without
+drift), and from the monitoring host's Prometheus over gate_window (15m):
+every proxy scraped, no client write failed (on either cluster before
+dual reads; on Target before the switch), and before the switch async reads
+compared, their mismatch rate at most gate_max_mismatch_rate (0) and
+Target's p99 read latency within gate_target_latency_factor (2) times
+Origin's. A failing check refuses the step (exit 3), naming each with its
+live value and threshold; without a monitoring host the metric checks are
+not checked (SKIP) and do not block. --force --reason "why" goes on anyway
+and records the override, with the failing checks, in the journal of
+actions (zdmctl history).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -77,6 +93,7 @@ reconcile --apply first (and repair the tables of needs-repair records).`,
 	fl.BoolVar(&opts.NoSave, "no-save", false, "do not save the change into the inventory file")
 	fl.BoolVar(&opts.Resume, "resume", false, "continue the rollout a failed run left (its journal)")
 	zdmcmd.AddGateFlags(cmd, &opts.Gate)
+	zdmcmd.AddForceFlags(cmd, &opts.Force, "go on although go/no-go checks fail")
 	return cmd
 }
 
@@ -110,6 +127,9 @@ func Run(opts *Options) error {
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
+	if err := opts.Force.Validate(); err != nil {
+		return err
+	}
 	jpath := zdm.JournalPath(s.Inventory)
 	var journal *zdm.Journal
 	if opts.Resume {
@@ -139,6 +159,18 @@ func Run(opts *Options) error {
 		stop()
 		if err != nil {
 			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: err}
+		}
+	}
+	gates := StepGates(changes)
+	if opts.Force.Force && len(gates) == 0 {
+		return cmdutil.UsageError(fmt.Errorf("--force: %s has no go/no-go checks to override (only --read-mode DUAL_ASYNC_ON_SECONDARY and --primary-cluster TARGET have)", env.DescribeVars(changes)))
+	}
+	if len(gates) > 0 {
+		ctx, _, stop := f.Contexts()
+		_, err := env.EnforceGates(ctx, gates, opts.Force)
+		stop()
+		if err != nil {
+			return err
 		}
 	}
 	var bin *zdmcmd.Binary
@@ -173,6 +205,24 @@ func Run(opts *Options) error {
 		ro.After = func(err error) error { return opts.save(env, ro, journal, changes, err) }
 	}
 	return ro.Run()
+}
+
+// StepGates are the go/no-go gates of the migration steps changes take.
+func StepGates(changes map[string]any) []zdmcmd.StepGate {
+	var out []zdmcmd.StepGate
+	upper := func(k string) string {
+		if v, ok := changes[k]; ok {
+			return strings.ToUpper(fmt.Sprint(v))
+		}
+		return ""
+	}
+	if v := upper("read_mode"); v == "DUAL_ASYNC_ON_SECONDARY" {
+		out = append(out, zdmcmd.StepGate{Step: zdm.StepDualReads, Command: "rolling-update --read-mode DUAL_ASYNC_ON_SECONDARY", Key: "read_mode", Value: v})
+	}
+	if v := upper("primary_cluster"); v == "TARGET" {
+		out = append(out, zdmcmd.StepGate{Step: zdm.StepPrimaryTarget, Command: "rolling-update --primary-cluster TARGET", Key: "primary_cluster", Value: v})
+	}
+	return out
 }
 
 // save writes the change into the inventory, under the fleet lock, when

@@ -20,6 +20,16 @@ import (
 // listen on a private address only). Settings come from that host's vars
 // (the global ones without a monitoring host).
 func (e *Env) Gates(ctx context.Context, fs *FleetStatus) (next string, checks []zdm.Check, err error) {
+	err = e.withGateSource(ctx, func(s zdm.GateSettings, q zdm.Querier) {
+		next, checks = zdm.Gates(fs.Phase, fs.Proxies, s, q)
+	})
+	return next, checks, err
+}
+
+// withGateSource calls fn with the gate settings and the querier of the
+// first monitoring host's Prometheus (nil without a monitoring host),
+// whose SSH connection stays open while fn runs.
+func (e *Env) withGateSource(ctx context.Context, fn func(zdm.GateSettings, zdm.Querier)) error {
 	vars := map[string]any{}
 	if len(e.Fleet.Proxies) > 0 {
 		vars = e.monitorVars(e.Fleet.Proxies[0].Name)
@@ -29,23 +39,22 @@ func (e *Env) Gates(ctx context.Context, fs *FleetStatus) (next string, checks [
 	}
 	s, err := zdm.GateSettingsFrom(vars)
 	if err != nil {
-		return "", nil, err
+		return err
 	}
 	if len(e.Fleet.Monitors) == 0 {
-		next, checks = zdm.Gates(fs.Phase, fs.Proxies, s, nil)
-		return next, checks, nil
+		fn(s, nil)
+		return nil
 	}
 	prom, _ := zdm.MonitorProbeAddrs(vars)
 	e.Each(ctx, e.Fleet.Monitors[:1], func(_ int, h *inventory.Host, conn transport.Conn, cerr error) {
-		q := func(promql string) (float64, bool, error) {
+		fn(s, func(promql string) (float64, bool, error) {
 			if cerr != nil {
 				return 0, false, fmt.Errorf("monitoring host %s: %w", h.Name, cerr)
 			}
 			return promQuery(ctx, conn, prom, promql)
-		}
-		next, checks = zdm.Gates(fs.Phase, fs.Proxies, s, q)
+		})
 	})
-	return next, checks, nil
+	return nil
 }
 
 // promQuery runs an instant query on the Prometheus at addr, from the

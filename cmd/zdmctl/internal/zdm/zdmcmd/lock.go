@@ -48,7 +48,7 @@ func (r *Rollout) breakLock(ctx context.Context, conn transport.Conn, le *zdm.Lo
 	detail := fmt.Sprintf("removed %s held by %s pid %d since %s: %s", le.Dir, le.Holder.Holder, le.Holder.PID, le.Holder.Since.UTC().Format("2006-01-02 15:04:05Z"), le.Stale)
 	fmt.Fprintf(e.F.IO.ErrOut, "--break-lock: %s\n", detail)
 	apath := zdm.ActionsPath(e.Path)
-	if err := zdm.RecordAction(apath, zdm.Action{By: holder(), Command: r.Command, Action: "break-lock", Host: conn.Host(), Detail: detail}); err != nil {
+	if err := zdm.RecordAction(apath, zdm.Action{By: holder(), Command: r.Command, Action: zdm.ActionBreakLock, Host: conn.Host(), Detail: detail}); err != nil {
 		fmt.Fprintf(e.F.IO.ErrOut, "warning: %v\n", err)
 	}
 	return zdm.AcquireLock(ctx, conn, holder(), os.Getpid(), 0)
