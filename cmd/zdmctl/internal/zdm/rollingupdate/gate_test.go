@@ -95,7 +95,9 @@ func gateOpts(t *testing.T) (*Options, *gateFleet, *int, *bytes.Buffer) {
 		fl.want[name] = c.SHA256()
 	}
 	o.F.Dial = func(transport.DialOptions) runner.DialFunc {
-		return func(_ context.Context, h *inventory.Host) (transport.Conn, error) { return gateConn{fl: fl, name: h.Name}, nil }
+		return func(_ context.Context, h *inventory.Host) (transport.Conn, error) {
+			return gateConn{fl: fl, name: h.Name}, nil
+		}
 	}
 	errBuf := &bytes.Buffer{}
 	o.F.IO.ErrOut = errBuf
