@@ -56,7 +56,7 @@ func TestZDMFailurePaths(t *testing.T) {
 		for _, h := range e.hosts {
 			e.exec(h.Name, "rm -rf /etc/zdm-e2e-crash /etc/systemd/system/zdm-proxy.service.d/e2e-limit.conf; systemctl daemon-reload")
 		}
-		e.cleanupRun("teardown", "--yes", "--force")
+		e.cleanupRun("teardown", "--yes", "--force", "--reason", "e2e cleanup")
 	})
 	if r := e.run(append([]string{"deploy"}, gate...)...); r.code != 0 {
 		t.Fatalf("deploy: exit %d\n%s", r.code, r.err)

@@ -52,7 +52,7 @@ func TestMonitoring(t *testing.T) {
 	e.writeInventory()
 	prom := "http://" + mon.Address + ":9090"
 	gate := []string{"--healthy-for", "1s", "--pause", "0s", "--ready-timeout", "60s"}
-	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force", "--monitoring") })
+	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force", "--reason", "e2e cleanup", "--monitoring") })
 
 	step := func(name string, fn func(t *testing.T)) {
 		if !t.Run(name, fn) {

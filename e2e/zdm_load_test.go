@@ -155,7 +155,7 @@ func TestZDMClientLoad(t *testing.T) {
 		t.Skip("needs the real zdm-proxy serving its admin API (ZDMCTL_E2E_PROXY=real)")
 	}
 	gate := []string{"--healthy-for", "2s", "--pause", "1s", "--ready-timeout", "60s"}
-	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force") })
+	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force", "--reason", "e2e cleanup") })
 	if r := e.run(append([]string{"deploy"}, gate...)...); r.code != 0 {
 		t.Fatalf("deploy: exit %d\n%s", r.code, r.err)
 	}

@@ -38,7 +38,7 @@ func TestZDMReconcile(t *testing.T) {
 		t.Skip("needs the real zdm-proxy")
 	}
 	gate := []string{"--healthy-for", "1s", "--pause", "0s", "--ready-timeout", "60s"}
-	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force") })
+	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force", "--reason", "e2e cleanup") })
 	e.vars["write_mode"] = "DUAL_ASYNC_ON_SECONDARY"
 	e.vars["proxy_request_timeout_ms"] = "1000"
 	e.writeInventory()

@@ -54,7 +54,7 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 	e.vars["metrics_address"] = "0.0.0.0"
 	e.writeInventory()
 	gate := []string{"--healthy-for", "2s", "--pause", "1s", "--ready-timeout", "60s"}
-	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force") })
+	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force", "--reason", "e2e cleanup") })
 	if r := e.run(append([]string{"deploy"}, gate...)...); r.code != 0 {
 		t.Fatalf("deploy: exit %d\n%s", r.code, r.err)
 	}

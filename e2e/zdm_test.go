@@ -29,7 +29,7 @@ func TestZDM(t *testing.T) {
 	gate := []string{"--healthy-for", "1s", "--pause", "0s", "--ready-timeout", "30s"}
 	h1, h2, h3 := e.hosts[0].Name, e.hosts[1].Name, e.hosts[2].Name
 	// Whatever happens, leave the shared fleet clean.
-	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force") })
+	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force", "--reason", "e2e cleanup") })
 
 	step := func(name string, fn func(t *testing.T)) {
 		if !t.Run(name, fn) {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+	"github.com/zdmctl/zdmctl/deploy/zdm"
 )
 
 // Options of `teardown`.
@@ -18,8 +19,8 @@ type Options struct {
 	Yes        bool
 	Monitoring bool
 	// Force tears down proxies that still have clients (one host at a
-	// time, each draining, unless AllAtOnce).
-	Force     bool
+	// time, each draining, unless AllAtOnce); its reason is recorded.
+	Force     zdmcmd.Force
 	AllAtOnce bool
 	BreakLock bool
 }
@@ -40,8 +41,11 @@ history, alert state, Grafana's database), their users, and the packages
 deploy installed (monitoring_install: package); a Prometheus, exporter or
 Grafana installed otherwise is left alone. Asks for confirmation unless --yes.
 
-It refuses while any proxy has client connections (read from each proxy's
-admin API over SSH), naming the hosts and their counts, unless --force.
+It refuses (exit 3) while any proxy has client connections (read from each
+proxy's admin API over SSH), naming the hosts and their counts: the go/no-go
+check zdmctl phase shows before teardown. --force --reason "why" tears down
+anyway and records the override, with the counts, in the journal of actions
+(zdmctl history).
 The proxies are stopped one host at a time, each draining its clients
 (readiness 503, DOWN events, grace) before the next one stops, unless
 --all-at-once.`,
@@ -55,7 +59,7 @@ The proxies are stopped one host at a time, each draining its clients
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&opts.Monitoring, "monitoring", false, "also remove the monitoring deploy set up (Prometheus, Alertmanager, Grafana, node exporters)")
-	cmd.Flags().BoolVar(&opts.Force, "force", false, "tear down even while clients are connected (still one host at a time)")
+	zdmcmd.AddForceFlags(cmd, &opts.Force, "tear down even while clients are connected (still one host at a time)")
 	zdmcmd.AddBreakLockFlag(cmd, &opts.BreakLock)
 	cmd.Flags().BoolVar(&opts.AllAtOnce, "all-at-once", false, "stop every proxy at once instead of one host at a time")
 	return cmd
@@ -64,6 +68,9 @@ The proxies are stopped one host at a time, each draining its clients
 // Run tears down.
 func Run(opts *Options) error {
 	f := opts.F
+	if err := opts.Force.Validate(); err != nil {
+		return err
+	}
 	env, err := zdmcmd.Load(f, nil)
 	if err != nil {
 		return err
@@ -80,10 +87,13 @@ func Run(opts *Options) error {
 		busy := busyMessage(clientsOf(runCtx, env))
 		stop()
 		switch {
-		case busy != "" && !opts.Force:
-			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("teardown refused, nothing changed: clients are connected (%s); move them off the proxies first, or --force to tear down anyway, one host at a time with each proxy draining", busy)}
+		case busy != "" && !opts.Force.Force:
+			return &cmdutil.ExitError{Code: cmdutil.ExitGate, Err: fmt.Errorf("teardown refused, nothing changed: clients are connected (%s); move them off the proxies first, or --force --reason \"why\" to tear down anyway (recorded in the journal of actions), one host at a time with each proxy draining", busy)}
 		case busy != "":
-			fmt.Fprintf(f.IO.ErrOut, "--force: tearing down with clients connected (%s)\n", busy)
+			failing := []zdm.Check{{Name: "clients gone from the proxies (before teardown)", Value: busy, Want: "0"}}
+			if err := env.Override("teardown", opts.Force, failing, ""); err != nil {
+				return err
+			}
 		}
 	}
 	ro := &zdmcmd.Rollout{
