@@ -252,7 +252,7 @@ func TestZDMFailurePaths(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		r := e.run("teardown", "--yes")
 		l.finish(t, "refused teardown")
-		if r.code != 1 || !strings.Contains(r.err, "teardown refused, nothing changed") {
+		if r.code != 3 || !strings.Contains(r.err, "teardown refused, nothing changed") {
 			t.Fatalf("exit %d\n%s", r.code, tail(r.err, 3))
 		}
 		for _, h := range e.hosts {

@@ -8,6 +8,7 @@ import (
 	pbcmd "github.com/zdmctl/zdmctl/cmd/zdmctl/internal/playbook"
 	versioncmd "github.com/zdmctl/zdmctl/cmd/zdmctl/internal/version"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/deploy"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/history"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/initcmd"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/logs"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/phase"
@@ -59,6 +60,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(phase.NewCmdPhase(f, nil))
 	cmd.AddCommand(reconcile.NewCmdReconcile(f, nil))
 	cmd.AddCommand(teardown.NewCmdTeardown(f, nil))
+	cmd.AddCommand(history.NewCmdHistory(f, nil))
 	cmd.AddCommand(logs.NewCmdLogs(f, nil))
 	addCompletions(cmd)
 	return cmd
