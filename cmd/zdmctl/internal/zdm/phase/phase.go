@@ -37,7 +37,9 @@ mismatch rate at most gate_max_mismatch_rate (0), no write failed on Target
 and Target's p99 read latency within gate_target_latency_factor (2) times
 Origin's; before teardown no client left on the proxies. Metric checks
 cover gate_window (15m) and query the monitoring host's Prometheus (over
-SSH); without one they are reported as not checked.
+SSH); without one they are reported as SKIP (not checked). rolling-update
+and teardown run the same checks before their step and refuse it (exit 3)
+while one fails, unless --force --reason "why" (zdmctl history).
 
 In phase 3, while any proxy's journal of missed writes (write_mode
 DUAL_ASYNC_ON_SECONDARY) holds records, the next step is zdmctl reconcile
