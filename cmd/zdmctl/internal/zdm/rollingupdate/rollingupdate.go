@@ -153,6 +153,10 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	gates := StepGates(changes)
+	if opts.Force.Force && len(gates) == 0 {
+		return cmdutil.UsageError(fmt.Errorf("--force: %s has no go/no-go checks to override (only --read-mode DUAL_ASYNC_ON_SECONDARY and --primary-cluster TARGET have)", env.DescribeVars(changes)))
+	}
 	if pc, ok := changes["primary_cluster"].(string); ok {
 		ctx, _, stop := f.Contexts()
 		err := env.JournalGate(ctx, pc)
@@ -160,10 +164,6 @@ func Run(opts *Options) error {
 		if err != nil {
 			return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: err}
 		}
-	}
-	gates := StepGates(changes)
-	if opts.Force.Force && len(gates) == 0 {
-		return cmdutil.UsageError(fmt.Errorf("--force: %s has no go/no-go checks to override (only --read-mode DUAL_ASYNC_ON_SECONDARY and --primary-cluster TARGET have)", env.DescribeVars(changes)))
 	}
 	if len(gates) > 0 {
 		ctx, _, stop := f.Contexts()
