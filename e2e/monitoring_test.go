@@ -33,7 +33,11 @@ import (
 // (job node, every host up, the proxies' readiness probe), the alert rules
 // loaded, every dashboard panel's query answered by the live Prometheus,
 // and a proxy stopped on purpose raising ZdmProxyDown through
-// Alertmanager to a webhook receiver run by this test.
+// Alertmanager to a webhook receiver run by this test. PhaseGates: the
+// go/no-go checks read live from that Prometheus; rolling-update
+// --primary-cluster TARGET refused (exit 3) while async read mismatches
+// are injected, --force --reason recorded (zdmctl history), and the gate
+// passing once the clusters answer alike (gateEnforced).
 func TestMonitoring(t *testing.T) {
 	f := NewFleet(t, testfleet.Options{N: 4})
 	// Origin and Target as zdm_load_test.go starts them, kept at hand: the
