@@ -186,6 +186,8 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force") })
 	if r := e.run(append([]string{"deploy"}, gate...)...); r.code != 0 {
 		t.Fatalf("deploy: exit %d\n%s", r.code, r.err)
+	} else if !strings.Contains(r.err, "client settings: zdmctl client-config") {
+		t.Errorf("deploy does not point at zdmctl client-config:\n%s", r.err)
 	}
 	// The upgrade: the same source built with another version string, so
 	// its SHA-256 (and the binary deploy installs) differs.
