@@ -5,15 +5,19 @@ package e2e
 // TestZDMRolloutNoRetries: 3 real zdm-proxy hosts deployed by zdmctl, a
 // steady load WITHOUT retries and with statements not idempotent, from
 // gocql (its defaults), the DataStax Python driver (FallthroughRetryPolicy)
-// and the Java driver 4 (a policy that retries nothing), and every rollout
-// step in sequence.
-// Every request must succeed: the drain is announced by every peer
-// (proxy/peernotice) and readiness gates each step (issue 10).
+// and the Java driver 4 (a policy that retries nothing), plus gocql with
+// the settings `zdmctl client-config` prints, and every rollout step in
+// sequence. The drain is announced by every peer (proxy/peernotice) and
+// readiness gates each step (issue 10). Every request must succeed, but
+// for the errors each driver causes itself in a proxy restart when run
+// without client-config's settings (noretry_classes_test.go): those are
+// counted per step; the load with the settings must lose none.
 
 import (
 	"bufio"
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -28,20 +32,145 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 )
 
-// stepLoad counts one rollout step's requests.
+// stepLoad counts one rollout step's requests for one driver load.
 type stepLoad struct {
 	name       string
 	ok, failed atomic.Int64
 	mu         sync.Mutex
-	errs       map[string]int
+	errs       map[string]int // every error text
+	caused     map[string]int // errors of a driver-caused class, by class
 	took       time.Duration
 }
 
-func (s *stepLoad) fail(err error) {
+func newStep(name string) *stepLoad {
+	return &stepLoad{name: name, errs: map[string]int{}, caused: map[string]int{}}
+}
+
+// fail counts a failed request; class is its driver-caused class (see
+// noretry_classes_test.go), "" when it is none of them.
+func (s *stepLoad) fail(text, class string) {
 	s.failed.Add(1)
 	s.mu.Lock()
-	s.errs[err.Error()]++
+	s.errs[text]++
+	if class != "" {
+		s.caused[class]++
+	}
 	s.mu.Unlock()
+}
+
+// unexplained is the number of failures of no driver-caused class.
+func (s *stepLoad) unexplained() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.failed.Load()
+	for _, c := range s.caused {
+		n -= int64(c)
+	}
+	return n
+}
+
+// driverLoad is one client load and its per-step counts; settings is true
+// when it runs with the settings of zdmctl client-config.
+type driverLoad struct {
+	name     string
+	settings bool
+	cur      atomic.Pointer[stepLoad]
+	steps    []*stepLoad
+}
+
+func (d *driverLoad) begin(name string) *stepLoad {
+	st := newStep(name)
+	d.steps = append(d.steps, st)
+	d.cur.Store(st)
+	return st
+}
+
+// clientConfigDoc is `zdmctl client-config --driver gocql -o json`.
+type clientConfigDoc struct {
+	OK   bool `json:"ok"`
+	Data struct {
+		ContactPoints []struct {
+			Address string `json:"address"`
+			Port    int    `json:"port"`
+		} `json:"contact_points"`
+		Drivers []struct {
+			Driver   string `json:"driver"`
+			Settings []struct {
+				Name  string `json:"name"`
+				Value string `json:"value"`
+			} `json:"settings"`
+		} `json:"drivers"`
+	} `json:"data"`
+}
+
+// gocqlFromClientConfig builds the gocql cluster config from zdmctl
+// client-config's advice, applying every setting it names (an unknown one
+// fails the test: the advice and this load must not drift apart).
+func gocqlFromClientConfig(t *testing.T, e *zdmEnv) *gocql.ClusterConfig {
+	t.Helper()
+	r := e.run("client-config", "--driver", "gocql", "-o", "json")
+	var doc clientConfigDoc
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil || r.code != 0 || !doc.OK || len(doc.Data.Drivers) != 1 {
+		t.Fatalf("zdmctl client-config: exit %d, %v\n%s%s", r.code, err, r.out, r.err)
+	}
+	var hosts []string
+	for _, c := range doc.Data.ContactPoints {
+		hosts = append(hosts, c.Address)
+	}
+	cl := gocql.NewCluster(hosts...)
+	cl.Timeout = 5 * time.Second
+	cl.ConnectTimeout = 5 * time.Second
+	cl.Authenticator = gocql.PasswordAuthenticator{Username: "cassandra", Password: "origin-s3cret"}
+	for _, s := range doc.Data.Drivers[0].Settings {
+		var err error
+		switch s.Name {
+		case "hosts": // the contact points, above
+		case "Port":
+			cl.Port, err = strconv.Atoi(s.Value)
+		case "RetryPolicy":
+			var n int
+			if _, err = fmt.Sscanf(s.Value, "SimpleRetryPolicy{NumRetries: %d}", &n); err == nil {
+				cl.RetryPolicy = &gocql.SimpleRetryPolicy{NumRetries: n}
+			}
+		case "DefaultIdempotence":
+			cl.DefaultIdempotence, err = strconv.ParseBool(s.Value)
+		case "ReconnectInterval":
+			cl.ReconnectInterval, err = time.ParseDuration(s.Value)
+		case "DefaultTimestamp":
+			cl.DefaultTimestamp, err = strconv.ParseBool(s.Value)
+		case "PoolConfig.HostSelectionPolicy":
+			cl.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(gocql.DCAwareRoundRobinPolicy(s.Value))
+		case "bind markers": // the load's statements bind every value (safeStatements)
+		default:
+			t.Fatalf("client-config gocql setting %q (%s): this load does not apply it", s.Name, s.Value)
+		}
+		if err != nil {
+			t.Fatalf("client-config gocql %s = %q: %v", s.Name, s.Value, err)
+		}
+	}
+	if cl.RetryPolicy == nil || !cl.DefaultIdempotence {
+		t.Fatalf("client-config gave gocql no retry policy or idempotence: %s", r.out)
+	}
+	return cl
+}
+
+// safeStatements is the client-config load's work: bind markers only,
+// idempotent statements only (no counter update: client-config leaves
+// those not idempotent, and then no setting saves them).
+var safeStatements = []string{"INSERT INTO ks.t (k) VALUES (?)", "SELECT k FROM ks.t WHERE k = ?"}
+
+func gocqlSession(t *testing.T, cl *gocql.ClusterConfig) *gocql.Session {
+	t.Helper()
+	var s *gocql.Session
+	var err error
+	for i := 0; i < 50; i++ {
+		if s, err = cl.CreateSession(); err == nil {
+			return s
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("gocql session through the proxies: %v", err)
+	return nil
 }
 
 func TestZDMRolloutNoRetries(t *testing.T) {
@@ -57,6 +186,8 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force", "--reason", "e2e cleanup") })
 	if r := e.run(append([]string{"deploy"}, gate...)...); r.code != 0 {
 		t.Fatalf("deploy: exit %d\n%s", r.code, r.err)
+	} else if !strings.Contains(r.err, "client settings: zdmctl client-config") {
+		t.Errorf("deploy does not point at zdmctl client-config:\n%s", r.err)
 	}
 	// The upgrade: the same source built with another version string, so
 	// its SHA-256 (and the binary deploy installs) differs.
@@ -79,30 +210,36 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 	cl.RetryPolicy = nil // no retries: gocql's default
 	cl.ReconnectInterval = 200 * time.Millisecond
 	cl.Authenticator = gocql.PasswordAuthenticator{Username: "cassandra", Password: "origin-s3cret"}
-	var s *gocql.Session
-	var err error
-	for i := 0; i < 50; i++ {
-		if s, err = cl.CreateSession(); err == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("gocql session through the proxies: %v", err)
-	}
+	s := gocqlSession(t, cl)
 	defer s.Close()
+	// The same driver with the settings zdmctl client-config prints.
+	safe := gocqlSession(t, gocqlFromClientConfig(t, e))
+	defer safe.Close()
 
-	var cur, pyCur, jCur atomic.Pointer[stepLoad]
-	warm := &stepLoad{name: "warm-up", errs: map[string]int{}}
-	cur.Store(warm)
-	pyWarm := &stepLoad{name: "warm-up", errs: map[string]int{}}
-	pyCur.Store(pyWarm)
-	py := startDriverLoad(t, "python", addrs, &pyCur)
-	jWarm := &stepLoad{name: "warm-up", errs: map[string]int{}}
-	jCur.Store(jWarm)
-	jv := startDriverLoad(t, "java", addrs, &jCur)
+	gq := &driverLoad{name: "gocql"}
+	pyl := &driverLoad{name: "python"}
+	jl := &driverLoad{name: "java"}
+	sl := &driverLoad{name: "gocql+client-config", settings: true}
+	loads := []*driverLoad{gq, pyl, jl, sl}
+	for _, d := range loads {
+		d.begin("warm-up")
+	}
+	py := startDriverLoad(t, "python", addrs, &pyl.cur)
+	jv := startDriverLoad(t, "java", addrs, &jl.cur)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	exec1 := func(d *driverLoad, q *gocql.Query) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := q.ExecContext(ctx)
+		cancel()
+		st := d.cur.Load()
+		if err != nil {
+			st.fail(err.Error(), gocqlDriverCaused(err))
+		} else {
+			st.ok.Add(1)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for w := 0; w < 4; w++ {
 		wg.Add(1)
 		go func() {
@@ -122,46 +259,55 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 				default:
 					q = s.Query("SELECT k FROM ks.t WHERE k = 'a'")
 				}
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				err := q.ExecContext(ctx)
-				cancel()
-				st := cur.Load()
-				if err != nil {
-					st.fail(err)
-				} else {
-					st.ok.Add(1)
+				exec1(gq, q)
+			}
+		}()
+	}
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
 				}
-				time.Sleep(5 * time.Millisecond)
+				arg := "s" + strconv.Itoa(w) + "-" + strconv.Itoa(i)
+				if i%2 == 1 {
+					arg = "a"
+				}
+				exec1(sl, safe.Query(safeStatements[i%2], arg))
 			}
 		}()
 	}
 	time.Sleep(2 * time.Second)
 
 	steps := []struct {
-		name string
-		args []string
+		name    string
+		restart bool // restarts proxies (the others reload them live)
+		args    []string
 	}{
-		{"rolling-restart", []string{"rolling-restart"}},
-		{"read_mode DUAL_ASYNC_ON_SECONDARY", []string{"rolling-update", "--read-mode", "DUAL_ASYNC_ON_SECONDARY"}},
-		{"read_mode PRIMARY_ONLY", []string{"rolling-update", "--read-mode", "PRIMARY_ONLY"}},
-		{"primary_cluster TARGET", []string{"rolling-update", "--primary-cluster", "TARGET"}},
-		{"primary_cluster ORIGIN", []string{"rolling-update", "--primary-cluster", "ORIGIN"}},
-		{"deploy upgraded binary", []string{"deploy", "--proxy-binary", upgraded}},
-		{"rolling-restart again", []string{"rolling-restart"}},
+		{"rolling-restart", true, []string{"rolling-restart"}},
+		{"read_mode DUAL_ASYNC_ON_SECONDARY", false, []string{"rolling-update", "--read-mode", "DUAL_ASYNC_ON_SECONDARY"}},
+		{"read_mode PRIMARY_ONLY", false, []string{"rolling-update", "--read-mode", "PRIMARY_ONLY"}},
+		{"primary_cluster TARGET", false, []string{"rolling-update", "--primary-cluster", "TARGET"}},
+		{"primary_cluster ORIGIN", false, []string{"rolling-update", "--primary-cluster", "ORIGIN"}},
+		{"deploy upgraded binary", true, []string{"deploy", "--proxy-binary", upgraded}},
+		{"rolling-restart again", true, []string{"rolling-restart"}},
 	}
-	all, pyAll, jAll := []*stepLoad{warm}, []*stepLoad{pyWarm}, []*stepLoad{jWarm}
+	restarts := map[string]bool{}
 	for _, step := range steps {
-		st := &stepLoad{name: step.name, errs: map[string]int{}}
-		pst := &stepLoad{name: step.name, errs: map[string]int{}}
-		jst := &stepLoad{name: step.name, errs: map[string]int{}}
-		all, pyAll, jAll = append(all, st), append(pyAll, pst), append(jAll, jst)
-		cur.Store(st)
-		pyCur.Store(pst)
-		jCur.Store(jst)
+		restarts[step.name] = step.restart
+		var cur []*stepLoad
+		for _, d := range loads {
+			cur = append(cur, d.begin(step.name))
+		}
 		start := time.Now()
 		r := e.run(append(step.args, gate...)...)
-		st.took = time.Since(start)
-		pst.took, jst.took = st.took, st.took
+		for _, st := range cur {
+			st.took = time.Since(start)
+		}
 		if r.code != 0 {
 			close(stop)
 			wg.Wait()
@@ -170,51 +316,59 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 			t.Fatalf("%s: exit %d\n%s", step.name, r.code, r.err)
 		}
 	}
-	tail := &stepLoad{name: "after", errs: map[string]int{}}
-	pyTail := &stepLoad{name: "after", errs: map[string]int{}}
-	jTail := &stepLoad{name: "after", errs: map[string]int{}}
-	all, pyAll, jAll = append(all, tail), append(pyAll, pyTail), append(jAll, jTail)
-	cur.Store(tail)
-	pyCur.Store(pyTail)
-	jCur.Store(jTail)
+	for _, d := range loads {
+		d.begin("after")
+	}
 	time.Sleep(time.Second)
 	close(stop)
 	wg.Wait()
 	py.stop()
 	jv.stop()
 
-	// Steps that restart proxies can cost a driver without retries a
-	// request the proxy cannot save: gocql closes a pool with requests in
-	// flight 1 s after a DOWN event, and the Java and Python drivers ignore
-	// DOWN while connected, so a request they write as the proxy closes an
-	// idle connection fails (proxy/OPERATIONS.md "What each driver does
-	// with the events", with the driver settings that close it; those are
-	// TestZDMClientLoad's). Reloads and the time between steps must lose
-	// nothing. ZDMCTL_E2E_NORETRY_STRICT=1 requires 0 on every step.
-	strict := os.Getenv("ZDMCTL_E2E_NORETRY_STRICT") == "1"
-	restarts := map[string]bool{"rolling-restart": true, "deploy upgraded binary": true, "rolling-restart again": true}
-	for _, d := range []struct {
-		name  string
-		steps []*stepLoad
-	}{{"gocql", all}, {"python", pyAll}, {"java", jAll}} {
-		var ok, failed, inRestarts int64
+	// Every request must succeed, except, in a step that restarts
+	// proxies and for a load WITHOUT client-config's settings, errors of
+	// the classes its driver causes itself (noretry_classes_test.go,
+	// proxy/OPERATIONS.md): counted per step and driver, never ignored.
+	// The load with client-config's settings must lose nothing anywhere.
+	for _, d := range loads {
+		var ok, failed, caused int64
 		for _, st := range d.steps {
+			n := st.failed.Load()
 			ok += st.ok.Load()
-			failed += st.failed.Load()
-			t.Logf("driver=%s step=%-34q took=%-8s ok=%-6d errors=%d %v", d.name, st.name, st.took.Round(100*time.Millisecond), st.ok.Load(), st.failed.Load(), st.errs)
-			if n := st.failed.Load(); n > 0 {
-				if restarts[st.name] && !strict {
-					inRestarts += n
-				} else {
-					t.Errorf("driver=%s step %q: %d requests failed without retries", d.name, st.name, n)
-				}
+			failed += n
+			t.Logf("driver=%s step=%-34q took=%-8s ok=%-6d errors=%d driver-caused=%v %v", d.name, st.name, st.took.Round(100*time.Millisecond), st.ok.Load(), n, st.caused, st.errs)
+			switch {
+			case n == 0:
+			case d.settings:
+				t.Errorf("driver=%s (zdmctl client-config settings) step %q: %d requests failed: %v", d.name, st.name, n, st.errs)
+			case !restarts[st.name]:
+				t.Errorf("driver=%s step %q (no proxy restarts): %d requests failed: %v", d.name, st.name, n, st.errs)
+			case st.unexplained() > 0:
+				t.Errorf("driver=%s step %q: %d of %d failures of no driver-caused class: %v", d.name, st.name, st.unexplained(), n, st.errs)
+			default:
+				caused += n
 			}
 		}
-		t.Logf("driver=%s total ok=%d errors=%d (in proxy restarts, driver-limited: %d)", d.name, ok, failed, inRestarts)
+		t.Logf("driver=%s total ok=%d errors=%d (driver-caused, in proxy restarts: %d)", d.name, ok, failed, caused)
 		if ok == 0 {
 			t.Errorf("driver=%s: no request succeeded", d.name)
 		}
 	}
+	// The table for proxy/OPERATIONS.md: ok / errors per step and driver.
+	var b strings.Builder
+	b.WriteString("\n| step | took |")
+	for _, d := range loads {
+		b.WriteString(" " + d.name + " |")
+	}
+	b.WriteString("\n| --- | --- |" + strings.Repeat(" --- |", len(loads)) + "\n")
+	for i, st := range gq.steps {
+		fmt.Fprintf(&b, "| %s | %.1f s |", st.name, st.took.Seconds())
+		for _, d := range loads {
+			fmt.Fprintf(&b, " %d / %d |", d.steps[i].ok.Load(), d.steps[i].failed.Load())
+		}
+		b.WriteString("\n")
+	}
+	t.Log(b.String())
 }
 
 // pythonLoad runs a driver's load script, e2e/drivers/python/load.py (the
@@ -228,6 +382,10 @@ type pythonLoad struct {
 }
 
 func startDriverLoad(t *testing.T, kind string, addrs []string, cur *atomic.Pointer[stepLoad]) *pythonLoad {
+	classify := pythonDriverCaused
+	if kind == "java" {
+		classify = javaDriverCaused
+	}
 	t.Helper()
 	args := []string{"--contacts", strings.Join(addrs, ","), "--port", "9042", "--workers", "4",
 		"--not-idempotent", "--no-retry", "--user", "cassandra"}
@@ -271,7 +429,8 @@ func startDriverLoad(t *testing.T, kind string, addrs []string, cur *atomic.Poin
 				n, _ := strconv.Atoi(strings.TrimPrefix(line, "OK "))
 				cur.Load().ok.Add(int64(n))
 			case strings.HasPrefix(line, "FAIL "):
-				cur.Load().fail(errors.New(strings.TrimPrefix(line, "FAIL ")))
+				text := strings.TrimPrefix(line, "FAIL ")
+				cur.Load().fail(text, classify(text))
 			}
 		}
 	}()

@@ -25,6 +25,8 @@ func addCompletions(root *cobra.Command) {
 			_ = c.RegisterFlagCompletionFunc("read-mode", fixed("PRIMARY_ONLY", "DUAL_ASYNC_ON_SECONDARY"))
 			_ = c.RegisterFlagCompletionFunc("primary-cluster", fixed("ORIGIN", "TARGET"))
 			_ = c.RegisterFlagCompletionFunc("log-level", fixed("DEBUG", "INFO", "WARN", "ERROR"))
+		case "client-config":
+			_ = c.RegisterFlagCompletionFunc("driver", fixed("gocql", "java", "python", "all"))
 		case "playbook":
 			for _, sub := range c.Commands() {
 				if sub.Name() == "run" || sub.Name() == "validate" {

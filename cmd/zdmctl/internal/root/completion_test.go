@@ -26,6 +26,9 @@ func TestCompletesFlagValues(t *testing.T) {
 	if got := complete(t, "rolling-update", "--read-mode", ""); !strings.Contains(got, "DUAL_ASYNC_ON_SECONDARY") || !strings.Contains(got, "PRIMARY_ONLY") {
 		t.Errorf("--read-mode: %s", got)
 	}
+	if got := complete(t, "client-config", "--driver", ""); !strings.Contains(got, "gocql") || !strings.Contains(got, "python") {
+		t.Errorf("--driver: %s", got)
+	}
 	if got := complete(t, "rolling-update", "--primary-cluster", ""); !strings.Contains(got, "TARGET") {
 		t.Errorf("--primary-cluster: %s", got)
 	}

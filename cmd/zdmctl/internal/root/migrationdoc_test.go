@@ -259,6 +259,7 @@ func TestCheckCommandLineRejects(t *testing.T) {
 		"zdmctl deploy --set x=$HOME",
 		"zdmctl teardown --yes | tee log",
 		"zdmctl phase --set gate_window=soon",
+		"zdmctl client-config --driver ruby",
 	} {
 		if err := checkCommandLine(bad); err == nil {
 			t.Errorf("%q accepted", bad)
@@ -269,6 +270,7 @@ func TestCheckCommandLineRejects(t *testing.T) {
 		"zdmctl rolling-update --set proxy_async_read_queue_size=4096",
 		"zdmctl deploy --monitoring-only --set prometheus_port=9091",
 		"zdmctl logs collect --since 2h",
+		"zdmctl client-config --driver java -o json",
 	} {
 		if err := checkCommandLine(good); err != nil {
 			t.Errorf("%q: %v", good, err)

@@ -7,6 +7,7 @@ import (
 	invcmd "github.com/zdmctl/zdmctl/cmd/zdmctl/internal/inventory"
 	pbcmd "github.com/zdmctl/zdmctl/cmd/zdmctl/internal/playbook"
 	versioncmd "github.com/zdmctl/zdmctl/cmd/zdmctl/internal/version"
+	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/clientconfig"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/deploy"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/history"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/initcmd"
@@ -62,6 +63,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(teardown.NewCmdTeardown(f, nil))
 	cmd.AddCommand(history.NewCmdHistory(f, nil))
 	cmd.AddCommand(logs.NewCmdLogs(f, nil))
+	cmd.AddCommand(clientconfig.NewCmdClientConfig(f, nil))
 	addCompletions(cmd)
 	return cmd
 }

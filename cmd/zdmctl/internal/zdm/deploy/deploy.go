@@ -145,5 +145,15 @@ func Run(opts *Options) error {
 			return nil
 		}
 	}
-	return ro.Run()
+	if err := ro.Run(); err != nil {
+		return err
+	}
+	if !f.Settings.JSON() && !f.Settings.Check {
+		fmt.Fprintln(f.IO.ErrOut, ClientSettingsHint)
+	}
+	return nil
 }
+
+// ClientSettingsHint ends a successful deploy: the drivers' settings that
+// make rollouts lossless are zdmctl client-config's.
+const ClientSettingsHint = "client settings: zdmctl client-config"

@@ -179,6 +179,7 @@ func Run(opts *Options) error {
 		}
 	}
 	fmt.Fprintf(f.IO.ErrOut, "next: zdmctl -i %s deploy\n", out)
+	fmt.Fprintf(f.IO.ErrOut, "client settings: zdmctl -i %s client-config\n", out)
 	return nil
 }
 

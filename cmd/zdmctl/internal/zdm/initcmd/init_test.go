@@ -46,6 +46,9 @@ func TestPromptsWriteAValidInventory(t *testing.T) {
 	if !strings.Contains(errOut.String(), "Proxy host addresses") {
 		t.Errorf("no prompt shown: %s", errOut)
 	}
+	if !strings.Contains(errOut.String(), "client settings: zdmctl -i "+out+" client-config\n") {
+		t.Errorf("no client-config hint: %s", errOut)
+	}
 }
 
 func TestFlagsAndNoOverwrite(t *testing.T) {
