@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,6 +129,18 @@ func TestProxyCassandraAsyncWritesStoppedTarget(t *testing.T) {
 		}
 	}
 	t.Logf("every proxy ready and not degraded %s after Target's CQL port was ready", time.Since(upAt).Round(time.Millisecond))
+	for i, p := range fleet { // how the reconnections went, from the proxies' logs
+		log := p.Log()
+		first := ""
+		for _, line := range strings.Split(log, "\n") {
+			if strings.Contains(line, "cannot reconnect to the secondary yet") {
+				first = line
+				break
+			}
+		}
+		t.Logf("proxy %d: %d secondary connections lost, %d up again; first failed reconnect: %q", i,
+			strings.Count(log, "secondary connection lost"), strings.Count(log, "secondary connection up again"), first)
+	}
 	time.Sleep(5 * time.Second) // load against a healthy Target again
 	acked := load.stop()
 	pyAcked := py.stop(t)
