@@ -5,14 +5,11 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -84,60 +81,14 @@ func TestProxyCassandraAsyncWritesFrozenTarget(t *testing.T) {
 	}
 	bin := zdmProxyBinary(t, c.RepoRoot())
 	ins := "INSERT INTO zdm_async.kv (k, v) VALUES (?, ?)"
-	var cfgs []string
-	var fleet []*proxyProc
-	for i := range proxyFleetHosts {
-		o := proxyOpts{Extra: map[string]string{"write_mode": "DUAL_ASYNC_ON_SECONDARY", "journal_dir": t.TempDir(),
-			"proxy_request_timeout_ms": "3000"}}
-		fleet = append(fleet, startProxy(t, c, o, i))
-		cfg := filepath.Join(t.TempDir(), "replay.yml")
-		if err := os.WriteFile(cfg, []byte(proxyConfigYAML(c, o, i)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cfgs = append(cfgs, cfg)
-	}
-	var sessions []*gocql.Session
-	for _, p := range fleet {
-		s, err := newSession(p.Addr, target)
-		if err != nil {
-			t.Fatalf("session through %s: %v", p.Addr, err)
-		}
-		t.Cleanup(s.Close)
-		sessions = append(sessions, s)
-	}
+	_, cfgs, sessions := startAsyncFleet(t, c)
 	for _, s := range sessions { // prepared before the freeze: PREPARE needs both clusters
 		if err := s.Query(ins, -1, "warm").WithContext(ctx).Exec(); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	var acked sync.Map // k -> v
-	var nextKey, clientErrs atomic.Int64
-	var lastErr atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func(s *gocql.Session) {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				k := int(nextKey.Add(1))
-				v := fmt.Sprintf("v%d", k)
-				if err := s.Query(ins, k, v).WithContext(ctx).Exec(); err != nil {
-					clientErrs.Add(1)
-					lastErr.Store(err.Error())
-					continue
-				}
-				acked.Store(k, v)
-				time.Sleep(5 * time.Millisecond)
-			}
-		}(sessions[w%len(sessions)])
-	}
+	load := startGocqlWriters(ctx, sessions, ins, 8)
 	time.Sleep(3 * time.Second)
 	pid := nodePID(t, testcluster.Target)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
@@ -152,7 +103,7 @@ func TestProxyCassandraAsyncWritesFrozenTarget(t *testing.T) {
 		}
 	}
 	t.Cleanup(thaw)
-	t.Logf("Target (pid %d) frozen with %d writes acknowledged", pid, nextKey.Load())
+	t.Logf("Target (pid %d) frozen with %d writes sent", pid, load.next.Load())
 	// A counter update and an LWT while Target is frozen: never replayable.
 	if err := sessions[0].Query("UPDATE zdm_async.hits SET n = n + 1 WHERE k = 1").WithContext(ctx).Exec(); err != nil {
 		t.Errorf("counter update through the proxy with Target frozen: %v", err)
@@ -164,13 +115,10 @@ func TestProxyCassandraAsyncWritesFrozenTarget(t *testing.T) {
 	thaw()
 	t.Logf("Target thawed after %s", time.Since(frozenAt).Round(time.Millisecond))
 	time.Sleep(5 * time.Second) // load against a healthy Target again
-	close(stop)
-	wg.Wait()
-	n := 0
-	acked.Range(func(_, _ any) bool { n++; return true })
-	t.Logf("%d writes acknowledged, %d client errors", n, clientErrs.Load())
-	if e := clientErrs.Load(); e != 0 {
-		t.Fatalf("%d client errors with Target frozen in DUAL_ASYNC_ON_SECONDARY (last: %v)", e, lastErr.Load())
+	acked := load.stop()
+	t.Logf("%d writes acknowledged, %d client errors", len(acked), load.errs.Load())
+	if e := load.errs.Load(); e != 0 {
+		t.Fatalf("%d client errors with Target frozen in DUAL_ASYNC_ON_SECONDARY (last: %v)", e, load.lastErr.Load())
 	}
 
 	// The journals hold what Target missed (the proxies journal a write
@@ -178,12 +126,7 @@ func TestProxyCassandraAsyncWritesFrozenTarget(t *testing.T) {
 	var pending, repair float64
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		pending, repair = 0, 0
-		for _, cfg := range cfgs {
-			st := journalJSON(t, bin, "status", "--config", cfg)["status"].(map[string]any)
-			pending += st["pending"].(float64)
-			repair += st["needs_repair"].(float64)
-		}
+		pending, repair = journalTotals(t, bin, cfgs)
 		if repair >= 2 || time.Now().After(deadline) {
 			break
 		}
@@ -193,56 +136,10 @@ func TestProxyCassandraAsyncWritesFrozenTarget(t *testing.T) {
 	if pending == 0 || repair < 2 {
 		t.Fatalf("journals hold %v pending and %v needs-repair records; want the frozen period's writes, and the counter and LWT as needs-repair", pending, repair)
 	}
-	var replayed float64
-	for _, cfg := range cfgs {
-		rp := journalJSON(t, bin, "replay", "--config", cfg, "--rate", "2000")["replay"].(map[string]any)
-		replayed += rp["replayed"].(float64)
-		if rp["remaining"].(float64) != 0 {
-			t.Fatalf("replay left records: %v", rp)
-		}
-	}
-	t.Logf("replayed %v records", replayed)
+	t.Logf("replayed %v records", replayJournals(t, bin, cfgs))
 
 	// Every acknowledged write is on both clusters with the same writetime.
-	read := func(ep testcluster.Endpoint) map[int][2]any {
-		s := clusterSession(t, ep)
-		out := map[int][2]any{}
-		it := s.Query("SELECT k, v, WRITETIME(v) FROM zdm_async.kv").WithContext(ctx).PageSize(5000).Iter()
-		var k int
-		var v string
-		var wt int64
-		for it.Scan(&k, &v, &wt) {
-			out[k] = [2]any{v, wt}
-		}
-		if err := it.Close(); err != nil {
-			t.Fatalf("read %s: %v", ep.Node, err)
-		}
-		return out
-	}
-	o, tg := read(origin), read(target)
-	var missing, differ int
-	acked.Range(func(key, val any) bool {
-		k := key.(int)
-		ov, ok1 := o[k]
-		tv, ok2 := tg[k]
-		switch {
-		case !ok1 || !ok2 || ov[0] != val || tv[0] != val:
-			missing++
-			if missing <= 5 {
-				t.Errorf("key %d (acknowledged %v): origin %v, target %v", k, val, ov, tv)
-			}
-		case ov[1] != tv[1]:
-			differ++
-			if differ <= 5 {
-				t.Errorf("key %d: writetime origin %v, target %v", k, ov[1], tv[1])
-			}
-		}
-		return true
-	})
-	if missing+differ > 0 {
-		t.Fatalf("%d acknowledged writes missing, %d with a different writetime, of %d", missing, differ, n)
-	}
-	t.Logf("all %d acknowledged writes are on Origin and Target with the same writetime", n)
+	checkOnBoth(t, ctx, c, "zdm_async.kv", acked)
 }
 
 // TestProxyCassandraDualSyncFrozenTarget: the same freeze in DUAL_SYNC

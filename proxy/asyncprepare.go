@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"encoding/binary"
 	"time"
 
@@ -8,7 +9,8 @@ import (
 )
 
 // In DUAL_ASYNC_ON_SECONDARY a write statement prepared while the secondary
-// does not answer (or refuses it) is still prepared for the client, on the
+// does not answer (or refuses it), and any statement prepared while its
+// connection is down or breaks, is still prepared for the client, on the
 // primary alone: drivers prepare a statement the first time they run it, so
 // refusing would fail the client's write for the secondary's sake. Its
 // EXECUTEs are journaled for the secondary (text and values are what a
@@ -19,25 +21,35 @@ import (
 // accepted and the secondary did not into a success on the primary alone,
 // caching the statement without the secondary's id. Called by finish.
 func (r *request) tolerateSecondaryPrepare() {
-	if r.prepared == nil || !isWrite(r.prepared.Kind) || !r.sentTo[Origin] || !r.sentTo[Target] {
-		return
-	}
-	if !r.cc.srv.Settings().AsyncWrites {
+	if r.prepared == nil || !r.cc.srv.Settings().AsyncWrites {
 		return
 	}
 	p, s := r.primary, r.primary.Other()
+	if !r.sentTo[p] {
+		return
+	}
+	switch {
+	case r.secondarySkipped: // its connection is down: secondaryconn.go
+	case !r.sentTo[s]:
+		return
+	case r.lost[s] || r.resp[s] == nil: // its connection broke, or no answer in time
+	case r.resp[s].Opcode() == frame.OpResult:
+		return // prepared on both: the usual path
+	case !isWrite(r.prepared.Kind):
+		return // a read the secondary refuses is the client's error, as before
+	}
 	id, meta, ok := parsePrepared(r.version, r.resp[p])
 	if !ok {
 		return
 	}
-	if !r.lost[s] && r.resp[s] != nil && r.resp[s].Opcode() == frame.OpResult {
-		return // prepared on both: the usual path
-	}
 	r.sentTo[s] = false
+	if old := r.cc.srv.ps.get(id); old != nil && old.ids[s] != nil && bytes.Equal(old.ids[p], id) {
+		return // already prepared on both (a driver preparing it again)
+	}
 	e := &psEntry{stmt: *r.prepared, query: r.preparedQuery, clientID: id, clientMeta: meta}
 	e.ids[p], e.metaIDs[p] = id, meta
 	r.cc.srv.ps.put(e)
-	r.cc.log.Warn("statement prepared on the primary only: the secondary did not answer; its writes are journaled until it is prepared there",
+	r.cc.log.Warn("statement prepared on the primary only: the secondary is down or did not answer; its writes are journaled until it is prepared there",
 		"secondary", s.String(), "query", r.preparedQuery)
 }
 
@@ -69,7 +81,7 @@ func (cc *clientConn) reprepare(e *psEntry, c Cluster) {
 	if e.query == "" || at != 0 && now-at < int64(cc.srv.Settings().RequestTimeout) || !e.reprepAt.CompareAndSwap(at, now) {
 		return
 	}
-	conn := cc.clusters[c]
+	conn := cc.cl(c)
 	id, ok := conn.acquire(&reprepared{cc: cc, e: e, c: c})
 	if !ok {
 		e.reprepAt.Store(0)

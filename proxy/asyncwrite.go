@@ -39,6 +39,9 @@ type secondaryWrites struct {
 	// Counters (tests, status): failures seen, records journaled, records
 	// the journal refused (full, closed, absent).
 	failures, journaled, lost atomic.Int64
+	// disconnected: client connections whose secondary connection is down
+	// (secondaryconn.go).
+	disconnected atomic.Int64
 }
 
 // writeCtx is what a journal record of a missed write needs; captured at
@@ -73,12 +76,16 @@ func (cc *clientConn) sendWrite(r *request, st *Settings, b builder, f frame.Fra
 	}
 	wc := &writeCtx{f: f, msgOff: msgOff, version: cc.version, kind: r.kind, exec: exec, batch: batch,
 		keyspace: cc.currentKeyspace(), sec: sec, targetCL: st.TargetCL, size: int64(len(f))}
+	if cc.cl(sec).dead.Load() { // reconnecting: secondaryconn.go
+		cc.srv.missedWrite(wc, ReasonUnavailable)
+		return
+	}
 	if !cc.preparedOn(sec, exec, batch) { // prepared while the secondary did not answer
 		cc.srv.missedWrite(wc, ReasonError)
 		return
 	}
 	sw := &cc.srv.secondary
-	if sw.inFlight.Add(1) > sw.maxN || sw.bytes.Add(wc.size) > sw.maxBytes || cc.clusters[sec].w.Pending() > maxSecondaryPending {
+	if sw.inFlight.Add(1) > sw.maxN || sw.bytes.Add(wc.size) > sw.maxBytes || cc.cl(sec).w.Pending() > maxSecondaryPending {
 		sw.inFlight.Add(-1)
 		sw.bytes.Add(-wc.size)
 		cc.srv.missedWrite(wc, ReasonBudget)
@@ -103,8 +110,8 @@ func (r *request) finishSecondaryWrite(timedOut bool) {
 	sec := r.write.sec
 	var reason string
 	switch {
-	case r.lost[sec]:
-		reason = ReasonError
+	case r.lost[sec]: // its connection broke: it reconnects (secondaryconn.go)
+		reason = ReasonUnavailable
 	case timedOut || r.resp[sec] == nil:
 		reason = ReasonTimeout
 	case r.resp[sec].Opcode() == frame.OpError:
@@ -172,13 +179,16 @@ func withTargetConsistency(b builder, version byte, cl int32) builder {
 // SecondaryWriteStats are the counters of background secondary writes.
 type SecondaryWriteStats struct {
 	InFlight, Bytes, Failures, Journaled, Lost int64
+	// Disconnected is how many client connections run without their
+	// secondary connection right now (it reconnects in the background).
+	Disconnected int64
 }
 
 // SecondaryWrites returns the counters of DUAL_ASYNC_ON_SECONDARY writes.
 func (s *Server) SecondaryWrites() SecondaryWriteStats {
 	sw := &s.secondary
 	return SecondaryWriteStats{InFlight: sw.inFlight.Load(), Bytes: sw.bytes.Load(), Failures: sw.failures.Load(),
-		Journaled: sw.journaled.Load(), Lost: sw.lost.Load()}
+		Journaled: sw.journaled.Load(), Lost: sw.lost.Load(), Disconnected: sw.disconnected.Load()}
 }
 
 // secondaryFlushKick wakes the background flusher of cluster c's writer,
@@ -202,7 +212,7 @@ func (cc *clientConn) bgFlushLoop(c Cluster, kick chan struct{}) {
 	for {
 		select {
 		case <-kick:
-			_ = cc.clusters[c].w.Flush()
+			_ = cc.cl(c).w.Flush()
 		case <-cc.closed:
 			return
 		}
@@ -219,9 +229,9 @@ const secondaryBacklog = 32
 // background so a frozen secondary never blocks the client. A healthy
 // secondary is flushed here, which saves a goroutine wake-up per flush.
 func (cc *clientConn) flushCluster(c Cluster) {
-	if st := cc.srv.Settings(); st.AsyncWrites && c == st.Primary.Other() && cc.clusters[c].inFlight() > secondaryBacklog {
+	if st := cc.srv.Settings(); st.AsyncWrites && c == st.Primary.Other() && cc.cl(c).inFlight() > secondaryBacklog {
 		cc.secondaryFlushKick(c)
 		return
 	}
-	_ = cc.clusters[c].w.Flush()
+	_ = cc.cl(c).w.Flush()
 }

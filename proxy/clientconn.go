@@ -25,7 +25,7 @@ type clientConn struct {
 	version  byte
 	reqFlags byte // FlagBeta when the client uses a beta protocol version
 	comp     frame.Compressor
-	clusters [2]*clusterConn
+	clusters [2]atomic.Pointer[clusterConn] // cl(c); the secondary's is replaced on reconnect (secondaryconn.go)
 	log      *slog.Logger
 
 	supported  []byte // SUPPORTED body (intersection of both clusters)
@@ -40,6 +40,13 @@ type clientConn struct {
 	waitMu     sync.Mutex
 	waiting    []waitingSend // requests waiting for a free stream id
 	hasWaiting atomic.Bool
+
+	// secondaryconn.go: the STARTUP sent to the clusters (to reconnect the
+	// secondary), whether it is counted as disconnected, and whether a
+	// reconnect loop runs.
+	startupMsg   frame.Frame
+	secDown      atomic.Bool
+	reconnecting atomic.Bool
 
 	bgFlush [2]atomic.Pointer[chan struct{}] // secondary flusher (DUAL_ASYNC_ON_SECONDARY): asyncwrite.go
 
@@ -58,15 +65,25 @@ type clientConn struct {
 // setCluster records a cluster connection opened during the handshake, or
 // closes it and reports false when the client connection is already closed.
 func (cc *clientConn) setCluster(c Cluster, conn *clusterConn) bool {
+	return cc.setClusterUnless(c, conn, nil)
+}
+
+// setClusterUnless is setCluster, also refusing (closing conn) once
+// *abandoned is set: the handshake went on without cluster c.
+func (cc *clientConn) setClusterUnless(c Cluster, conn *clusterConn, abandoned *atomic.Bool) bool {
 	cc.clusterMu.Lock()
 	defer cc.clusterMu.Unlock()
-	if isClosed(cc.closed) {
+	if isClosed(cc.closed) || abandoned != nil && abandoned.Load() {
 		conn.close()
 		return false
 	}
-	cc.clusters[c] = conn
+	cc.clusters[c].Store(conn)
 	return true
 }
+
+// cl is the current connection to cluster c (a down placeholder while the
+// secondary is disconnected in DUAL_ASYNC_ON_SECONDARY: secondaryconn.go).
+func (cc *clientConn) cl(c Cluster) *clusterConn { return cc.clusters[c].Load() }
 
 func (s *Server) startClient(conn net.Conn) {
 	if tc, ok := conn.(*net.TCPConn); ok {
@@ -106,7 +123,7 @@ func (cc *clientConn) run() {
 		cc.closeWith(nil)
 		return
 	}
-	cc.log.Debug("client connection ready", "version", cc.version, "origin", cc.clusters[Origin].addr, "target", cc.clusters[Target].addr)
+	cc.log.Debug("client connection ready", "version", cc.version, "origin", cc.cl(Origin).addr, "target", cc.cl(Target).addr)
 	for {
 		f, err := cc.r.ReadFrame()
 		if err != nil {
@@ -171,8 +188,9 @@ func (cc *clientConn) closeWith(err error) {
 		}
 		_ = cc.conn.Close()
 		cc.clusterMu.Lock()
-		clusters := cc.clusters
+		clusters := [2]*clusterConn{cc.cl(Origin), cc.cl(Target)}
 		cc.clusterMu.Unlock()
+		cc.secondaryUp() // no longer counted as disconnected
 		for _, c := range clusters {
 			if c != nil {
 				c.close()

@@ -40,6 +40,7 @@ type clusterConn struct {
 	maxIDs int
 	inUse  int
 	closed bool
+	dead   atomic.Bool // closed, read without the lock (secondaryconn.go)
 
 	owner    *clientConn
 	lastSend atomic.Int64 // unix nanos of the last frame queued
@@ -215,6 +216,7 @@ func (cc *clusterConn) markClosed() (pending []responder, ok bool) {
 		return nil, false
 	}
 	cc.closed = true
+	cc.dead.Store(true)
 	for i, r := range cc.slots {
 		if r != nil {
 			pending = append(pending, r)
@@ -228,7 +230,8 @@ func (cc *clusterConn) markClosed() (pending []responder, ok bool) {
 }
 
 // fail closes the connection, answers every in-flight request with an error
-// and closes the owning client connection so the driver reconnects.
+// and closes the owning client connection so the driver reconnects (except
+// for an asynchronous secondary, which reconnects itself: secondaryconn.go).
 func (cc *clusterConn) fail(err error) {
 	pending, ok := cc.markClosed()
 	if !ok {
@@ -239,7 +242,7 @@ func (cc *clusterConn) fail(err error) {
 	for _, r := range pending {
 		r.onResponse(cc.cluster, nil)
 	}
-	if cc.owner != nil {
+	if cc.owner != nil && !cc.owner.secondaryLost(cc, err) {
 		cc.owner.closeWith(fmt.Errorf("%s connection failed: %w", cc.cluster, err))
 	}
 }

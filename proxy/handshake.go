@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zdmctl/zdmctl/proxy/frame"
@@ -124,34 +124,56 @@ func (cc *clientConn) readHandshakeFrame() (frame.Frame, error) {
 // openClusters dials both clusters and probes them with OPTIONS at the
 // client's version, building the SUPPORTED intersection. A cluster that
 // rejects the version makes the client see PROTOCOL_ERROR so it downgrades.
+// In DUAL_ASYNC_ON_SECONDARY a secondary that is down, or slower than the
+// primary by more than secondaryHandshakeGrace, is left out: the client
+// connection goes on without it (secondaryconn.go).
 func (cc *clientConn) openClusters(stream int16) error {
-	if cc.clusters[Origin] != nil {
+	if cc.cl(Origin) != nil {
 		return nil
 	}
-	var wg sync.WaitGroup
-	var errs [2]error
-	var sup [2]frame.Frame
-	for c := Origin; c <= Target; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			conn, err := cc.srv.dialCluster(context.Background(), c)
-			if err != nil {
-				errs[c] = err
-				return
-			}
-			if !cc.setCluster(c, conn) {
-				errs[c] = ErrServerClosed
-				return
-			}
-			sup[c], errs[c] = conn.roundTrip(frame.New(cc.version, cc.reqFlags, stream, frame.OpOptions, nil), handshakeTimeout)
-		}()
+	var skip [2]bool
+	sec, optional := cc.srv.optionalSecondary()
+	if optional && cc.srv.knownDown(sec) {
+		skip[sec] = true
 	}
-	wg.Wait()
+	var abandoned [2]atomic.Bool
+	sup, errs := cc.handshakeStep(skip, func(c Cluster) (frame.Frame, error) {
+		conn, err := cc.srv.dialCluster(context.Background(), c)
+		if err != nil {
+			return nil, err
+		}
+		if !cc.setClusterUnless(c, conn, &abandoned[c]) {
+			return nil, ErrServerClosed
+		}
+		return conn.roundTrip(frame.New(cc.version, cc.reqFlags, stream, frame.OpOptions, nil), handshakeTimeout)
+	}, func(c Cluster) {
+		cc.clusterMu.Lock()
+		abandoned[c].Store(true)
+		conn := cc.cl(c)
+		cc.clusterMu.Unlock()
+		if conn != nil {
+			conn.close() // unblocks its roundTrip
+		}
+	})
 	for c := Origin; c <= Target; c++ {
-		if errors.Is(errs[c], ErrServerClosed) {
+		if errors.Is(errs[c], ErrServerClosed) && !abandoned[c].Load() {
 			return errs[c] // closed mid-handshake: not the cluster's fault
 		}
+	}
+	if optional && errs[sec.Other()] == nil && sup[sec.Other()].Opcode() == frame.OpSupported {
+		why := errs[sec]
+		switch {
+		case skip[sec]:
+			why = errors.New("the control connection reports it unreachable")
+		case why == nil && sup[sec].Opcode() != frame.OpSupported:
+			why = fmt.Errorf("answered OPTIONS with %s %s", frame.OpcodeName(sup[sec].Opcode()), frame.ErrorMessage(sup[sec]))
+		}
+		if why != nil {
+			cc.dropSecondary(sec, why)
+			errs[sec], sup[sec] = nil, sup[sec.Other()]
+		}
+	}
+	for c := Origin; c <= Target; c++ {
 		if errs[c] != nil {
 			cc.srv.health[c].failures.Add(1)
 			cc.log.Warn("cannot reach cluster", "cluster", c.String(), "err", errs[c].Error())
@@ -258,18 +280,28 @@ func (cc *clientConn) startup(f frame.Frame) error {
 	sort.Strings(keys)
 	startup := frame.New(cc.version, cc.reqFlags, stream, frame.OpStartup, frame.AppendStringMap(nil, keys, opts))
 
-	var resp [2]frame.Frame
-	var errs [2]error
-	var wg sync.WaitGroup
+	cc.startupMsg = startup
+	var skip [2]bool
 	for c := Origin; c <= Target; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp[c], errs[c] = cc.clusters[c].roundTrip(startup, handshakeTimeout)
-		}()
+		skip[c] = cc.cl(c).dead.Load() // left out by openClusters
 	}
-	wg.Wait()
+	resp, errs := cc.handshakeStep(skip, func(c Cluster) (frame.Frame, error) {
+		return cc.cl(c).roundTrip(startup, handshakeTimeout)
+	}, func(c Cluster) { cc.cl(c).close() })
+	if sec, optional := cc.srv.optionalSecondary(); optional && !skip[sec] && errs[sec.Other()] == nil && resp[sec.Other()].Opcode() != frame.OpError {
+		why := errs[sec]
+		if why == nil && resp[sec].Opcode() == frame.OpError {
+			why = fmt.Errorf("STARTUP: %s", frame.ErrorMessage(resp[sec]))
+		}
+		if why != nil {
+			cc.dropSecondary(sec, why)
+			errs[sec], resp[sec], skip[sec] = nil, nil, true
+		}
+	}
 	for c := Origin; c <= Target; c++ {
+		if skip[c] {
+			continue
+		}
 		if errs[c] != nil {
 			return cc.fail(stream, frame.ErrCodeServer, fmt.Sprintf("zdm-proxy: %s handshake failed: %v", c, errs[c]))
 		}
@@ -280,13 +312,13 @@ func (cc *clientConn) startup(f frame.Frame) error {
 	// The client authenticates against Target when both need auth, else the
 	// one that does; the proxy uses configured credentials for the other.
 	clientAuth := Cluster(-1)
-	if resp[Target].Opcode() == frame.OpAuthenticate {
+	if resp[Target] != nil && resp[Target].Opcode() == frame.OpAuthenticate {
 		clientAuth = Target
-	} else if resp[Origin].Opcode() == frame.OpAuthenticate {
+	} else if resp[Origin] != nil && resp[Origin].Opcode() == frame.OpAuthenticate {
 		clientAuth = Origin
 	}
 	for c := Origin; c <= Target; c++ {
-		if c != clientAuth && resp[c].Opcode() == frame.OpAuthenticate {
+		if c != clientAuth && resp[c] != nil && resp[c].Opcode() == frame.OpAuthenticate {
 			if err := cc.proxyAuth(c, stream); err != nil {
 				return err
 			}
@@ -322,7 +354,7 @@ func (cc *clientConn) proxyAuth(c Cluster, stream int16) error {
 	if cfg.Username == "" {
 		return cc.fail(stream, frame.ErrCodeBadCreds, fmt.Sprintf("zdm-proxy: %s requires authentication but %s_username is not configured", c, name))
 	}
-	resp, err := cc.clusters[c].roundTrip(frame.New(cc.version, cc.reqFlags, stream, frame.OpAuthResponse, plainAuthBody(cfg)), handshakeTimeout)
+	resp, err := cc.cl(c).roundTrip(frame.New(cc.version, cc.reqFlags, stream, frame.OpAuthResponse, plainAuthBody(cfg)), handshakeTimeout)
 	if err != nil {
 		return cc.fail(stream, frame.ErrCodeServer, fmt.Sprintf("zdm-proxy: %s authentication failed: %v", c, err))
 	}
@@ -350,7 +382,7 @@ func (cc *clientConn) relayAuth(c Cluster) error {
 		if f.Opcode() != frame.OpAuthResponse {
 			return cc.fail(f.Stream(), frame.ErrCodeProtocol, fmt.Sprintf("expected AUTH_RESPONSE, got %s", frame.OpcodeName(f.Opcode())))
 		}
-		resp, err := cc.clusters[c].roundTrip(f, handshakeTimeout)
+		resp, err := cc.cl(c).roundTrip(f, handshakeTimeout)
 		if err != nil {
 			return cc.fail(f.Stream(), frame.ErrCodeServer, fmt.Sprintf("zdm-proxy: %s authentication failed: %v", c, err))
 		}
@@ -380,9 +412,14 @@ func (cc *clientConn) ready() error {
 	cc.w.Configure(cc.r.Segmented(), cc.comp)
 	cc.writerUp = true
 	cc.w.OnError(func(err error) { go cc.closeWith(err) })
-	for _, c := range cc.clusters {
-		c.start(cc)
-		cc.srv.health[c.cluster].lastSuccess.Store(time.Now().UnixNano())
+	for c := Origin; c <= Target; c++ {
+		conn := cc.cl(c)
+		if conn.dead.Load() { // left out in DUAL_ASYNC_ON_SECONDARY
+			go cc.reconnectSecondary(c)
+			continue
+		}
+		conn.start(cc)
+		cc.srv.health[c].lastSuccess.Store(time.Now().UnixNano())
 	}
 	return nil
 }

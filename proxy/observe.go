@@ -187,6 +187,7 @@ func (s *Server) Gatherer(m *metrics.Metrics) prometheus.Gatherer {
 		m.PSCacheEntries.Set(float64(st.PreparedStatements))
 		m.Cluster(metrics.Origin).Connections.Set(float64(st.Clusters[Origin].Connections))
 		m.Cluster(metrics.Target).Connections.Set(float64(st.Clusters[Target].Connections))
+		m.SetSecondaryDisconnected(mc(s.Settings().Primary.Other()), s.secondary.disconnected.Load())
 		return m.Registry().Gather()
 	})
 }

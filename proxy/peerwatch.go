@@ -73,17 +73,13 @@ func (s *Server) PeerHandler() http.Handler {
 	return s.peers.Handler()
 }
 
-// ready: not stopping and every cluster reachable, as /health/readiness.
+// ready: not stopping and every required cluster reachable, as
+// /health/readiness (the secondary of DUAL_ASYNC_ON_SECONDARY is optional).
 func (s *Server) ready() bool {
 	if s.stopping.Load() || s.draining.Load() {
 		return false
 	}
-	for c := Origin; c <= Target; c++ {
-		if !s.Probe(c).Reachable {
-			return false
-		}
-	}
-	return true
+	return admin.Evaluate(s.ClusterStatus()).Ready
 }
 
 // watchesPeers: proxy_topology_addresses names peers and the listen port

@@ -41,8 +41,11 @@ type request struct {
 	pair          *asyncPair          // set on a read and its async replay
 	write         *writeCtx           // a background secondary write (asyncwrite.go)
 	isAsync       bool
-	infl          InflightType // how OnInflight counts it (set by send)
-	paged         bool         // continues a paged read (has a paging state)
+	// secondarySkipped: sent to the primary only, the secondary's connection
+	// being down in DUAL_ASYNC_ON_SECONDARY (secondaryconn.go).
+	secondarySkipped bool
+	infl             InflightType // how OnInflight counts it (set by send)
+	paged            bool         // continues a paged read (has a paging state)
 	// transform rewrites a successful answer (system tables).
 	transform func(frame.Frame) frame.Frame
 }
@@ -129,6 +132,7 @@ func (r *request) finish(timedOut bool) {
 		return
 	}
 	r.tolerateSecondaryPrepare()
+	r.dropLostSecondary()
 	var out frame.Frame
 	var errCluster Cluster = -1
 	var outErr error

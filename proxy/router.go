@@ -95,6 +95,13 @@ func (cc *clientConn) handle(f frame.Frame) {
 				return
 			}
 			r.stmt = e.query
+			if sec := st.Primary.Other(); st.DualAsyncReads && e.ids[sec] == nil {
+				// Prepared while the secondary was down (asyncprepare.go):
+				// no replay there until it is prepared there too.
+				cc.reprepare(e, sec)
+				cc.send(r, st, st.Primary == Origin, st.Primary == Target, b)
+				return
+			}
 			if st.DualAsyncReads && cc.srv.logValues.Load() {
 				r.values = boundValues(frame.OpExecute, cc.version, msg)
 			}
@@ -228,6 +235,9 @@ func (cc *clientConn) newRequest(f frame.Frame, kind classify.Kind, primary Clus
 // chosen clusters.
 func (cc *clientConn) send(r *request, st *Settings, toOrigin, toTarget bool, b builder) bool {
 	want := [2]bool{toOrigin, toTarget}
+	if !r.isAsync && !cc.routeAroundDown(r, st, &want) {
+		return false
+	}
 	// Everything the cluster readers look at is set before the stream ids are
 	// published (acquire takes the cluster lock the reader also takes).
 	r.sentTo = want
@@ -285,11 +295,11 @@ func (cc *clientConn) dispatch(r *request, want [2]bool, b builder) bool {
 		if !want[c] {
 			continue
 		}
-		id, ok := cc.clusters[c].acquire(r)
+		id, ok := cc.cl(c).acquire(r)
 		if !ok {
 			for d := Origin; d < c; d++ {
 				if want[d] {
-					cc.clusters[d].release(ids[d])
+					cc.cl(d).release(ids[d])
 				}
 			}
 			return false
@@ -299,7 +309,7 @@ func (cc *clientConn) dispatch(r *request, want [2]bool, b builder) bool {
 	for c := Origin; c <= Target; c++ {
 		if want[c] {
 			id := ids[c]
-			_ = cc.clusters[c].sendFunc(func(dst []byte) []byte { return b(dst, c, id) })
+			_ = cc.cl(c).sendFunc(func(dst []byte) []byte { return b(dst, c, id) })
 		}
 	}
 	return true
@@ -363,9 +373,12 @@ func (cc *clientConn) sendRead(r *request, st *Settings, b builder) {
 	}
 	limit := int64(srv.cfg.AsyncReadQueueSize)
 	sec := st.Primary.Other()
+	if cc.cl(sec).dead.Load() {
+		return // the secondary reconnects (secondaryconn.go): nothing to compare with
+	}
 	// Async reads may hold at most half of a connection's stream ids, so a
 	// slow secondary never starves the writes that must reach it.
-	if srv.asyncInFlight.Add(1) > limit || cc.clusters[sec].inFlight() >= srv.cfg.MaxStreamIDs/2 {
+	if srv.asyncInFlight.Add(1) > limit || cc.cl(sec).inFlight() >= srv.cfg.MaxStreamIDs/2 {
 		srv.asyncInFlight.Add(-1)
 		srv.asyncDropped.Add(1)
 		if h := srv.hooks.OnAsyncRead; h != nil {
@@ -403,7 +416,7 @@ func (cc *clientConn) handleRegister(f frame.Frame, msg []byte) {
 		if t == "SCHEMA_CHANGE" && cc.registered.CompareAndSwap(false, true) {
 			body := frame.AppendStringList(nil, []string{"SCHEMA_CHANGE"})
 			reg := frame.New(cc.version, cc.reqFlags, 0, frame.OpRegister, body)
-			oc := cc.clusters[Origin]
+			oc := cc.cl(Origin)
 			if id, ok := oc.acquire(ignoreResponse{}); ok {
 				_ = oc.send(reg, id)
 			}

@@ -104,6 +104,8 @@ func (d *daemon) status() admin.Status {
 		m[k] = v
 	}
 	st := d.srv.Stats()
+	cs := d.srv.ClusterStatus()
+	rd := admin.Evaluate(cs)
 	return admin.Status{
 		Version:              version.Version,
 		Build:                admin.CurrentBuild(),
@@ -114,10 +116,21 @@ func (d *daemon) status() admin.Status {
 		PrimaryCluster:       cfg.PrimaryCluster,
 		ClientConnections:    st.ClientConnections,
 		InflightRequests:     st.InFlightRequests,
-		Clusters:             d.srv.ClusterStatus(),
+		Clusters:             cs,
 		RestartPending:       len(pending) > 0,
 		ChangedImmutableKeys: pending,
 		WriteMode:            cfg.WriteMode,
 		Journal:              d.journalStatus(),
+		Degraded:             rd.Degraded,
+		DegradedReason:       degradedReason(rd),
 	}
+}
+
+// degradedReason is the readiness reason of a degraded proxy (an optional
+// cluster down: the secondary of DUAL_ASYNC_ON_SECONDARY), else "".
+func degradedReason(r admin.Readiness) string {
+	if !r.Degraded {
+		return ""
+	}
+	return r.Reason
 }

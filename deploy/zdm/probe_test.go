@@ -39,6 +39,25 @@ func TestProbeReadsTheAdminAPI(t *testing.T) {
 	}
 }
 
+// Ready but degraded (DUAL_ASYNC_ON_SECONDARY with Target down): the
+// reason is kept.
+func TestProbeReadsDegradedReadiness(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/health/readiness", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte(`{"ready":true,"degraded":true,"degraded_clusters":["target"],"reason":"target unreachable: refused","clusters":[{"name":"origin","reachable":true},{"name":"target","reachable":false,"optional":true}]}`))
+	})
+	mux.HandleFunc("/api/v1/status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte(`{"version":"9.9","config_sha256":"abc"}`))
+	})
+	hs := Probe(context.Background(), shellConn{}, localPort(t, mux), "abc")
+	if !hs.Ready || hs.DegradedReason != "target unreachable: refused" || hs.NotReadyReason != "" || hs.TargetUp == nil || *hs.TargetUp {
+		t.Fatalf("degraded readiness: %+v", hs)
+	}
+}
+
 func TestProbeWithoutProxy(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash")

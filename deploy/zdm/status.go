@@ -22,17 +22,20 @@ import (
 // both over SSH on the host itself: one Exec per host, bash /dev/tcp, no
 // curl needed.
 type HostStatus struct {
-	Host              string  `json:"host"`
-	Address           string  `json:"address"`
-	Reachable         bool    `json:"reachable"`
-	Error             string  `json:"error,omitempty"`
-	Service           string  `json:"service"` // systemd ActiveState: active, inactive, failed, ... ("" not installed)
-	Installed         bool    `json:"installed"`
-	Version           string  `json:"version,omitempty"`
-	ReadMode          string  `json:"read_mode,omitempty"`
-	PrimaryCluster    string  `json:"primary_cluster,omitempty"`
-	Ready             bool    `json:"ready"`
-	NotReadyReason    string  `json:"not_ready_reason,omitempty"`
+	Host           string `json:"host"`
+	Address        string `json:"address"`
+	Reachable      bool   `json:"reachable"`
+	Error          string `json:"error,omitempty"`
+	Service        string `json:"service"` // systemd ActiveState: active, inactive, failed, ... ("" not installed)
+	Installed      bool   `json:"installed"`
+	Version        string `json:"version,omitempty"`
+	ReadMode       string `json:"read_mode,omitempty"`
+	PrimaryCluster string `json:"primary_cluster,omitempty"`
+	Ready          bool   `json:"ready"`
+	NotReadyReason string `json:"not_ready_reason,omitempty"`
+	// DegradedReason: ready, but serving without an optional cluster (the
+	// secondary of write_mode DUAL_ASYNC_ON_SECONDARY), and why.
+	DegradedReason    string  `json:"degraded_reason,omitempty"`
 	OriginUp          *bool   `json:"origin_up,omitempty"`
 	TargetUp          *bool   `json:"target_up,omitempty"`
 	ClientConnections int64   `json:"client_connections"`
@@ -140,6 +143,9 @@ func ProbeAPI(ctx context.Context, conn transport.Conn, port, apiPort int, want 
 		var rd admin.Readiness
 		_ = json.Unmarshal(body, &rd)
 		hs.Ready = code == 200
+		if hs.Ready && rd.Degraded {
+			hs.DegradedReason = rd.Reason
+		}
 		if !hs.Ready {
 			hs.NotReadyReason = rd.Reason
 			if hs.NotReadyReason == "" {

@@ -4,7 +4,9 @@
 //	GET /metrics           Prometheus text for the proxy's registry
 //	GET /health/liveness   200 while the server serves, 503 once shutting down
 //	GET /health/readiness  200 + Readiness JSON when every cluster is reachable,
-//	                       503 + Readiness JSON naming the failing cluster(s) otherwise
+//	                       503 + Readiness JSON naming the failing cluster(s) otherwise;
+//	                       an Optional cluster (the secondary in write_mode
+//	                       DUAL_ASYNC_ON_SECONDARY) down is 200 with "degraded": true
 //
 // On admin_address:admin_port (Options.APIAddr, default localhost:14002),
 // the admin API, local by default:

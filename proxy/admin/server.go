@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -245,30 +244,7 @@ func (s *Server) Readiness() Readiness {
 	if s.o.Health == nil {
 		return Readiness{Reason: "no cluster health source", Clusters: []ClusterStatus{}}
 	}
-	cs := s.o.Health.ClusterStatus()
-	r := Readiness{Clusters: cs}
-	if r.Clusters == nil {
-		r.Clusters = []ClusterStatus{}
-	}
-	if len(cs) == 0 {
-		r.Reason = "no cluster status yet"
-		return r
-	}
-	var why []string
-	for _, c := range cs {
-		if c.Reachable {
-			continue
-		}
-		r.FailingClusters = append(r.FailingClusters, c.Name)
-		msg := c.Name + " unreachable"
-		if c.Error != "" {
-			msg += ": " + c.Error
-		}
-		why = append(why, msg)
-	}
-	r.Ready = len(why) == 0
-	r.Reason = strings.Join(why, "; ")
-	return r
+	return Evaluate(s.o.Health.ClusterStatus())
 }
 
 func (s *Server) status(w http.ResponseWriter, _ *http.Request) {

@@ -214,3 +214,47 @@ func TestAddress(t *testing.T) {
 		t.Errorf("Address ipv6 = %q", got)
 	}
 }
+
+// An optional cluster (the asynchronous secondary) down keeps the proxy
+// ready, reported degraded with the reason; a required one still fails it.
+func TestReadinessOptionalClusterDegrades(t *testing.T) {
+	h := &fakeHealth{}
+	s := New(Options{Health: h})
+	read := func() (int, Readiness) {
+		t.Helper()
+		code, body := get(t, s.Handler(), "/health/readiness")
+		var r Readiness
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatal(err)
+		}
+		return code, r
+	}
+	h.set(ClusterStatus{Name: "origin", Reachable: true, LastHeartbeat: hb},
+		ClusterStatus{Name: "target", Optional: true, Error: "dial 10.0.0.9:9042: connection refused", DisconnectedConnections: 3})
+	code, r := read()
+	if code != 200 || !r.Ready || !r.Degraded || len(r.FailingClusters) != 0 || len(r.DegradedClusters) != 1 ||
+		r.DegradedClusters[0] != "target" || !strings.HasPrefix(r.Reason, "target unreachable: dial 10.0.0.9:9042: connection refused (optional") {
+		t.Fatalf("optional target down: %d %+v", code, r)
+	}
+
+	// Reachable again, connections still reconnecting: degraded.
+	h.set(ClusterStatus{Name: "origin", Reachable: true, LastHeartbeat: hb},
+		ClusterStatus{Name: "target", Optional: true, Reachable: true, DisconnectedConnections: 2})
+	if code, r = read(); code != 200 || !r.Degraded || !strings.HasPrefix(r.Reason, "2 client connection(s) reconnecting to target") {
+		t.Fatalf("reconnecting: %d %+v", code, r)
+	}
+
+	h.set(ClusterStatus{Name: "origin", Reachable: true, LastHeartbeat: hb},
+		ClusterStatus{Name: "target", Optional: true, Reachable: true})
+	if code, r = read(); code != 200 || r.Degraded || r.Reason != "" {
+		t.Fatalf("all up: %d %+v", code, r)
+	}
+
+	// The required cluster down: not ready, whatever the optional one does.
+	h.set(ClusterStatus{Name: "origin", Error: "timeout"},
+		ClusterStatus{Name: "target", Optional: true, Error: "refused"})
+	if code, r = read(); code != 503 || r.Ready || r.Degraded || len(r.FailingClusters) != 1 || r.FailingClusters[0] != "origin" ||
+		!strings.Contains(r.Reason, "origin unreachable: timeout") || !strings.Contains(r.Reason, "target unreachable: refused") {
+		t.Fatalf("origin down: %d %+v", code, r)
+	}
+}

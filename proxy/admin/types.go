@@ -8,6 +8,14 @@ type ClusterStatus struct {
 	Reachable     bool      `json:"reachable"`
 	LastHeartbeat time.Time `json:"last_heartbeat,omitzero"`
 	Error         string    `json:"error,omitempty"` // why it is unreachable
+	// Optional: the proxy serves its clients without this cluster right
+	// now (the secondary of write_mode DUAL_ASYNC_ON_SECONDARY, whose
+	// writes are journaled while it is down). Unreachable, it makes the
+	// proxy degraded, not unready.
+	Optional bool `json:"optional,omitempty"`
+	// DisconnectedConnections is how many client connections run without
+	// their connection to this cluster (reconnecting in the background).
+	DisconnectedConnections int64 `json:"disconnected_connections,omitempty"`
 }
 
 // Health is implemented by the proxy: the current status of every cluster.
@@ -25,10 +33,14 @@ func (f HealthFunc) ClusterStatus() []ClusterStatus { return f() }
 
 // Readiness is the JSON body of /health/readiness.
 type Readiness struct {
-	Ready           bool            `json:"ready"`
-	Reason          string          `json:"reason,omitempty"`
-	FailingClusters []string        `json:"failing_clusters,omitempty"`
-	Clusters        []ClusterStatus `json:"clusters"`
+	Ready           bool     `json:"ready"`
+	Reason          string   `json:"reason,omitempty"`
+	FailingClusters []string `json:"failing_clusters,omitempty"`
+	// Degraded: ready, but an optional cluster is unreachable or client
+	// connections run without it (Reason says which and why).
+	Degraded         bool            `json:"degraded,omitempty"`
+	DegradedClusters []string        `json:"degraded_clusters,omitempty"`
+	Clusters         []ClusterStatus `json:"clusters"`
 }
 
 // BuildInfo describes the running binary.
@@ -66,6 +78,10 @@ type Status struct {
 	// without journal_dir).
 	WriteMode string         `json:"write_mode,omitempty"`
 	Journal   *JournalStatus `json:"journal,omitempty"`
+	// Degraded and DegradedReason: the proxy serves without an optional
+	// cluster (see Readiness.Degraded), as /health/readiness reports it.
+	Degraded       bool   `json:"degraded,omitempty"`
+	DegradedReason string `json:"degraded_reason,omitempty"`
 }
 
 // JournalStatus counts the journal of writes a cluster missed

@@ -14,6 +14,28 @@ func newSecondaryFailures(reg *prometheus.Registry, p string) *prometheus.Counte
 	return v
 }
 
+func newSecondaryDisconnected(reg *prometheus.Registry, p string) [2]prometheus.Gauge {
+	v := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: p + "_secondary_disconnected_connections",
+		Help: "Client connections running without their connection to the secondary (write_mode DUAL_ASYNC_ON_SECONDARY), reconnecting to it in the background; their writes to it are journaled (reason unavailable). By the secondary cluster.",
+	}, []string{"cluster"})
+	reg.MustRegister(v)
+	return [2]prometheus.Gauge{v.WithLabelValues(Origin.String()), v.WithLabelValues(Target.String())}
+}
+
+// SetSecondaryDisconnected sets zdm_secondary_disconnected_connections:
+// n client connections run without their connection to secondary c (the
+// other cluster's series is set to 0).
+func (m *Metrics) SetSecondaryDisconnected(c Cluster, n int64) {
+	for i, g := range m.secDown {
+		if Cluster(i) == c {
+			g.Set(float64(n))
+		} else {
+			g.Set(0)
+		}
+	}
+}
+
 // SecondaryWriteFailure counts one missed secondary write. reason outside
 // the fixed set is counted as "error".
 func (m *Metrics) SecondaryWriteFailure(c Cluster, keyspace, table, reason string) {

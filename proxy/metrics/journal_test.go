@@ -61,3 +61,17 @@ func TestJournalMetrics(t *testing.T) {
 		t.Fatalf("gauge not read at scrape time: %v", g)
 	}
 }
+
+func TestSecondaryDisconnectedGauge(t *testing.T) {
+	m := New(Options{NoRuntimeCollectors: true})
+	m.SetSecondaryDisconnected(Target, 4)
+	g := gathered(t, m)
+	if g["zdm_secondary_disconnected_connections{target}"] != 4 || g["zdm_secondary_disconnected_connections{origin}"] != 0 {
+		t.Fatalf("target secondary: %v", g)
+	}
+	m.SetSecondaryDisconnected(Origin, 1) // primary_cluster switched to TARGET
+	g = gathered(t, m)
+	if g["zdm_secondary_disconnected_connections{target}"] != 0 || g["zdm_secondary_disconnected_connections{origin}"] != 1 {
+		t.Fatalf("origin secondary: %v", g)
+	}
+}

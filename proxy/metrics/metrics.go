@@ -43,6 +43,9 @@ type Metrics struct {
 	prefix string
 	// secFail is zdm_secondary_write_failures_total (journal.go).
 	secFail *prometheus.CounterVec
+	// secDown is zdm_secondary_disconnected_connections by cluster
+	// (origin, target): journal.go.
+	secDown [2]prometheus.Gauge
 
 	duration    [numRequestTypes]prometheus.Observer
 	inflight    [numRequestTypes]prometheus.Gauge
@@ -76,6 +79,7 @@ func New(o Options) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{reg: reg, prefix: p}
 	m.secFail = newSecondaryFailures(reg, p)
+	m.secDown = newSecondaryDisconnected(reg, p)
 
 	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    p + "_proxy_request_duration_seconds",

@@ -11,7 +11,10 @@ INSERT with a bind marker and a SELECT, alternating, idempotent (unless
 Prints "READY" once connected, then "OK <n>" every 100 ms (requests that
 succeeded since the last such line) and "FAIL <class>: <message>" for each
 request the driver gave up on; stops when stdin closes and prints
-"TOTAL ok=<n> failed=<n>". Settings as an application would run: the
+"TOTAL ok=<n> failed=<n>". With --table KS.T (columns k text PRIMARY KEY,
+v text) it writes k and v (v = k, so its WRITETIME can be compared) there
+instead of ks.t, and --acked FILE gets the key of every acknowledged
+INSERT, one a line, when it stops. Settings as an application would run: the
 driver's default retry policy, a 200 ms constant reconnection interval
 (like the gocql load), a 20 s request timeout.
 """
@@ -35,6 +38,8 @@ def main():
     ap.add_argument("--not-idempotent", action="store_true", help="mark the statements not idempotent")
     ap.add_argument("--no-retry", action="store_true", help="FallthroughRetryPolicy: the driver retries nothing")
     ap.add_argument("--user", help="PasswordAuthenticator user; the password comes from $CQL_PASSWORD")
+    ap.add_argument("--table", help="KS.T (k text PRIMARY KEY, v text) to write k and v to, instead of ks.t (k)")
+    ap.add_argument("--acked", help="file that gets the key of every acknowledged INSERT when the load stops")
     args = ap.parse_args()
 
     profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), request_timeout=20)
@@ -52,10 +57,15 @@ def main():
         auth_provider=PlainTextAuthProvider(args.user, os.environ.get("CQL_PASSWORD", "")) if args.user else None,
     )
     session = cluster.connect()
-    insert = session.prepare("INSERT INTO ks.t (k) VALUES (?)")
+    table = args.table or "ks.t"
+    if args.table:
+        insert = session.prepare("INSERT INTO %s (k, v) VALUES (?, ?)" % table)
+    else:
+        insert = session.prepare("INSERT INTO ks.t (k) VALUES (?)")
     idempotent = not args.not_idempotent
     insert.is_idempotent = idempotent
-    select = SimpleStatement("SELECT k FROM ks.t WHERE k = 'a'", is_idempotent=idempotent)
+    select = SimpleStatement("SELECT k FROM %s WHERE k = 'a'" % table, is_idempotent=idempotent)
+    acked = []
 
     lock = threading.Lock()
     out = sys.stdout
@@ -71,13 +81,17 @@ def main():
         i = 0
         while not stop.is_set():
             try:
+                key = None
                 if i % 2 == 1:
                     session.execute(select)
                 else:
-                    session.execute(insert, ("%d-%d" % (w, i),))
+                    key = "%d-%d" % (w, i)
+                    session.execute(insert, (key, key) if args.table else (key,))
                 with lock:
                     counts["ok"] += 1
                     counts["ok_total"] += 1
+                    if key is not None and args.acked:
+                        acked.append(key)
             except Exception as e:  # the driver gave up: report and go on
                 with lock:
                     counts["failed"] += 1
@@ -106,6 +120,9 @@ def main():
     with lock:
         n = counts["ok"]
     emit("OK %d" % n)
+    if args.acked:
+        with open(args.acked, "w") as f:
+            f.write("".join(k + "\n" for k in acked))
     emit("TOTAL ok=%d failed=%d" % (counts["ok_total"], counts["failed"]))
     cluster.shutdown()
 

@@ -94,6 +94,9 @@ func Print(w io.Writer, fs *zdmcmd.FleetStatus) {
 			ssh = "DOWN"
 		}
 		ready := "yes"
+		if p.Ready && p.DegradedReason != "" {
+			ready += " (degraded: " + p.DegradedReason + ")"
+		}
 		if !p.Ready {
 			ready = "NO"
 			if p.NotReadyReason != "" {
