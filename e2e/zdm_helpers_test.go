@@ -86,6 +86,8 @@ type zdmEnv struct {
 	// monitors, when set, are written as the inventory's monitoring group.
 	monitors []testfleet.Host
 	quiet    bool // run logs only failures (cleanupRun)
+	// env is added to every zdmctl run's environment (password references).
+	env []string
 }
 
 func newZDMEnv(t testing.TB, f *testfleet.Fleet) *zdmEnv {
@@ -100,12 +102,19 @@ func newZDMEnv(t testing.TB, f *testfleet.Fleet) *zdmEnv {
 // newZDMEnvOn is newZDMEnv with hosts as the proxies group.
 func newZDMEnvOn(t testing.TB, f *testfleet.Fleet, hosts []testfleet.Host) *zdmEnv {
 	t.Helper()
+	return newZDMEnvWith(t, f, hosts, zdmClusters)
+}
+
+// newZDMEnvWith is newZDMEnvOn with Origin and Target from clusters
+// (ports on the fleet's bridge address) instead of zdmClusters.
+func newZDMEnvWith(t testing.TB, f *testfleet.Fleet, hosts []testfleet.Host, clusters func(t testing.TB, bridge string) (origin, target int)) *zdmEnv {
+	t.Helper()
 	zdmctl, proxy := zdmBinaries(t)
 	e := &zdmEnv{t: t, fleet: f, dir: t.TempDir(), zdmctl: zdmctl, proxy: proxy, hostVar: map[string]map[string]string{}, hosts: hosts}
 	originPort, targetPort := 0, 0
 	switch {
-	case zdmClusters != nil:
-		originPort, targetPort = zdmClusters(t, f.BridgeAddress)
+	case clusters != nil:
+		originPort, targetPort = clusters(t, f.BridgeAddress)
 	case zdmRealProxy:
 		t.Skip("the real zdm-proxy needs CQL clusters (zdmClusters)")
 	default:
@@ -227,6 +236,7 @@ func (e *zdmEnv) run(args ...string) cmdResult {
 	full := append([]string{"-i", e.inv, "--known-hosts", e.fleet.KnownHostsFile}, args...)
 	cmd := exec.CommandContext(ctx, e.zdmctl, full...)
 	cmd.Env = append(os.Environ(), "ZDM_E2E_ORIGIN_PASSWORD=origin-s3cret", "ZDM_E2E_TARGET_PASSWORD=target-s3cret", "ZDM_E2E_GRAFANA_PASSWORD=grafana-s3cret")
+	cmd.Env = append(cmd.Env, e.env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/zdmctl/zdmctl/internal/testfleet"
 )
 
 // stepLoad counts one rollout step's requests for one driver load.
@@ -106,7 +107,7 @@ type clientConfigDoc struct {
 // gocqlFromClientConfig builds the gocql cluster config from zdmctl
 // client-config's advice, applying every setting it names (an unknown one
 // fails the test: the advice and this load must not drift apart).
-func gocqlFromClientConfig(t *testing.T, e *zdmEnv) *gocql.ClusterConfig {
+func gocqlFromClientConfig(t *testing.T, e *zdmEnv, user, pass string) *gocql.ClusterConfig {
 	t.Helper()
 	r := e.run("client-config", "--driver", "gocql", "-o", "json")
 	var doc clientConfigDoc
@@ -120,7 +121,7 @@ func gocqlFromClientConfig(t *testing.T, e *zdmEnv) *gocql.ClusterConfig {
 	cl := gocql.NewCluster(hosts...)
 	cl.Timeout = 5 * time.Second
 	cl.ConnectTimeout = 5 * time.Second
-	cl.Authenticator = gocql.PasswordAuthenticator{Username: "cassandra", Password: "origin-s3cret"}
+	cl.Authenticator = gocql.PasswordAuthenticator{Username: user, Password: pass}
 	for _, s := range doc.Data.Drivers[0].Settings {
 		var err error
 		switch s.Name {
@@ -154,10 +155,13 @@ func gocqlFromClientConfig(t *testing.T, e *zdmEnv) *gocql.ClusterConfig {
 	return cl
 }
 
-// safeStatements is the client-config load's work: bind markers only,
-// idempotent statements only (no counter update: client-config leaves
-// those not idempotent, and then no setting saves them).
-var safeStatements = []string{"INSERT INTO ks.t (k) VALUES (?)", "SELECT k FROM ks.t WHERE k = ?"}
+// safeStatements is the client-config load's work in keyspace ks: bind
+// markers only, idempotent statements only (no counter update:
+// client-config leaves those not idempotent, and then no setting saves
+// them).
+func safeStatements(ks string) []string {
+	return []string{"INSERT INTO " + ks + ".t (k) VALUES (?)", "SELECT k FROM " + ks + ".t WHERE k = ?"}
+}
 
 func gocqlSession(t *testing.T, cl *gocql.ClusterConfig) *gocql.Session {
 	t.Helper()
@@ -173,9 +177,49 @@ func gocqlSession(t *testing.T, cl *gocql.ClusterConfig) *gocql.Session {
 	return nil
 }
 
+// rolloutSource is where the no-retry rollout's Origin and Target come
+// from, and what is checked on them after the run.
+type rolloutSource struct {
+	// env makes the migration whose inventory points the proxies at
+	// Origin and Target (nothing deployed yet).
+	env        func(t *testing.T, f *testfleet.Fleet) *zdmEnv
+	user, pass string // the clients' credentials, through the proxies
+	// ks is the loads' keyspace: tables t (k text PRIMARY KEY, v text)
+	// and c (k text PRIMARY KEY, n counter).
+	ks string
+	// verify, when set, checks on Origin and Target themselves that
+	// every write the loads had acknowledged is there.
+	verify func(t *testing.T, w *rolloutWrites)
+}
+
+// rolloutWrites is what the loads were told succeeded.
+type rolloutWrites struct {
+	mu   sync.Mutex
+	keys map[string]string // key of ks.t -> the load that wrote it
+	// The gocql load's counter updates of ks.c, key "c" (not idempotent):
+	// acknowledged, and failed (each may or may not have been applied).
+	counterOK, counterFailed atomic.Int64
+}
+
+func (w *rolloutWrites) ack(key, load string) {
+	w.mu.Lock()
+	w.keys[key] = load
+	w.mu.Unlock()
+}
+
 func TestZDMRolloutNoRetries(t *testing.T) {
+	runRolloutNoRetries(t, rolloutSource{
+		env:  func(t *testing.T, f *testfleet.Fleet) *zdmEnv { return newZDMEnv(t, f) },
+		user: "cassandra", pass: "origin-s3cret", ks: "ks",
+	})
+}
+
+// runRolloutNoRetries is the body of TestZDMRolloutNoRetries and
+// TestZDMRolloutNoRetriesCassandra: the same loads, steps and strictness
+// against the clusters of src.
+func runRolloutNoRetries(t *testing.T, src rolloutSource) {
 	f := SharedFleet(t)
-	e := newZDMEnv(t, f)
+	e := src.env(t, f)
 	if !zdmRealProxy {
 		t.Skip("needs the real zdm-proxy (ZDMCTL_E2E_PROXY=real)")
 	}
@@ -209,11 +253,11 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 	cl.ConnectTimeout = 5 * time.Second
 	cl.RetryPolicy = nil // no retries: gocql's default
 	cl.ReconnectInterval = 200 * time.Millisecond
-	cl.Authenticator = gocql.PasswordAuthenticator{Username: "cassandra", Password: "origin-s3cret"}
+	cl.Authenticator = gocql.PasswordAuthenticator{Username: src.user, Password: src.pass}
 	s := gocqlSession(t, cl)
 	defer s.Close()
 	// The same driver with the settings zdmctl client-config prints.
-	safe := gocqlSession(t, gocqlFromClientConfig(t, e))
+	safe := gocqlSession(t, gocqlFromClientConfig(t, e, src.user, src.pass))
 	defer safe.Close()
 
 	gq := &driverLoad{name: "gocql"}
@@ -224,11 +268,14 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 	for _, d := range loads {
 		d.begin("warm-up")
 	}
-	py := startDriverLoad(t, "python", addrs, &pyl.cur)
-	jv := startDriverLoad(t, "java", addrs, &jl.cur)
+	ks := src.ks
+	writes := &rolloutWrites{keys: map[string]string{}}
+	pyAcked := filepath.Join(t.TempDir(), "python-acked")
+	py := startDriverLoad(t, "python", addrs, &pyl.cur, src.user, src.pass, "--table", ks+".t", "--acked", pyAcked)
+	jv := startDriverLoad(t, "java", addrs, &jl.cur, src.user, src.pass, "--keyspace", ks)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	exec1 := func(d *driverLoad, q *gocql.Query) {
+	exec1 := func(d *driverLoad, q *gocql.Query) bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		err := q.ExecContext(ctx)
 		cancel()
@@ -239,6 +286,7 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 			st.ok.Add(1)
 		}
 		time.Sleep(5 * time.Millisecond)
+		return err == nil
 	}
 	for w := 0; w < 4; w++ {
 		wg.Add(1)
@@ -250,16 +298,21 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 					return
 				default:
 				}
-				var q *gocql.Query
+				key := "g" + strconv.Itoa(w) + "-" + strconv.Itoa(i)
 				switch i % 3 {
 				case 0: // not idempotent (gocql's default for every statement)
-					q = s.Query("INSERT INTO ks.t (k) VALUES (?)", strconv.Itoa(w)+"-"+strconv.Itoa(i))
+					if exec1(gq, s.Query("INSERT INTO "+ks+".t (k) VALUES (?)", key)) {
+						writes.ack(key, gq.name)
+					}
 				case 1:
-					q = s.Query("UPDATE ks.t SET n = n + 1 WHERE k = ?", "c")
+					if exec1(gq, s.Query("UPDATE "+ks+".c SET n = n + 1 WHERE k = ?", "c")) {
+						writes.counterOK.Add(1)
+					} else {
+						writes.counterFailed.Add(1)
+					}
 				default:
-					q = s.Query("SELECT k FROM ks.t WHERE k = 'a'")
+					exec1(gq, s.Query("SELECT k FROM "+ks+".t WHERE k = 'a'"))
 				}
-				exec1(gq, q)
 			}
 		}()
 	}
@@ -277,7 +330,9 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 				if i%2 == 1 {
 					arg = "a"
 				}
-				exec1(sl, safe.Query(safeStatements[i%2], arg))
+				if exec1(sl, safe.Query(safeStatements(ks)[i%2], arg)) && i%2 == 0 {
+					writes.ack(arg, sl.name)
+				}
 			}
 		}()
 	}
@@ -324,6 +379,13 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 	wg.Wait()
 	py.stop()
 	jv.stop()
+	if b, err := os.ReadFile(pyAcked); err != nil {
+		t.Errorf("the python load's acknowledged keys: %v", err)
+	} else {
+		for _, k := range strings.Fields(string(b)) {
+			writes.ack(k, pyl.name)
+		}
+	}
 
 	// Every request must succeed, except, in a step that restarts
 	// proxies and for a load WITHOUT client-config's settings, errors of
@@ -369,6 +431,9 @@ func TestZDMRolloutNoRetries(t *testing.T) {
 		b.WriteString("\n")
 	}
 	t.Log(b.String())
+	if src.verify != nil {
+		src.verify(t, writes)
+	}
 }
 
 // pythonLoad runs a driver's load script, e2e/drivers/python/load.py (the
@@ -381,16 +446,17 @@ type pythonLoad struct {
 	done  chan struct{}
 }
 
-func startDriverLoad(t *testing.T, kind string, addrs []string, cur *atomic.Pointer[stepLoad]) *pythonLoad {
+func startDriverLoad(t *testing.T, kind string, addrs []string, cur *atomic.Pointer[stepLoad], user, pass string, extra ...string) *pythonLoad {
 	classify := pythonDriverCaused
 	if kind == "java" {
 		classify = javaDriverCaused
 	}
 	t.Helper()
 	args := []string{"--contacts", strings.Join(addrs, ","), "--port", "9042", "--workers", "4",
-		"--not-idempotent", "--no-retry", "--user", "cassandra"}
+		"--not-idempotent", "--no-retry", "--user", user}
+	args = append(args, extra...)
 	var cmd *exec.Cmd
-	env := []string{"CQL_PASSWORD=origin-s3cret"}
+	env := []string{"CQL_PASSWORD=" + pass}
 	switch kind {
 	case "python":
 		cmd = exec.Command("/usr/bin/python3", append([]string{filepath.Join(repoRoot(), "e2e/drivers/python/load.py")}, args...)...)

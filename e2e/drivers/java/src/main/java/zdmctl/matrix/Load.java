@@ -26,6 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>JAVA_MAIN=zdmctl.matrix.Load run.sh --contacts 127.0.0.11,127.0.0.12 --port 9042</pre>
  *
+ * <p>--keyspace KS writes to KS.t instead of ks.t; its keys start with "j".
+ *
  * Prints "READY" once connected, "OK n" every 100 ms (requests that succeeded since the last such
  * line), "FAIL class: message" for each request the driver gave up on; stops when stdin closes
  * and prints "TOTAL ok=n failed=n". Settings as an application would run: the default retry
@@ -39,6 +41,7 @@ public final class Load {
     boolean idempotent = true;
     boolean noRetry = false;
     String user = null;
+    String ks = "ks";
     for (int i = 0; i < argv.length; i++) {
       if (argv[i].equals("--not-idempotent")) {
         idempotent = false;
@@ -56,6 +59,7 @@ public final class Load {
         case "--port" -> port = Integer.parseInt(argv[i]);
         case "--workers" -> workers = Integer.parseInt(argv[i]);
         case "--user" -> user = argv[i]; // password: $CQL_PASSWORD
+        case "--keyspace" -> ks = argv[i]; // KS.t (k text PRIMARY KEY, ...)
         default -> throw new IllegalArgumentException("unknown flag " + argv[i - 1]);
       }
     }
@@ -91,9 +95,9 @@ public final class Load {
     Object out = new Object();
     final boolean idem = idempotent;
     try (CqlSession s = b.build()) {
-      PreparedStatement insert = s.prepare("INSERT INTO ks.t (k) VALUES (?)");
+      PreparedStatement insert = s.prepare("INSERT INTO " + ks + ".t (k) VALUES (?)");
       SimpleStatement select =
-          SimpleStatement.newInstance("SELECT k FROM ks.t WHERE k = 'a'").setIdempotent(idem);
+          SimpleStatement.newInstance("SELECT k FROM " + ks + ".t WHERE k = 'a'").setIdempotent(idem);
       List<Thread> threads = new ArrayList<>();
       for (int w = 0; w < workers; w++) {
         final int wid = w;
@@ -105,7 +109,7 @@ public final class Load {
                       if (i % 2 == 1) {
                         s.execute(select);
                       } else {
-                        BoundStatement bs = insert.bind(wid + "-" + i).setIdempotent(idem);
+                        BoundStatement bs = insert.bind("j" + wid + "-" + i).setIdempotent(idem);
                         s.execute(bs);
                       }
                       ok.incrementAndGet();
