@@ -272,7 +272,8 @@ func runRolloutNoRetries(t *testing.T, src rolloutSource) {
 	writes := &rolloutWrites{keys: map[string]string{}}
 	pyAcked := filepath.Join(t.TempDir(), "python-acked")
 	py := startDriverLoad(t, "python", addrs, &pyl.cur, src.user, src.pass, "--table", ks+".t", "--acked", pyAcked)
-	jv := startDriverLoad(t, "java", addrs, &jl.cur, src.user, src.pass, "--keyspace", ks)
+	javaAcked := filepath.Join(t.TempDir(), "java-acked")
+	jv := startDriverLoad(t, "java", addrs, &jl.cur, src.user, src.pass, "--keyspace", ks, "--acked", javaAcked)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	exec1 := func(d *driverLoad, q *gocql.Query) bool {
@@ -379,11 +380,14 @@ func runRolloutNoRetries(t *testing.T, src rolloutSource) {
 	wg.Wait()
 	py.stop()
 	jv.stop()
-	if b, err := os.ReadFile(pyAcked); err != nil {
-		t.Errorf("the python load's acknowledged keys: %v", err)
-	} else {
+	for _, a := range []struct{ file, load string }{{pyAcked, pyl.name}, {javaAcked, jl.name}} {
+		b, err := os.ReadFile(a.file)
+		if err != nil {
+			t.Errorf("the %s load's acknowledged keys: %v", a.load, err)
+			continue
+		}
 		for _, k := range strings.Fields(string(b)) {
-			writes.ack(k, pyl.name)
+			writes.ack(k, a.load)
 		}
 	}
 

@@ -11,9 +11,12 @@ import com.datastax.oss.driver.internal.core.connection.ConstantReconnectionPoli
 import com.datastax.oss.driver.internal.core.loadbalancing.DcInferringLoadBalancingPolicy;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -26,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>JAVA_MAIN=zdmctl.matrix.Load run.sh --contacts 127.0.0.11,127.0.0.12 --port 9042</pre>
  *
- * <p>--keyspace KS writes to KS.t instead of ks.t; its keys start with "j".
+ * <p>--keyspace KS writes to KS.t instead of ks.t; its keys start with "j". --acked FILE gets the
+ * key of every acknowledged INSERT, one a line, when it stops.
  *
  * Prints "READY" once connected, "OK n" every 100 ms (requests that succeeded since the last such
  * line), "FAIL class: message" for each request the driver gave up on; stops when stdin closes
@@ -42,6 +46,7 @@ public final class Load {
     boolean noRetry = false;
     String user = null;
     String ks = "ks";
+    String ackedFile = null;
     for (int i = 0; i < argv.length; i++) {
       if (argv[i].equals("--not-idempotent")) {
         idempotent = false;
@@ -60,6 +65,7 @@ public final class Load {
         case "--workers" -> workers = Integer.parseInt(argv[i]);
         case "--user" -> user = argv[i]; // password: $CQL_PASSWORD
         case "--keyspace" -> ks = argv[i]; // KS.t (k text PRIMARY KEY, ...)
+        case "--acked" -> ackedFile = argv[i]; // gets every acknowledged INSERT's key
         default -> throw new IllegalArgumentException("unknown flag " + argv[i - 1]);
       }
     }
@@ -94,6 +100,7 @@ public final class Load {
     AtomicBoolean stop = new AtomicBoolean();
     Object out = new Object();
     final boolean idem = idempotent;
+    ConcurrentLinkedQueue<String> acked = new ConcurrentLinkedQueue<>();
     try (CqlSession s = b.build()) {
       PreparedStatement insert = s.prepare("INSERT INTO " + ks + ".t (k) VALUES (?)");
       SimpleStatement select =
@@ -109,8 +116,10 @@ public final class Load {
                       if (i % 2 == 1) {
                         s.execute(select);
                       } else {
-                        BoundStatement bs = insert.bind("j" + wid + "-" + i).setIdempotent(idem);
+                        String key = "j" + wid + "-" + i;
+                        BoundStatement bs = insert.bind(key).setIdempotent(idem);
                         s.execute(bs);
+                        acked.add(key);
                       }
                       ok.incrementAndGet();
                       okTotal.incrementAndGet();
@@ -165,6 +174,9 @@ public final class Load {
         t.join();
       }
       ticker.join();
+      if (ackedFile != null) {
+        Files.write(Path.of(ackedFile), acked);
+      }
       synchronized (out) {
         System.out.println("OK " + ok.getAndSet(0));
         System.out.println("TOTAL ok=" + okTotal.get() + " failed=" + failed.get());
