@@ -44,8 +44,8 @@ and running config from the admin API listener (admin_address:admin_port,
 default localhost:14002: /api/v1/*), which stays local unless admin_address
 says otherwise.
 
--o json writes the document every command writes: ok (the fleet is
-healthy), exit_code, error, and the fleet under data.
+-o json writes ok (the fleet is healthy), exit_code, error, and the fleet
+under data, as the other commands' documents.
 
 Exit 0 only when every proxy is ready with no drift.`,
 		Args: cobra.NoArgs,
