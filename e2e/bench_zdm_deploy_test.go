@@ -27,6 +27,7 @@ import (
 // hosts have python3, the Ansible baseline plays of
 // ZDMCTL_ANSIBLE_BASELINE (default ../shared/ansible-baseline) run on the
 // same hosts after zdmctl's teardown, and the ratios are printed.
+// ZDMCTL_BENCH_KEEP=dir keeps each step's JSON document there.
 // ZDMCTL_BENCH_METRICS_ADDRESS=0.0.0.0 sets the proxies' metrics_address
 // (default: the proxy's, localhost, where peers cannot reach each other's
 // peer notices and a shutdown lingers 1.1 s for their polls).
@@ -68,6 +69,13 @@ func BenchmarkZDMDeploy(b *testing.B) {
 				b.Fatalf("%d hosts, %s: exit %d\n%s", len(hosts), s.name, r.code, tail(r.err, 20))
 			}
 			rows = append(rows, row{size: len(hosts), step: s.name, took: r.took, changed: changedTasks(b, r)})
+			if dir := os.Getenv("ZDMCTL_BENCH_KEEP"); dir != "" {
+				// Each step's JSON document (task timings per host).
+				name := fmt.Sprintf("%d-%s.json", len(hosts), strings.NewReplacer(" ", "_", "(", "", ")", "", ":", "").Replace(s.name))
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(r.out), 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
 			b.ReportMetric(r.took.Seconds(), fmt.Sprintf("%s_%dhosts_s", strings.NewReplacer(" ", "_", "(", "", ")", "", ":", "", "-", "_").Replace(s.name), len(hosts)))
 		}
 		if r := e.run("teardown", "--yes"); r.code != 0 {
