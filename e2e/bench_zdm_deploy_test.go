@@ -53,6 +53,7 @@ func BenchmarkZDMDeploy(b *testing.B) {
 			// a draining proxy's notice is acknowledged by every peer
 			// and its shutdown does not linger (proxy/shutdown.go).
 			e.vars["metrics_address"] = a
+			e.writeInventory()
 		}
 		steps := []struct {
 			name string
