@@ -516,11 +516,13 @@ type monitorStatusDoc struct {
 func (e *zdmEnv) monitorStatus() monitorStatusDoc {
 	e.t.Helper()
 	r := e.run("status", "-o", "json")
-	var d monitorStatusDoc
-	if err := json.Unmarshal([]byte(r.out), &d); err != nil {
-		e.t.Fatalf("status JSON: %v\n%s", err, r.out)
+	var doc struct {
+		Data *monitorStatusDoc `json:"data"`
 	}
-	return d
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil || doc.Data == nil {
+		e.t.Fatalf("status JSON (data under \"data\"): %v\n%s", err, r.out)
+	}
+	return *doc.Data
 }
 
 func (e *zdmEnv) unitPID(host, unit string) string {

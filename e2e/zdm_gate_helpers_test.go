@@ -12,7 +12,8 @@ import (
 var gateTasks = map[string]bool{
 	"start": true, "restart (binary, unit or non-reloadable settings changed)": true,
 	"reload (only live-reloadable settings changed)": true,
-	"readiness": true, "clients back": true, "stable": true,
+	"readiness": true, "process at readiness": true, "clients back": true,
+	"stable": true, "stable after a reload": true,
 }
 
 // taskStatuses returns, from a run's JSON, each host's status of each

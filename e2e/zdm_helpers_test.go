@@ -306,7 +306,7 @@ type statusDoc struct {
 		Want           string `json:"want_config_sha256"`
 	} `json:"proxies"`
 	Summary string `json:"summary"`
-	OK      bool   `json:"ok"`
+	OK      bool   `json:"-"` // the document's ok (healthy fleet)
 	Phase   struct {
 		Number int    `json:"number"`
 		Next   string `json:"next"`
@@ -316,11 +316,15 @@ type statusDoc struct {
 func (e *zdmEnv) status() (statusDoc, cmdResult) {
 	e.t.Helper()
 	r := e.run("status", "-o", "json")
-	var d statusDoc
-	if err := json.Unmarshal([]byte(r.out), &d); err != nil {
-		e.t.Fatalf("status JSON: %v\n%s", err, r.out)
+	var doc struct {
+		OK   bool       `json:"ok"`
+		Data *statusDoc `json:"data"`
 	}
-	return d, r
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil || doc.Data == nil {
+		e.t.Fatalf("status JSON (data under \"data\"): %v\n%s", err, r.out)
+	}
+	doc.Data.OK = doc.OK
+	return *doc.Data, r
 }
 
 type zdmRunDoc struct {

@@ -3,9 +3,11 @@ package proxy_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,6 +141,7 @@ func TestPeerAnnouncedUpOnReadiness(t *testing.T) {
 // not hold up a drain beyond the notice's bound.
 func TestDrainNotBlockedByUnreachablePeer(t *testing.T) {
 	f := newNoticeFleet(t, "127.0.0.45", "127.0.0.46")
+	f.logs = map[int]io.Writer{0: &lockedBuffer{}}
 	a := f.start(0)
 	hung, err := net.Listen("tcp", net.JoinHostPort(f.ips[1], strconv.Itoa(f.mport)))
 	if err != nil {
@@ -168,5 +171,46 @@ func TestDrainNotBlockedByUnreachablePeer(t *testing.T) {
 	t.Logf("shutdown with a hung peer took %s", took.Round(time.Millisecond))
 	if took > 10*time.Second {
 		t.Fatalf("shutdown took %s with a hung peer", took)
+	}
+	// The hung peer did not acknowledge: it learns of the restart only by
+	// its polls, so the proxy kept its listener closed for them.
+	if logs := f.logs[0].(*lockedBuffer).String(); strings.Contains(logs, noLinger) || !strings.Contains(logs, `peers=0 of=1`) {
+		t.Errorf("a peer did not acknowledge, yet the linger was skipped (or the notice not logged):\n%s", logs)
+	}
+}
+
+// noLinger is the log line of a Shutdown that every peer acknowledged.
+const noLinger = "every peer proxy acknowledged the drain: no linger"
+
+// When every peer acknowledged the draining notice, Shutdown does not
+// linger for their polls: each peer has marked the proxy DOWN already
+// and still announces it UP once the restarted proxy is ready, however
+// fast the restart.
+func TestNoLingerWhenEveryPeerAcknowledged(t *testing.T) {
+	f := newNoticeFleet(t, "127.0.0.47", "127.0.0.48")
+	logs := &lockedBuffer{}
+	f.logs = map[int]io.Writer{1: logs}
+	f.start(0)
+	b := f.start(1)
+	waitFor(t, "b ready", func() bool { return b.Probe(proxy.Origin).Reachable && b.Probe(proxy.Target).Reachable })
+	time.Sleep(time.Second) // a's polls have seen b ready
+	reg := dialRaw(t, f.addr(0))
+	reg.startup()
+	register(reg, "STATUS_CHANGE")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := b.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if !strings.Contains(logs.String(), noLinger) {
+		t.Fatalf("every peer acknowledged, yet Shutdown lingered:\n%s", logs)
+	}
+	if change, addr := readStatusEvent(reg); change != "DOWN" || addr != f.addr(1) {
+		t.Fatalf("got STATUS_CHANGE %s %s, want DOWN %s", change, addr, f.addr(1))
+	}
+	f.start(1) // at once: the restart is faster than a's poll interval
+	if change, addr := readStatusEvent(reg); change != "UP" || addr != f.addr(1) {
+		t.Fatalf("got STATUS_CHANGE %s %s, want UP %s", change, addr, f.addr(1))
 	}
 }

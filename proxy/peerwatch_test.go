@@ -53,6 +53,7 @@ type fleet struct {
 	origin, target *cqltest.Cluster
 	ips            []string
 	port           int
+	logs           map[int]io.Writer // proxy i's log (default: discarded)
 }
 
 func newFleet(t *testing.T, ips ...string) *fleet {
@@ -80,7 +81,11 @@ func (f *fleet) start(i int, extraEnv ...string) *proxy.Server {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	srv := proxy.New(cfg, proxy.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var logw io.Writer = io.Discard
+	if w := f.logs[i]; w != nil {
+		logw = w
+	}
+	srv := proxy.New(cfg, proxy.Options{Logger: slog.New(slog.NewTextHandler(logw, nil))})
 	go srv.Serve(ln)
 	f.t.Cleanup(srv.Close)
 	return srv

@@ -30,18 +30,27 @@ import (
 //  5. it closes the connections left;
 //  6. with peers, it returns no sooner than peerDownVisible after it
 //     began, listener closed, so that every peer sees it go even without
-//     the notice and announces it UP once it is ready again.
+//     the notice and announces it UP once it is ready again; unless every
+//     peer acknowledged the notice of step 1: each has then marked it DOWN
+//     and announces it UP when its polls see it ready again, so the
+//     linger would protect nothing (a restart is that much shorter).
 //
 // ctx bounds the whole wait: when it ends first, Shutdown closes everything
 // and returns ctx's error if requests were still in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
 	begun := time.Now()
-	defer s.lingerForPeers(ctx, begun)
-	s.stopping.Store(true)
 	peersTold := 0
+	defer func() {
+		if s.peersAllTold(peersTold) {
+			s.log.Info("every peer proxy acknowledged the drain: no linger for their polls", "peers", peersTold)
+			return
+		}
+		s.lingerForPeers(ctx, begun)
+	}()
+	s.stopping.Store(true)
 	if s.peers != nil {
 		peersTold = s.peers.Drain(ctx)
-		s.log.Info("told peer proxies this one is draining", "peers", peersTold)
+		s.log.Info("told peer proxies this one is draining", "peers", peersTold, "of", s.peers.Len())
 	}
 	s.mu.Lock()
 	for _, ln := range s.listeners {
@@ -73,6 +82,14 @@ func (s *Server) waitWhile(ctx context.Context, cond func() bool) {
 		case <-t.C:
 		}
 	}
+}
+
+// peersAllTold: the proxy has peers and every one of them acknowledged
+// the draining notice (peernotice.Drain), so each marked this proxy DOWN
+// (no older poll of theirs can undo it) and will announce it UP on
+// readiness: no peer depends on seeing its listener closed.
+func (s *Server) peersAllTold(told int) bool {
+	return s.peers != nil && s.peers.Len() > 0 && told == s.peers.Len()
 }
 
 // lingerForPeers waits (within ctx) until peerDownVisible has passed since

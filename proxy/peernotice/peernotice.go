@@ -159,6 +159,9 @@ func (n *Notice) markDown(peer, why string) (told int, ok bool) {
 	return told, true
 }
 
+// Len is the number of peers.
+func (n *Notice) Len() int { return len(n.o.Peers) }
+
 // Drain tells every peer that this proxy is draining, concurrently, and
 // returns how many acknowledged. It returns within Timeout (or ctx): an
 // unreachable peer only costs that.

@@ -27,8 +27,9 @@ func NewCmdRollingRestart(f *cmdutil.Factory, runF func(*Options) error) *cobra.
 		Use:   "rolling-restart",
 		Short: "Restart the proxies one by one, health-gated",
 		Long: `Restart the proxies one host at a time: each must answer /health/readiness
-200, have a client back when it had any, stay ready for rollout.healthy_for
-(--healthy-for), and the fleet must have back the client connections it had
+200, have a client back when it had any, have run for rollout.healthy_for
+(--healthy-for) since its process started, ready and not restarted by
+systemd since readiness (a crash loop), and the fleet must have back the client connections it had
 before the rollout (rollout.reconnect, bounded by rollout.reconnect_timeout)
 before the next one restarts. The rollout
 stops at the first host that fails; --resume continues from its journal.`,

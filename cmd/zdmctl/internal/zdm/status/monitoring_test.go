@@ -2,14 +2,12 @@ package status
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
 
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdtest"
-	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
 	"github.com/zdmctl/zdmctl/deploy/runner"
 	"github.com/zdmctl/zdmctl/deploy/transport"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
@@ -78,10 +76,8 @@ func TestStatusMonitoring(t *testing.T) {
 			}
 			f.Settings.Output = "json"
 			_ = Run(&Options{F: f})
-			var fs zdmcmd.FleetStatus
-			if err := json.Unmarshal([]byte(out.String()), &fs); err != nil {
-				t.Fatalf("%v\n%s", err, out)
-			}
+			doc := decodeStatus(t, out.String())
+			fs := doc.Data
 			if len(fs.Monitors) != 1 {
 				t.Fatalf("monitors %+v", fs.Monitors)
 			}
@@ -95,7 +91,7 @@ func TestStatusMonitoring(t *testing.T) {
 			if tc.noSummary != "" && strings.Contains(fs.Summary, tc.noSummary) {
 				t.Errorf("summary %q mentions %q", fs.Summary, tc.noSummary)
 			}
-			if !fs.OK {
+			if !doc.OK || doc.ExitCode != 0 || doc.Error != "" {
 				t.Errorf("monitoring made the proxy fleet not OK: %q", fs.Summary)
 			}
 		})

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+	"github.com/zdmctl/zdmctl/deploy/output"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
 )
 
@@ -43,6 +44,9 @@ and running config from the admin API listener (admin_address:admin_port,
 default localhost:14002: /api/v1/*), which stays local unless admin_address
 says otherwise.
 
+-o json writes ok (the fleet is healthy), exit_code, error, and the fleet
+under data, as the other commands' documents.
+
 Exit 0 only when every proxy is ready with no drift.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
@@ -68,11 +72,8 @@ func Run(opts *Options) error {
 	ctx, _, stop := f.Contexts()
 	defer stop()
 	fs := env.Probe(ctx)
-	if !fs.OK {
-		fs.ExitCode, fs.Error = fs.FailCode(), "fleet not healthy: "+fs.Summary
-	}
 	if f.Settings.JSON() {
-		if err := zdmcmd.WriteJSON(f.IO.Out, fs); err != nil {
+		if err := output.WriteJSON(f.IO.Out, fs.Document()); err != nil {
 			return err
 		}
 	} else {

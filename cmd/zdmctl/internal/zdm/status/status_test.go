@@ -11,7 +11,6 @@ import (
 
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdtest"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
-	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
 	"github.com/zdmctl/zdmctl/deploy/runner"
 	"github.com/zdmctl/zdmctl/deploy/transport"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
@@ -92,11 +91,12 @@ func TestStatusDriftAndJSON(t *testing.T) {
 	if cmdutil.ExitCode(err) != cmdutil.ExitFailed {
 		t.Fatalf("exit %v", err)
 	}
-	var fs zdmcmd.FleetStatus
-	if err := json.Unmarshal([]byte(out.String()), &fs); err != nil {
-		t.Fatalf("%v\n%s", err, out)
+	doc := decodeStatus(t, out.String())
+	fs := doc.Data
+	if doc.OK || doc.ExitCode != cmdutil.ExitFailed || !strings.Contains(doc.Error, "drift on p2") {
+		t.Errorf("envelope: ok %v exit_code %d error %q", doc.OK, doc.ExitCode, doc.Error)
 	}
-	if fs.OK || !fs.Proxies[1].Drifted() || fs.Proxies[0].Drifted() || fs.Proxies[0].DriftUnknown() || !fs.Proxies[1].Unloaded || fs.Proxies[1].RestartPending || !strings.Contains(fs.Summary, "drift on p2") {
+	if !fs.Proxies[1].Drifted() || fs.Proxies[0].Drifted() || fs.Proxies[0].DriftUnknown() || !fs.Proxies[1].Unloaded || fs.Proxies[1].RestartPending || !strings.Contains(fs.Summary, "drift on p2") {
 		t.Fatalf("%+v", fs)
 	}
 	// The keys that differ are named; the secret's values are not shown.
@@ -148,19 +148,19 @@ func TestStatusUnreachableJSONDriftNull(t *testing.T) {
 	if err := Run(&Options{F: f}); cmdutil.ExitCode(err) != cmdutil.ExitAuth {
 		t.Fatalf("exit %v, want 4 for a host key failure", err)
 	}
+	env := decodeStatus(t, out.String())
+	if env.OK || env.ExitCode != 4 || !strings.HasPrefix(env.Error, "fleet not healthy") {
+		t.Errorf("envelope: ok %v exit_code %d error %q", env.OK, env.ExitCode, env.Error)
+	}
 	var doc struct {
-		Proxies  []map[string]any `json:"proxies"`
-		OK       *bool            `json:"ok"`
-		ExitCode int              `json:"exit_code"`
-		Error    string           `json:"error"`
+		Data struct {
+			Proxies []map[string]any `json:"proxies"`
+		} `json:"data"`
 	}
 	if err := json.Unmarshal([]byte(out.String()), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.OK == nil || *doc.OK || doc.ExitCode != 4 || !strings.HasPrefix(doc.Error, "fleet not healthy") {
-		t.Errorf("envelope: ok %v exit_code %d error %q", doc.OK, doc.ExitCode, doc.Error)
-	}
-	if v, ok := doc.Proxies[0]["drift"]; !ok || v != nil {
+	if v, ok := doc.Data.Proxies[0]["drift"]; !ok || v != nil {
 		t.Fatalf("drift = %v (present %v), want null:\n%s", v, ok, out)
 	}
 }

@@ -174,6 +174,8 @@ func gateVars(g Gate, st *gateState) map[string]any {
 	return map[string]any{
 		"zdm_healthy_for":       fmt.Sprintf("%gs", g.HealthyFor.Seconds()),
 		"zdm_ready_timeout":     fmt.Sprintf("%gs", g.ReadyTimeout.Seconds()),
+		"zdm_healthy_for_ms":    g.HealthyFor.Milliseconds(),
+		"zdm_ready_timeout_ms":  g.ReadyTimeout.Milliseconds(),
 		"zdm_reconnect_timeout": int(g.ReconnectTimeout.Seconds()),
 		"zdm_clients_before":    st.clients,
 	}

@@ -6,25 +6,25 @@ import (
 
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 
+	"github.com/zdmctl/zdmctl/deploy/output"
 	"github.com/zdmctl/zdmctl/deploy/transport"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
 	"github.com/zdmctl/zdmctl/inventory"
 )
 
-// FleetStatus is the live fleet.
+// FleetStatus is the live fleet: the data of `status -o json` (under
+// "data"; the document's ok, exit_code and error say whether it is
+// healthy).
 type FleetStatus struct {
 	Proxies  []zdm.HostStatus    `json:"proxies"`
 	Monitors []zdm.MonitorStatus `json:"monitoring,omitempty"`
 	Summary  string              `json:"summary"`
-	OK       bool                `json:"ok"`
-	Phase    zdm.Phase           `json:"phase"`
+	// OK: every proxy ready with no drift; the document's "ok".
+	OK    bool      `json:"-"`
+	Phase zdm.Phase `json:"phase"`
 	// Unsaved says which proxies run a change not yet saved in the
 	// inventory (an unfinished rolling-update) and how to finish it.
 	Unsaved string `json:"unsaved_change,omitempty"`
-	// ExitCode and Error are the envelope every -o json document has
-	// (ok, exit_code, error), as the error documents do.
-	ExitCode int    `json:"exit_code"`
-	Error    string `json:"error,omitempty"`
 
 	authFailed bool // a host refused us (host key, credentials)
 }
@@ -36,6 +36,16 @@ func (fs *FleetStatus) FailCode() int {
 		return cmdutil.ExitAuth
 	}
 	return cmdutil.ExitFailed
+}
+
+// Document is the `-o json` document of fs: its data under "data", and
+// ok, exit_code and error as every other command's document has them.
+func (fs *FleetStatus) Document() output.Document {
+	doc := output.Document{OK: fs.OK, Data: fs}
+	if !fs.OK {
+		doc.ExitCode, doc.Error = fs.FailCode(), "fleet not healthy: "+fs.Summary
+	}
+	return doc
 }
 
 // Probe reads every proxy (and monitoring host) in parallel, over SSH.
