@@ -186,7 +186,7 @@ func TestMonitoring(t *testing.T) {
 			t.Errorf("zdm_proxy_ready == 1 for %v, want the 3 proxies", got)
 		}
 		rules := promGet(t, prom, "/api/v1/rules")
-		for _, a := range []string{"ZdmProxyDown", "ZdmProxyNotReady", "ZdmWritesFailing", "ZdmAsyncReadMismatch", "ZdmWriteLatencyHigh", "ZdmClientConnectionsAtCap", "NodeDown", "NodeDiskNearlyFull", "NodeClockSkew", "ZdmJournalPending", "ZdmJournalNeedsRepair", "ZdmSecondaryWritesFailing"} {
+		for _, a := range []string{"ZdmProxyDown", "ZdmProxyNotReady", "ZdmWritesFailing", "ZdmAsyncReadMismatch", "ZdmWriteLatencyHigh", "ZdmClientConnectionsAtCap", "NodeDown", "NodeDiskNearlyFull", "NodeClockSkew", "ZdmJournalPending", "ZdmJournalNeedsRepair", "ZdmSecondaryWritesFailing", "ZdmSecondaryDisconnected"} {
 			if !strings.Contains(rules, `"name":"`+a+`"`) {
 				t.Errorf("rule %s not loaded by Prometheus", a)
 			}
