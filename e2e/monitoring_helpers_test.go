@@ -8,12 +8,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/zdmctl/zdmctl/monitoring"
+	"github.com/zdmctl/zdmctl/proxy/metrics"
 )
 
 // webhookAlert is one alert of an Alertmanager webhook notification.
@@ -115,6 +118,50 @@ func dashboardQueries(t *testing.T) []panelQuery {
 	}
 	if len(out) < 40 {
 		t.Fatalf("only %d panel queries", len(out))
+	}
+	return out
+}
+
+// servedFromStart are the series names a proxy serves from its start: its
+// registry before any request, with the journal registered as zdm-proxy
+// does. Counters born at their first event (a table's first async read
+// mismatch or missed secondary write, an error code) are not in it.
+func servedFromStart(t *testing.T) map[string]bool {
+	t.Helper()
+	m := metrics.New(metrics.Options{})
+	m.RegisterJournal(func() metrics.JournalValues { return metrics.JournalValues{} })
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, f := range fams {
+		n := f.GetName()
+		out[n] = true
+		switch f.GetType() {
+		case dto.MetricType_HISTOGRAM:
+			out[n+"_bucket"], out[n+"_count"], out[n+"_sum"] = true, true, true
+		case dto.MetricType_SUMMARY:
+			out[n+"_count"], out[n+"_sum"] = true, true
+		}
+	}
+	return out
+}
+
+// scrapedNames are the series names Prometheus holds for job.
+func scrapedNames(t *testing.T, prom, job string) map[string]bool {
+	t.Helper()
+	body := promGet(t, prom, "/api/v1/label/__name__/values?match[]="+url.QueryEscape(`{job="`+job+`"}`))
+	var doc struct {
+		Status string   `json:"status"`
+		Data   []string `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil || doc.Status != "success" {
+		t.Fatalf("metric names of job %s: %v %.300s", job, err, body)
+	}
+	out := map[string]bool{}
+	for _, n := range doc.Data {
+		out[n] = true
 	}
 	return out
 }

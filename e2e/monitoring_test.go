@@ -22,6 +22,7 @@ import (
 
 	"github.com/zdmctl/zdmctl/internal/cqltest"
 	"github.com/zdmctl/zdmctl/internal/testfleet"
+	"github.com/zdmctl/zdmctl/monitoring"
 )
 
 // TestMonitoring deploys 3 real proxies and Prometheus on a fourth host,
@@ -186,7 +187,7 @@ func TestMonitoring(t *testing.T) {
 			t.Errorf("zdm_proxy_ready == 1 for %v, want the 3 proxies", got)
 		}
 		rules := promGet(t, prom, "/api/v1/rules")
-		for _, a := range []string{"ZdmProxyDown", "ZdmProxyNotReady", "ZdmWritesFailing", "ZdmAsyncReadMismatch", "ZdmWriteLatencyHigh", "ZdmClientConnectionsAtCap", "NodeDown", "NodeDiskNearlyFull", "NodeClockSkew", "ZdmJournalPending", "ZdmJournalNeedsRepair", "ZdmSecondaryWritesFailing"} {
+		for _, a := range []string{"ZdmProxyDown", "ZdmProxyNotReady", "ZdmWritesFailing", "ZdmAsyncReadMismatch", "ZdmWriteLatencyHigh", "ZdmClientConnectionsAtCap", "NodeDown", "NodeDiskNearlyFull", "NodeClockSkew", "ZdmJournalPending", "ZdmJournalNeedsRepair", "ZdmSecondaryWritesFailing", "ZdmSecondaryDisconnected"} {
 			if !strings.Contains(rules, `"name":"`+a+`"`) {
 				t.Errorf("rule %s not loaded by Prometheus", a)
 			}
@@ -218,6 +219,26 @@ func TestMonitoring(t *testing.T) {
 			}
 		}
 		t.Logf("%d panel queries answered; with no series yet (no such traffic or event): %v", n, empty)
+		// Every metric a proxy panel names is in the proxies' /metrics as
+		// Prometheus scraped it, but for the counters born at their first
+		// event (the hosts' panels: TestNodeExporterMetrics; the test hosts
+		// lack timex and real filesystems).
+		scraped, start, born := scrapedNames(t, prom, monitoring.Job), servedFromStart(t), map[string]bool{}
+		for _, q := range dashboardQueries(t) {
+			if !strings.Contains(q.expr, `job="`+monitoring.Job+`"`) {
+				continue
+			}
+			for _, name := range monitoring.MetricNames(q.expr) {
+				switch {
+				case scraped[name] || name == "up":
+				case start[name]:
+					t.Errorf("%s: %s is not in the proxies' /metrics", q.panel, name)
+				default:
+					born[name] = true
+				}
+			}
+		}
+		t.Logf("panel metrics not in /metrics yet, born at their first event: %v", born)
 		t.Logf("filesystems the node exporters see: %.600s; hosts with timex (NTP) metrics: %v",
 			promGet(t, prom, "/api/v1/query?query="+url.QueryEscape(`count by (fstype, mountpoint) (node_filesystem_size_bytes{job="node"})`)),
 			promQuery(t, prom, `node_timex_sync_status{job="node"}`))

@@ -65,7 +65,7 @@ func TestRulesCheck(t *testing.T) {
 			alerts[r.Alert] = r.Expr
 		}
 	}
-	for _, want := range []string{"ZdmProxyDown", "ZdmProxyNotReady", "ZdmWritesFailing", "ZdmAsyncReadMismatch", "ZdmWriteLatencyHigh", "ZdmClientConnectionsAtCap", "NodeDown", "NodeDiskNearlyFull", "NodeClockSkew", "ZdmJournalPending", "ZdmJournalNeedsRepair", "ZdmSecondaryWritesFailing"} {
+	for _, want := range []string{"ZdmProxyDown", "ZdmProxyNotReady", "ZdmWritesFailing", "ZdmAsyncReadMismatch", "ZdmWriteLatencyHigh", "ZdmClientConnectionsAtCap", "NodeDown", "NodeDiskNearlyFull", "NodeClockSkew", "ZdmJournalPending", "ZdmJournalNeedsRepair", "ZdmSecondaryWritesFailing", "ZdmSecondaryDisconnected"} {
 		if alerts[want] == "" {
 			t.Errorf("no alert %s", want)
 		}
@@ -96,7 +96,7 @@ func TestRulesCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := run(t, dir, promtool, "check", "rules", "zdm.rules.yml")
-	if !strings.Contains(out, "SUCCESS: 12 rules found") {
+	if !strings.Contains(out, "SUCCESS: 13 rules found") {
 		t.Errorf("promtool check rules: %s", out)
 	}
 	cfg, err := RenderPrometheus(PrometheusOptions{
@@ -112,7 +112,7 @@ func TestRulesCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = run(t, dir, promtool, "check", "config", "prometheus.yml")
-	if !strings.Contains(out, "SUCCESS: 12 rules found") {
+	if !strings.Contains(out, "SUCCESS: 13 rules found") {
 		t.Errorf("promtool check config did not load the rules: %s", out)
 	}
 }
@@ -215,6 +215,80 @@ tests:
             exp_annotations:
               summary: "Clock of mon is off by 900ms"
               description: "More than alert_clock_skew_ms (500 ms) from the Prometheus host's clock or from NTP. Write timestamps come from the clients' clocks; skewed hosts make last-write-wins pick the wrong write."
+  # write_mode DUAL_ASYNC_ON_SECONDARY: the journal of missed writes and a
+  # secondary that is down. One sample a minute for 25 minutes.
+  - interval: 1m
+    input_series:
+      - series: 'zdm_journal_pending_records{job="zdm-proxy", instance="proxy-1"}'
+        values: '0 0 5x23'
+      - series: 'zdm_journal_pending_records{job="zdm-proxy", instance="proxy-2"}'
+        values: '0 0 3 3 0x21'
+      - series: 'zdm_journal_needs_repair_records{job="zdm-proxy", instance="proxy-1"}'
+        values: '0x25'
+      - series: 'zdm_journal_needs_repair_records{job="zdm-proxy", instance="proxy-2"}'
+        values: '0 0 2x23'
+      # born at its table's first failure, as the proxy creates it: a
+      # single failure must alert too
+      - series: 'zdm_secondary_write_failures_total{job="zdm-proxy", instance="proxy-1", cluster="target", keyspace="ks", table="born", reason="timeout"}'
+        values: '_ _ 1x23'
+      - series: 'zdm_secondary_write_failures_total{job="zdm-proxy", instance="proxy-2", cluster="target", keyspace="ks", table="t", reason="unavailable"}'
+        values: '_ _ _ 1 4x21'
+      - series: 'zdm_secondary_disconnected_connections{job="zdm-proxy", instance="proxy-1", cluster="target"}'
+        values: '0 0 3x23'
+      - series: 'zdm_secondary_disconnected_connections{job="zdm-proxy", instance="proxy-1", cluster="origin"}'
+        values: '0x25'
+      # a reconnection shorter than the rule's 5 minutes stays quiet
+      - series: 'zdm_secondary_disconnected_connections{job="zdm-proxy", instance="proxy-2", cluster="target"}'
+        values: '0 0 2 2 0x21'
+    alert_rule_test:
+      - eval_time: 10m
+        alertname: ZdmJournalPending
+        exp_alerts: []
+      - eval_time: 18m
+        alertname: ZdmJournalPending
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: proxy-1}
+            exp_annotations:
+              summary: "proxy-1 has missed secondary writes pending in its journal"
+              description: "5 journal records wait for replay. Do not switch the primary until they drain (docs/migration.md)."
+      - eval_time: 1m
+        alertname: ZdmJournalNeedsRepair
+        exp_alerts: []
+      - eval_time: 3m
+        alertname: ZdmJournalNeedsRepair
+        exp_alerts:
+          - exp_labels: {severity: critical, instance: proxy-2}
+            exp_annotations:
+              summary: "proxy-2 has journal records that need repair"
+              description: "2 missed writes could not be replayed; the secondary cluster differs until they are repaired."
+      - eval_time: 1m
+        alertname: ZdmSecondaryWritesFailing
+        exp_alerts: []
+      - eval_time: 4m
+        alertname: ZdmSecondaryWritesFailing
+        exp_alerts:
+          - exp_labels: {severity: warning, cluster: target, keyspace: ks, table: born, reason: timeout}
+            exp_annotations:
+              summary: "Writes of ks.born to target fail (timeout)"
+              description: "1 secondary writes failed in 10 minutes; they are journaled for replay."
+          - exp_labels: {severity: warning, cluster: target, keyspace: ks, table: t, reason: unavailable}
+            exp_annotations:
+              summary: "Writes of ks.t to target fail (unavailable)"
+              description: "4 secondary writes failed in 10 minutes; they are journaled for replay."
+      # 10 minutes after the last failures the alert resolves
+      - eval_time: 20m
+        alertname: ZdmSecondaryWritesFailing
+        exp_alerts: []
+      - eval_time: 6m
+        alertname: ZdmSecondaryDisconnected
+        exp_alerts: []
+      - eval_time: 8m
+        alertname: ZdmSecondaryDisconnected
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: proxy-1, cluster: target}
+            exp_annotations:
+              summary: "proxy-1 runs 3 client connections without the secondary (target)"
+              description: "For 5 minutes target has been unreachable from these connections: the proxy is ready but degraded and journals their writes to target (ZdmJournalPending). Check: zdmctl status; once target is back, zdmctl reconcile --apply."
 `
 	if err := os.WriteFile(filepath.Join(dir, "tests.yml"), []byte(tests), 0o644); err != nil {
 		t.Fatal(err)

@@ -169,6 +169,9 @@ func TestDashboardsUseExportedMetrics(t *testing.T) {
 		"zdm_proxy_failed_writes_total", "zdm_proxy_failed_reads_total",
 		"zdm_proxy_inflight_requests_total", "zdm_client_connections_total", "zdm_async_dropped_total", "up",
 		"zdm_async_read_compared_total", "zdm_async_read_mismatch_total", "zdm_pscache_entries_total",
+		// write_mode DUAL_ASYNC_ON_SECONDARY: the journal of missed writes and a secondary that is down
+		"zdm_journal_pending_records", "zdm_journal_needs_repair_records", "zdm_journal_bytes", "zdm_journal_dropped_records_total",
+		"zdm_secondary_write_failures_total", "zdm_secondary_disconnected_connections",
 		// Go runtime and process
 		"go_goroutines", "go_gc_duration_seconds_count", "go_memstats_heap_inuse_bytes", "process_cpu_seconds_total", "process_open_fds",
 		// hosts
