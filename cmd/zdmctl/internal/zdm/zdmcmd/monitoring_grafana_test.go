@@ -28,7 +28,7 @@ func TestGrafanaTasksByInstall(t *testing.T) {
 	archive := []string{"grafana unpacked", "grafana archive", "unpack grafana", "current grafana", "older grafana builds removed"}
 	pkg := []string{"no unpacked grafana left (package install)", "grafana package installed before", "the package's own grafana unit held back for the install",
 		"grafana package", "packages dir", "remember the grafana package for teardown", "the package's own grafana unit off (zdm-grafana runs it)"}
-	repo := []string{"grafana repository needs apt", "apt keyrings dir", "grafana repository key (grafana_apt_key)", "grafana repository (grafana_apt_repo)"}
+	repo := []string{"grafana repository needs apt", "apt keyrings dir", "grafana repository key (grafana_apt_key)", "grafana repository (grafana_apt_repo)", "remember the grafana repository for teardown"}
 	for _, tc := range []struct {
 		install, grafana, repo, key string
 		want                        []string
