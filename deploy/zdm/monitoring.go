@@ -40,12 +40,22 @@ type MonitorHost struct {
 	// GrafanaArchive is the controller-side Grafana .tar.gz
 	// (grafana_archive); "" = Grafana is not deployed, only its files.
 	GrafanaArchive string
+	// GrafanaInstall is GrafanaFromArchive, GrafanaFromPackage or
+	// GrafanaNone (grafana_install; default archive when grafana_archive
+	// is set, else none).
+	GrafanaInstall string
+	// GrafanaAptRepo is the APT source line written on the host
+	// (grafana_apt_repo; "" = the host's own repositories) and
+	// GrafanaAptKey its binary OpenPGP key (grafana_apt_key, dearmored;
+	// nil = none uploaded), both only with GrafanaFromPackage.
+	GrafanaAptRepo string
+	GrafanaAptKey  []byte
 	GrafanaPort    int
 	// Rendered files.
 	PrometheusConfig []byte
 	Datasource       []byte
 	Provider         []byte
-	GrafanaIni       []byte // nil without GrafanaArchive
+	GrafanaIni       []byte // nil with GrafanaNone
 	// Alerting: rules and Alertmanager (monitoring_alerts.go).
 	Alerting *AlertingHost
 }
@@ -132,6 +142,9 @@ func planMonitorHost(h *inventory.Host, vars map[string]any, targets []monitorin
 	}
 	mh.ScrapeInterval = interval
 	mh.GrafanaArchive = strVar(vars, "grafana_archive", "")
+	if err := planGrafanaInstall(mh, vars); err != nil {
+		return nil, err
+	}
 	if mh.PrometheusConfig, err = monitoring.RenderPrometheus(monitoring.PrometheusOptions{
 		Targets: targets, ScrapeInterval: interval,
 		Self: net.JoinHostPort(boundOr(mh.PrometheusAddress, "localhost"), strconv.Itoa(mh.PrometheusPort)), SelfName: h.Name,
@@ -145,7 +158,7 @@ func planMonitorHost(h *inventory.Host, vars map[string]any, targets []monitorin
 	if mh.Provider, err = monitoring.RenderDashboardProvider(monitoring.GrafanaDashboards); err != nil {
 		return nil, err
 	}
-	if mh.GrafanaArchive != "" {
+	if mh.GrafanaInstall != GrafanaNone {
 		if mh.GrafanaPort == mh.PrometheusPort {
 			return nil, fmt.Errorf("grafana_port and prometheus_port are both %d", mh.GrafanaPort)
 		}

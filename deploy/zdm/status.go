@@ -245,7 +245,8 @@ type MonitorStatus struct {
 	// PrometheusState and GrafanaState are ServiceUp, ServiceDown or
 	// ServiceNotDeployed: whatever answers on the port is up; a unit
 	// zdmctl installed that does not answer is down; no unit and no
-	// answer is not deployed (Grafana without grafana_archive).
+	// answer is not deployed (Grafana with neither grafana_archive nor
+	// grafana_install: package).
 	PrometheusState string `json:"prometheus"`
 	GrafanaState    string `json:"grafana"`
 	Prometheus      bool   `json:"prometheus_up"`

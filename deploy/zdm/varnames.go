@@ -12,7 +12,7 @@ import (
 // MonitoringVars are the settings of the monitoring hosts.
 var MonitoringVars = []string{
 	"prometheus_port", "prometheus_listen_address", "grafana_listen_address", "prometheus_retention", "prometheus_scrape_interval", "prometheus_binary",
-	"monitoring_install", "grafana_archive", "grafana_port", "grafana_admin_password", "grafana_prometheus_url",
+	"monitoring_install", "grafana_archive", "grafana_install", "grafana_apt_repo", "grafana_apt_key", "grafana_port", "grafana_admin_password", "grafana_prometheus_url",
 	// node exporters, alert rules and Alertmanager (monitoring_alerts.go)
 	"node_exporter_port", "node_exporter_binary", "alertmanager_port", "alertmanager_listen_address", "alertmanager_binary",
 	"alert_webhook_url", "alert_email_to", "alert_email_from", "alert_smtp_smarthost", "alert_smtp_username", "alert_smtp_password",

@@ -65,9 +65,11 @@ metrics beyond localhost: metrics_address: "0.0.0.0". The Prometheus binary
 is uploaded from this machine (prometheus_binary, default the prometheus on
 PATH) or, with monitoring_install: package, installed from the host's
 package manager. A scrape list change is a reload, never a restart.
-Grafana is deployed only from a tarball on this machine (grafana_archive:
-grafana-<version>.linux-amd64.tar.gz; unit zdm-grafana on grafana_port,
-3000); without it the datasource and ZDM dashboards are still written to
+Grafana comes from a tarball on this machine (grafana_archive:
+grafana-<version>.linux-amd64.tar.gz) or, with grafana_install: package,
+from the host's grafana package (grafana_apt_repo and grafana_apt_key name
+the operator's own APT repository; unset: the host's repositories); unit
+zdm-grafana on grafana_port, 3000. Without either the datasource and ZDM dashboards are still written to
 /etc/zdm-monitoring/grafana for an existing Grafana. --monitoring-only
 deploys the monitoring hosts alone (no proxy binary needed);
 --skip-monitoring the proxies alone. With --limit, monitoring is skipped.`,

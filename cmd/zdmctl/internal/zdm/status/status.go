@@ -34,7 +34,7 @@ runs (config_sha256 of /api/v1/status) against the hash of what the
 inventory renders now; and whether a restart is pending. Per monitoring
 host: Prometheus (prometheus_port, 9090) and Grafana (grafana_port, 3000):
 up (answers), DOWN (zdmctl installed it and it does not answer) or "not
-deployed" (Grafana without grafana_archive).
+deployed" (Grafana with neither grafana_archive nor grafana_install: package).
 
 Each proxy has two HTTP listeners, both read over SSH on the host itself
 (bash /dev/tcp to 127.0.0.1): readiness from the metrics listener

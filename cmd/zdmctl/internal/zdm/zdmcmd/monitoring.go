@@ -51,8 +51,11 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 			"grafana_url":        "http://" + zdm.LocalHostPort(mh.GrafanaAddress, mh.GrafanaPort),
 			"retention":          mh.Retention,
 			"grafana":            "no",
+			"grafana_install":    mh.GrafanaInstall,
 			"grafana_src":        "",
 			"grafana_dir":        "",
+			"grafana_apt_repo":   mh.GrafanaAptRepo,
+			"grafana_apt_key":    "no",
 			"grafana_port":       strconv.Itoa(mh.GrafanaPort),
 		}
 		if mh.Install == zdm.InstallUpload {
@@ -63,7 +66,8 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 			files[src] = data
 			set["prometheus_src"] = src
 		}
-		if mh.GrafanaArchive != "" {
+		switch mh.GrafanaInstall {
+		case zdm.GrafanaFromArchive:
 			data, err := os.ReadFile(mh.GrafanaArchive)
 			if err != nil {
 				return nil, nil, cmdutil.UsageError(fmt.Errorf("monitoring host %s: var grafana_archive: %w", name, err))
@@ -75,7 +79,14 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 			files[dir+".tar.gz"] = data
 			set["grafana"], set["grafana_src"], set["grafana_dir"] = "yes", dir+".tar.gz", dir
 			ini[name] = string(mh.GrafanaIni)
-		} else {
+		case zdm.GrafanaFromPackage:
+			set["grafana"] = "yes"
+			if mh.GrafanaAptKey != nil {
+				files[grafanaAptKeyFile] = mh.GrafanaAptKey
+				set["grafana_apt_key"] = "yes"
+			}
+			ini[name] = string(mh.GrafanaIni)
+		default:
 			skipped = append(skipped, name)
 			ini[name] = ""
 		}
@@ -142,7 +153,7 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 		dashboards = append(dashboards, name)
 	}
 	if len(skipped) > 0 {
-		notes = append(notes, fmt.Sprintf("note: Grafana is not deployed on %s: grafana_archive is not set (Grafana is not a Debian package; give a grafana-<version>.linux-amd64.tar.gz to deploy it). Its datasource and ZDM dashboards are in %s for an existing Grafana (provisioning dir %s).",
+		notes = append(notes, fmt.Sprintf("note: Grafana is not deployed on %s: grafana_archive is not set (Grafana is not a Debian package: give a grafana-<version>.linux-amd64.tar.gz to deploy it, or grafana_install: package for the grafana package from your own repository, grafana_apt_repo). Its datasource and ZDM dashboards are in %s for an existing Grafana (provisioning dir %s).",
 			strings.Join(skipped, ", "), monitoring.GrafanaDir, monitoring.GrafanaProvisioning))
 	}
 	ro = &Rollout{
@@ -165,6 +176,9 @@ func (e *Env) MonitoringRollout() (ro *Rollout, notes []string, err error) {
 	}
 	return ro, notes, nil
 }
+
+// grafanaAptKeyFile is the uploaded name of grafana_apt_key (binary).
+const grafanaAptKeyFile = "grafana-apt-key.gpg"
 
 // debianAlertmanagerShare is where Debian's prometheus-alertmanager looks
 // for its notification templates.

@@ -1,9 +1,11 @@
 package zdmcmd
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/zdmctl/zdmctl/deploy/zdm"
@@ -12,8 +14,9 @@ import (
 
 // TestMonitoringRolloutSettingsCoverPlaybook: every per-host setting the
 // zdm-monitoring playbook reads (index .zdm_<map> .inventory_hostname).key
-// is in the map zdmctl passes, for every host, in both install modes: a
-// missing key fails the run at its first task on a real host.
+// is in the map zdmctl passes, for every host, in both install modes and
+// with Grafana from a package: a missing key fails the run at its first
+// task on a real host.
 func TestMonitoringRolloutSettingsCoverPlaybook(t *testing.T) {
 	pb, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "..", "playbooks", "builtin", "zdm-monitoring.yaml"))
 	if err != nil {
@@ -27,9 +30,18 @@ func TestMonitoringRolloutSettingsCoverPlaybook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, install := range []string{"upload", "package"} {
+	for _, mode := range []string{"upload", "package", "package+grafana"} {
+		install, grafana, _ := strings.Cut(mode, "+")
 		dir := t.TempDir()
 		p := filepath.Join(dir, "inv.yaml")
+		monVars := ""
+		if grafana != "" {
+			key := filepath.Join(dir, "grafana.gpg")
+			if err := os.WriteFile(key, []byte{0x99, 0x00, 0x01, 0x04}, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			monVars = `, vars: {grafana_install: package, grafana_apt_repo: "deb [signed-by=/etc/apt/keyrings/grafana.gpg] https://apt.grafana.com stable main", grafana_apt_key: ` + key + `}`
+		}
 		text := `vars:
   origin_contact_points: "10.0.1.1"
   target_contact_points: "10.0.2.1"
@@ -42,7 +54,7 @@ groups:
       p2: {address: 10.0.0.12}
   monitoring:
     hosts:
-      mon: {address: 10.0.0.20}
+      mon: {address: 10.0.0.20` + monVars + `}
 `
 		if install == "upload" {
 			text = `vars:
@@ -63,9 +75,21 @@ groups:
 			t.Fatal(err)
 		}
 		e := &Env{Inv: inv, Path: p, Fleet: fleet, Targets: fleet.Names()}
-		ro, _, err := e.MonitoringRollout()
+		ro, notes, err := e.MonitoringRollout()
 		if err != nil {
 			t.Fatalf("%s: %v", install, err)
+		}
+		mon := ro.Extra["zdm_monitoring"].(map[string]any)["mon"].(map[string]any)
+		ini := ro.Extra["zdm_grafana_ini"].(map[string]any)["mon"].(string)
+		if grafana != "" {
+			if mon["grafana"] != "yes" || mon["grafana_install"] != "package" || mon["grafana_apt_key"] != "yes" || !strings.HasPrefix(mon["grafana_apt_repo"].(string), "deb [signed-by=") {
+				t.Errorf("%s: grafana settings %v", mode, mon)
+			}
+			if !bytes.Equal(ro.Files[grafanaAptKeyFile], []byte{0x99, 0x00, 0x01, 0x04}) || ini == "" || len(notes) != 0 {
+				t.Errorf("%s: key %x, grafana.ini %d bytes, notes %q", mode, ro.Files[grafanaAptKeyFile], len(ini), notes)
+			}
+		} else if mon["grafana"] != "no" || mon["grafana_install"] != "none" || ro.Files[grafanaAptKeyFile] != nil || ini != "" || len(notes) != 1 {
+			t.Errorf("%s: no Grafana, yet settings %v, grafana.ini %d bytes, notes %q", mode, mon, len(ini), notes)
 		}
 		if len(ro.Hosts) != 3 {
 			t.Errorf("%s: rollout hosts %v, want the 2 proxies and the monitoring host", install, ro.Hosts)
