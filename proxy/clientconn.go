@@ -47,6 +47,9 @@ type clientConn struct {
 	startupMsg   frame.Frame
 	secDown      atomic.Bool
 	reconnecting atomic.Bool
+	// secToken: the credentials of a client admitted while the secondary
+	// that checks them was down, until it is back (secondaryauth.go).
+	secToken atomic.Pointer[[]byte]
 
 	bgFlush [2]atomic.Pointer[chan struct{}] // secondary flusher (DUAL_ASYNC_ON_SECONDARY): asyncwrite.go
 

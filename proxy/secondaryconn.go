@@ -194,6 +194,10 @@ func (cc *clientConn) reconnectLoop(c Cluster) {
 			continue // every connection waits for the control probe rather than dialing a down cluster
 		}
 		conn, err := cc.openSecondary(c)
+		if errors.Is(err, errClientCredsRejected) {
+			cc.closeWith(fmt.Errorf("%w (the client logged in while %s was down, with credentials it had accepted before)", err, c))
+			return
+		}
 		if err != nil {
 			if !logged {
 				cc.log.Warn("cannot reconnect to the secondary yet; retrying with backoff", "cluster", c.String(), "err", err.Error())
@@ -202,6 +206,7 @@ func (cc *clientConn) reconnectLoop(c Cluster) {
 			continue
 		}
 		if cc.installSecondary(c, conn) {
+			cc.wipeSecToken()
 			cc.log.Info("secondary connection up again", "cluster", c.String(), "addr", conn.addr)
 		}
 		return
@@ -235,6 +240,12 @@ func (cc *clientConn) prepareSecondary(conn *clusterConn, c Cluster) error {
 		return err
 	}
 	if resp.Opcode() == frame.OpAuthenticate {
+		if ok, err := cc.secondaryLogin(c, rt); ok {
+			if err != nil {
+				return err
+			}
+			goto loggedIn
+		}
 		cfg := cc.srv.clusterCfg(c)
 		name := strings.ToLower(c.String())
 		if cfg.Username == "" {
@@ -249,6 +260,7 @@ func (cc *clientConn) prepareSecondary(conn *clusterConn, c Cluster) error {
 	} else if resp.Opcode() != frame.OpReady {
 		return fmt.Errorf("STARTUP answered with %s %s", frame.OpcodeName(resp.Opcode()), frame.ErrorMessage(resp))
 	}
+loggedIn:
 	if ks := cc.currentKeyspace(); ks != "" {
 		q := `USE "` + strings.ReplaceAll(ks, `"`, `""`) + `"`
 		if resp, err = rt(frame.New(cc.version, cc.reqFlags, 0, frame.OpQuery, useBody(cc.version, q))); err != nil {

@@ -1,0 +1,139 @@
+package proxy_test
+
+import (
+	"testing"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/zdmctl/zdmctl/internal/cqltest"
+	"github.com/zdmctl/zdmctl/proxy/journal"
+)
+
+// authEnv: both clusters ask for credentials; clients use Target's
+// (app/apppw), the proxy logs into Origin as ou/op.
+func authEnv(t *testing.T, mode string, extra ...string) *env {
+	t.Helper()
+	set, err := journal.OpenSet(t.TempDir(), journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { set.Close() })
+	return newEnv(t, envOpts{journal: set,
+		origin: cqltest.Options{Username: "ou", Password: "op"},
+		target: cqltest.Options{Username: "app", Password: "apppw"},
+		extraEnv: append([]string{"ZDM_WRITE_MODE=" + mode, "ZDM_JOURNAL_DIR=/unused-by-proxy.New", "ZDM_PROXY_REQUEST_TIMEOUT_MS=300",
+			"ZDM_ORIGIN_USERNAME=ou", "ZDM_ORIGIN_PASSWORD=op"}, extra...)})
+}
+
+func (e *env) login(user, pw string) (*gocql.Session, error) {
+	cl := e.clusterConfig()
+	cl.Authenticator = gocql.PasswordAuthenticator{Username: user, Password: pw}
+	return cl.CreateSession()
+}
+
+func (e *env) mustLogin(t *testing.T, user, pw string) *gocql.Session {
+	t.Helper()
+	s, err := e.login(user, pw)
+	if err != nil {
+		t.Fatalf("login as %s through the proxy: %v", user, err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (e *env) refused(t *testing.T, user, pw string) {
+	t.Helper()
+	if s, err := e.login(user, pw); err == nil {
+		s.Close()
+		t.Fatalf("login as %s/%s accepted", user, pw)
+	}
+}
+
+// restartTargetWithAuth starts the fake Target again on its address,
+// accepting user/pw.
+func restartTargetWithAuth(t *testing.T, e *env, addr, user, pw string) {
+	t.Helper()
+	c, err := cqltest.New(cqltest.Options{Name: "target", IDSalt: "t", Listen: addr, Username: user, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	e.target = c
+}
+
+// Target stopped in DUAL_ASYNC_ON_SECONDARY: a client whose credentials
+// Target accepted earlier logs in; other credentials are not let in.
+func TestAsyncLoginTargetStoppedKnownCredentials(t *testing.T) {
+	e := authEnv(t, "DUAL_ASYNC_ON_SECONDARY") // no target_username: only client logins teach the proxy
+	s1 := e.mustLogin(t, "app", "apppw")
+	if errs := writeLoad(s1, 3); len(errs) != 0 {
+		t.Fatal(errs[0])
+	}
+	e.target.Close()
+	s2 := e.mustLogin(t, "app", "apppw")
+	if errs := writeLoad(s2, 6); len(errs) != 0 {
+		t.Fatalf("%d errors on a session opened with Target stopped, first: %v", len(errs), errs[0])
+	}
+	if e.srv.SecondaryWrites().Journaled < 6 {
+		t.Fatalf("journaled %d, want the 6 writes", e.srv.SecondaryWrites().Journaled)
+	}
+	e.refused(t, "app", "wrong")  // wrong password
+	e.refused(t, "nobody", "apppw") // unknown user
+	e.refused(t, "app", "")
+	// Credentials Origin itself accepts are checked by Origin, as before.
+	e.mustLogin(t, "ou", "op")
+}
+
+// A proxy whose Target never accepted the client's credentials does not
+// let them in while Target is down (here: after a restart during the
+// outage).
+func TestAsyncLoginTargetStoppedUnknownCredentials(t *testing.T) {
+	e := authEnv(t, "DUAL_ASYNC_ON_SECONDARY")
+	// Target asked for credentials (the proxy learns it at the first
+	// login, or from its control connection), then went down.
+	e.refused(t, "ou", "op") // checked by Target, which refuses them
+	e.target.Close()
+	e.refused(t, "app", "apppw")
+}
+
+// Target back: the connection admitted while it was down logs into it with
+// the client's credentials and serves writes to it again.
+func TestAsyncLoginTargetBack(t *testing.T) {
+	// target_username: the connections opened with Target up reconnect with it.
+	e := authEnv(t, "DUAL_ASYNC_ON_SECONDARY", "ZDM_TARGET_USERNAME=app", "ZDM_TARGET_PASSWORD=apppw")
+	e.mustLogin(t, "app", "apppw")
+	addr := e.target.Addr
+	e.target.Close()
+	s := e.mustLogin(t, "app", "apppw")
+	waitFor(t, "client connections without Target", func() bool { return e.srv.SecondaryWrites().Disconnected > 0 })
+	restartTargetWithAuth(t, e, addr, "app", "apppw")
+	waitFor(t, "every client connection to log into Target again", func() bool { return e.srv.SecondaryWrites().Disconnected == 0 })
+	waitFor(t, "writes to reach Target", func() bool {
+		if errs := writeLoad(s, 1); len(errs) != 0 {
+			t.Fatal(errs[0])
+		}
+		return toTarget(e) > 0
+	})
+}
+
+// Target back with the password changed meanwhile: the connection admitted
+// with the old one is closed, and the old password no longer logs in.
+func TestAsyncLoginTargetBackPasswordChanged(t *testing.T) {
+	e := authEnv(t, "DUAL_ASYNC_ON_SECONDARY")
+	e.mustLogin(t, "app", "apppw")
+	addr := e.target.Addr
+	e.target.Close()
+	e.mustLogin(t, "app", "apppw")
+	n := e.srv.Stats().ClientConnections
+	restartTargetWithAuth(t, e, addr, "app", "rotated")
+	waitFor(t, "the connections admitted with the old password to close", func() bool { return e.srv.Stats().ClientConnections < n })
+	e.refused(t, "app", "apppw")
+	e.mustLogin(t, "app", "rotated")
+}
+
+func TestDualSyncLoginTargetStoppedFails(t *testing.T) {
+	e := authEnv(t, "DUAL_SYNC")
+	e.mustLogin(t, "app", "apppw")
+	e.target.Close()
+	e.refused(t, "app", "apppw")
+}
