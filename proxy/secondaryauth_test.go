@@ -77,7 +77,7 @@ func TestAsyncLoginTargetStoppedKnownCredentials(t *testing.T) {
 	if e.srv.SecondaryWrites().Journaled < 6 {
 		t.Fatalf("journaled %d, want the 6 writes", e.srv.SecondaryWrites().Journaled)
 	}
-	e.refused(t, "app", "wrong")  // wrong password
+	e.refused(t, "app", "wrong")    // wrong password
 	e.refused(t, "nobody", "apppw") // unknown user
 	e.refused(t, "app", "")
 	// Credentials Origin itself accepts are checked by Origin, as before.
