@@ -47,18 +47,40 @@ func (s *Server) noteAuthAnswer(c Cluster, resp frame.Frame) {
 	case frame.OpAuthenticate:
 		b := append([]byte(nil), resp.Body()...)
 		s.authAsk[c].Store(&b)
+		s.authKnown[c].Store(true)
 	case frame.OpReady:
 		s.authAsk[c].Store(nil)
+		s.authKnown[c].Store(true)
 	}
+}
+
+// passwordAuthenticator is the AUTHENTICATE body of a cluster not seen yet.
+var passwordAuthenticator = frame.AppendString(nil, "org.apache.cassandra.auth.PasswordAuthenticator")
+
+// asksCredentials reports the AUTHENTICATE body cluster c answered STARTUP
+// with when last seen; nil if it asked for none. Not seen since the proxy
+// started (down from the start), c is taken to ask for credentials when
+// <c>_username is configured.
+func (s *Server) asksCredentials(c Cluster) []byte {
+	if !s.authKnown[c].Load() {
+		if s.clusterCfg(c).Username != "" {
+			return passwordAuthenticator
+		}
+		return nil
+	}
+	if b := s.authAsk[c].Load(); b != nil {
+		return *b
+	}
+	return nil
 }
 
 // checkerDown reports the secondary when it is down (skip) in
 // DUAL_ASYNC_ON_SECONDARY and it is the cluster that checks the client's
-// credentials: it asked for credentials when last seen and it is Target or
-// the primary does not ask for them.
+// credentials: it asks for credentials (asksCredentials) and it is Target
+// or the primary does not ask for them.
 func (cc *clientConn) checkerDown(skip [2]bool, resp [2]frame.Frame) (Cluster, bool) {
 	sec, optional := cc.srv.optionalSecondary()
-	if !optional || !skip[sec] || cc.srv.authAsk[sec].Load() == nil {
+	if !optional || !skip[sec] || cc.srv.asksCredentials(sec) == nil {
 		return 0, false
 	}
 	p := resp[sec.Other()]
@@ -69,11 +91,8 @@ func (cc *clientConn) checkerDown(skip [2]bool, resp [2]frame.Frame) (Cluster, b
 // authWithoutSecondary runs the client's login with secondary sec down:
 // AUTHENTICATE as sec last asked, then the client's AUTH_RESPONSE.
 func (cc *clientConn) authWithoutSecondary(sec Cluster, stream int16, primaryAuth bool) error {
-	ask := cc.srv.authAsk[sec].Load()
-	if ask == nil {
-		return cc.fail(stream, frame.ErrCodeServer, fmt.Sprintf("zdm-proxy: %s is unreachable", sec))
-	}
-	if err := cc.writeDirect(frame.New(cc.version|frame.ResponseBit, 0, 0, frame.OpAuthenticate, *ask), stream); err != nil {
+	ask := cc.srv.asksCredentials(sec)
+	if err := cc.writeDirect(frame.New(cc.version|frame.ResponseBit, 0, 0, frame.OpAuthenticate, ask), stream); err != nil {
 		return err
 	}
 	cc.switchLayout()

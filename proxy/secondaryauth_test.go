@@ -137,3 +137,67 @@ func TestDualSyncLoginTargetStoppedFails(t *testing.T) {
 	e.target.Close()
 	e.refused(t, "app", "apppw")
 }
+
+// Only Target asks for credentials (the e2e clusters' setup): with Target
+// down a client still has to present credentials Target accepted; before,
+// it got READY without any.
+func TestAsyncLoginOnlyTargetAuthStopped(t *testing.T) {
+	set, err := journal.OpenSet(t.TempDir(), journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { set.Close() })
+	e := newEnv(t, envOpts{journal: set,
+		target:   cqltest.Options{Username: "app", Password: "apppw"},
+		extraEnv: []string{"ZDM_WRITE_MODE=DUAL_ASYNC_ON_SECONDARY", "ZDM_JOURNAL_DIR=/unused-by-proxy.New"}})
+	e.mustLogin(t, "app", "apppw")
+	e.target.Close()
+	s := e.mustLogin(t, "app", "apppw")
+	if errs := writeLoad(s, 3); len(errs) != 0 {
+		t.Fatal(errs[0])
+	}
+	e.refused(t, "app", "wrong")
+	e.refused(t, "someone", "apppw")
+	cl := e.clusterConfig() // no credentials at all
+	if s, err := cl.CreateSession(); err == nil {
+		s.Close()
+		t.Fatal("a client without credentials logged in with Target down")
+	}
+}
+
+// A proxy started while Target is down has not seen it: with
+// target_username configured it takes Target to ask for credentials and,
+// having verified none, refuses logins until Target is back; without it,
+// it knows nothing and clients log in as before (Origin alone decides).
+func TestAsyncLoginTargetDownSinceStart(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		env    []string
+		admits bool
+	}{
+		{"target_username configured", []string{"ZDM_TARGET_USERNAME=app", "ZDM_TARGET_PASSWORD=apppw"}, false},
+		{"no target_username", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set, err := journal.OpenSet(t.TempDir(), journal.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { set.Close() })
+			e := newEnv(t, envOpts{journal: set,
+				target: cqltest.Options{Username: "app", Password: "apppw"},
+				lateEnv: func(e *env) []string {
+					e.target.Close() // before the proxy starts
+					return nil
+				},
+				extraEnv: append([]string{"ZDM_WRITE_MODE=DUAL_ASYNC_ON_SECONDARY", "ZDM_JOURNAL_DIR=/unused-by-proxy.New"}, tc.env...)})
+			s, err := e.login("app", "apppw")
+			if err == nil {
+				s.Close()
+			}
+			if (err == nil) != tc.admits {
+				t.Fatalf("login with Target down since the proxy started: err=%v, want admitted=%v", err, tc.admits)
+			}
+		})
+	}
+}

@@ -64,11 +64,12 @@ type Server struct {
 	adm           admission          // handshake budget and login cap: admission.go
 	secondary     secondaryWrites    // DUAL_ASYNC_ON_SECONDARY: asyncwrite.go
 	peers         *peernotice.Notice // nil without peers: peerwatch.go
-	// secondaryauth.go: credentials each cluster accepted, and the
-	// AUTHENTICATE body it last answered STARTUP with (nil: unknown or
-	// no authentication).
-	creds   [2]*verifiedCreds
-	authAsk [2]atomic.Pointer[[]byte]
+	// secondaryauth.go: credentials each cluster accepted, the
+	// AUTHENTICATE body it last answered STARTUP with (nil: none), and
+	// whether it answered STARTUP since the proxy started.
+	creds     [2]*verifiedCreds
+	authAsk   [2]atomic.Pointer[[]byte]
+	authKnown [2]atomic.Bool
 }
 
 type clusterHealth struct {
