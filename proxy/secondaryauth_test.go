@@ -1,11 +1,16 @@
 package proxy_test
 
 import (
+	"context"
+	"net"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
 	"github.com/zdmctl/zdmctl/internal/cqltest"
+	"github.com/zdmctl/zdmctl/proxy"
 	"github.com/zdmctl/zdmctl/proxy/journal"
 )
 
@@ -200,4 +205,74 @@ func TestAsyncLoginTargetDownSinceStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stallConn swallows the AUTH_RESPONSE frames (protocol v4) written to a
+// cluster while stall is set: the cluster never answers the credentials.
+type stallConn struct {
+	net.Conn
+	stall *atomic.Bool
+}
+
+func (c stallConn) Write(b []byte) (int, error) {
+	if c.stall.Load() && len(b) >= 9 && b[4] == 0x0F {
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
+// Target up but not answering the credentials (a stalled node): a client
+// whose credentials it accepted before is admitted after the short wait; a
+// wrong password is not.
+func TestAsyncLoginTargetStallsOnCredentials(t *testing.T) {
+	defer proxy.SetSecondaryAuthWait(200 * time.Millisecond)()
+	var stall atomic.Bool
+	var d net.Dialer
+	set, err := journal.OpenSet(t.TempDir(), journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { set.Close() })
+	e := newEnv(t, envOpts{journal: set,
+		origin: cqltest.Options{Username: "ou", Password: "op"},
+		target: cqltest.Options{Username: "app", Password: "apppw"},
+		dial: func(ctx context.Context, c proxy.Cluster, addr string) (net.Conn, error) {
+			conn, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil || c != proxy.Target {
+				return conn, err
+			}
+			return stallConn{conn, &stall}, nil
+		},
+		extraEnv: []string{"ZDM_WRITE_MODE=DUAL_ASYNC_ON_SECONDARY", "ZDM_JOURNAL_DIR=/unused-by-proxy.New",
+			"ZDM_ORIGIN_USERNAME=ou", "ZDM_ORIGIN_PASSWORD=op"}})
+	login := func(user, pw string) (*gocql.Session, error) {
+		cl := e.clusterConfig()
+		cl.ProtoVersion = 4
+		cl.ConnectTimeout = 2 * time.Second
+		cl.Authenticator = gocql.PasswordAuthenticator{Username: user, Password: pw}
+		return cl.CreateSession()
+	}
+	s1, err := login("app", "apppw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1.Close()
+	stall.Store(true)
+	s2, err := login("app", "apppw")
+	if err != nil {
+		t.Fatalf("login with Target not answering the credentials: %v", err)
+	}
+	defer s2.Close()
+	if errs := writeLoad(s2, 3); len(errs) != 0 {
+		t.Fatal(errs[0])
+	}
+	if e.srv.SecondaryWrites().Disconnected == 0 {
+		t.Fatal("the admitted connection is not counted as without its secondary")
+	}
+	if s, err := login("app", "wrong"); err == nil {
+		s.Close()
+		t.Fatal("a wrong password was admitted with Target stalled")
+	}
+	stall.Store(false)
+	waitFor(t, "the admitted connections to log into Target", func() bool { return e.srv.SecondaryWrites().Disconnected == 0 })
 }
