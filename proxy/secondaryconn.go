@@ -239,28 +239,15 @@ func (cc *clientConn) prepareSecondary(conn *clusterConn, c Cluster) error {
 	if err != nil {
 		return err
 	}
-	if resp.Opcode() == frame.OpAuthenticate {
-		if ok, err := cc.secondaryLogin(c, rt); ok {
-			if err != nil {
-				return err
-			}
-			goto loggedIn
-		}
-		cfg := cc.srv.clusterCfg(c)
-		name := strings.ToLower(c.String())
-		if cfg.Username == "" {
-			return fmt.Errorf("%s requires authentication and %s_username is not configured (the proxy logs in to a reconnected secondary with the configured credentials)", c, name)
-		}
-		if resp, err = rt(frame.New(cc.version, cc.reqFlags, 0, frame.OpAuthResponse, plainAuthBody(cfg))); err != nil {
+	switch resp.Opcode() {
+	case frame.OpAuthenticate:
+		if err := cc.loginSecondary(c, rt); err != nil {
 			return err
 		}
-		if resp.Opcode() != frame.OpAuthSuccess {
-			return fmt.Errorf("login with %s_username: %s %s", name, frame.OpcodeName(resp.Opcode()), frame.ErrorMessage(resp))
-		}
-	} else if resp.Opcode() != frame.OpReady {
+	case frame.OpReady:
+	default:
 		return fmt.Errorf("STARTUP answered with %s %s", frame.OpcodeName(resp.Opcode()), frame.ErrorMessage(resp))
 	}
-loggedIn:
 	if ks := cc.currentKeyspace(); ks != "" {
 		q := `USE "` + strings.ReplaceAll(ks, `"`, `""`) + `"`
 		if resp, err = rt(frame.New(cc.version, cc.reqFlags, 0, frame.OpQuery, useBody(cc.version, q))); err != nil {
@@ -278,6 +265,28 @@ loggedIn:
 		if resp.Opcode() != frame.OpReady {
 			return fmt.Errorf("REGISTER: %s", frame.OpcodeName(resp.Opcode()))
 		}
+	}
+	return nil
+}
+
+// loginSecondary logs a reconnecting secondary connection in: with the
+// client's credentials when it was admitted while the secondary was down
+// (secondaryauth.go), else with the configured ones.
+func (cc *clientConn) loginSecondary(c Cluster, rt func(frame.Frame) (frame.Frame, error)) error {
+	if ok, err := cc.secondaryLogin(c, rt); ok {
+		return err
+	}
+	cfg := cc.srv.clusterCfg(c)
+	name := strings.ToLower(c.String())
+	if cfg.Username == "" {
+		return fmt.Errorf("%s requires authentication and %s_username is not configured (the proxy logs in to a reconnected secondary with the configured credentials)", c, name)
+	}
+	resp, err := rt(frame.New(cc.version, cc.reqFlags, 0, frame.OpAuthResponse, plainAuthBody(cfg)))
+	if err != nil {
+		return err
+	}
+	if resp.Opcode() != frame.OpAuthSuccess {
+		return fmt.Errorf("login with %s_username: %s %s", name, frame.OpcodeName(resp.Opcode()), frame.ErrorMessage(resp))
 	}
 	return nil
 }
