@@ -449,7 +449,7 @@ func (cc *clientConn) readAuthResponse() (frame.Frame, error) {
 func (cc *clientConn) ready() error {
 	cc.switchLayout()
 	cc.w.Configure(cc.r.Segmented(), cc.comp)
-	cc.writerUp = true
+	cc.writerUp.Store(true)
 	cc.w.OnError(func(err error) { go cc.closeWith(err) })
 	for c := Origin; c <= Target; c++ {
 		conn := cc.cl(c)
