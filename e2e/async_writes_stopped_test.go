@@ -101,7 +101,19 @@ func TestProxyCassandraAsyncWritesStoppedTarget(t *testing.T) {
 			t.Errorf("proxy %d /api/v1/status with Target stopped: degraded=%v reason=%q", i, st.Degraded, st.DegradedReason)
 		}
 	}
+	// New client connections meanwhile: the proxies check their Target
+	// credentials without Target (proxy/secondaryauth.go).
+	var addrs []string
+	for _, p := range fleet {
+		addrs = append(addrs, p.Addr)
+	}
+	logins := startLoginProbe(ctx, addrs, target, ins, 2*time.Second)
 	time.Sleep(targetStoppedFor - time.Since(stopAt))
+	loginAcked := logins.stop()
+	t.Logf("new gocql sessions opened with Target stopped: %d with their write acknowledged, %d failed", logins.ok.Load(), logins.failed.Load())
+	if n := logins.failed.Load(); n != 0 || logins.ok.Load() == 0 {
+		t.Errorf("new sessions with Target stopped: %d failed (last: %v), %d succeeded", n, logins.lastErr.Load(), logins.ok.Load())
+	}
 	downFor := time.Since(stopAt)
 	sentDown, pyDown := load.next.Load()-sentBefore, py.ok.Load()-pyBefore
 	startAt := time.Now()
@@ -126,8 +138,9 @@ func TestProxyCassandraAsyncWritesStoppedTarget(t *testing.T) {
 				break
 			}
 		}
-		t.Logf("proxy %d: %d secondary connections lost, %d up again; first failed reconnect: %q", i,
-			strings.Count(log, "secondary connection lost"), strings.Count(log, "secondary connection up again"), first)
+		t.Logf("proxy %d: %d secondary connections lost, %d up again, %d client logins admitted without Target; first failed reconnect: %q", i,
+			strings.Count(log, "secondary connection lost"), strings.Count(log, "secondary connection up again"),
+			strings.Count(log, "client logged in with credentials the secondary accepted before"), first)
 	}
 	time.Sleep(5 * time.Second) // load against a healthy Target again
 	acked := load.stop()
@@ -155,6 +168,7 @@ func TestProxyCassandraAsyncWritesStoppedTarget(t *testing.T) {
 	}
 	t.Logf("replayed %v records", replayJournals(t, bin, cfgs))
 	checkOnBoth(t, ctx, c, gkv, acked)
+	checkOnBoth(t, ctx, c, gkv, loginAcked)
 	checkOnBoth(t, ctx, c, pykv, pyAcked)
 }
 

@@ -35,7 +35,7 @@ type clientConn struct {
 	// statusEvents: client asked for STATUS_CHANGE events (only the
 	// proxy's own DOWN on shutdown is sent; clusters' are not forwarded)
 	statusEvents atomic.Bool
-	writerUp     bool
+	writerUp     atomic.Bool // set by ready(); read by closeWith from any goroutine (Server.Close)
 
 	waitMu     sync.Mutex
 	waiting    []waitingSend // requests waiting for a free stream id
@@ -47,6 +47,9 @@ type clientConn struct {
 	startupMsg   frame.Frame
 	secDown      atomic.Bool
 	reconnecting atomic.Bool
+	// secToken: the credentials of a client admitted while the secondary
+	// that checks them was down, until it is back (secondaryauth.go).
+	secToken atomic.Pointer[[]byte]
 
 	bgFlush [2]atomic.Pointer[chan struct{}] // secondary flusher (DUAL_ASYNC_ON_SECONDARY): asyncwrite.go
 
@@ -167,7 +170,7 @@ func (cc *clientConn) flush() {
 
 // reply queues a response frame for the client with the given stream id.
 func (cc *clientConn) reply(f frame.Frame, stream int16) {
-	if !cc.writerUp {
+	if !cc.writerUp.Load() {
 		_ = cc.writeDirect(f, stream)
 		return
 	}
@@ -182,7 +185,7 @@ func (cc *clientConn) closeWith(err error) {
 			cc.log.Info("closing client connection", "reason", err.Error())
 		}
 		close(cc.closed)
-		if cc.writerUp {
+		if cc.writerUp.Load() {
 			_ = cc.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
 			_ = cc.w.Close()
 		}

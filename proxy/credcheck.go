@@ -92,6 +92,7 @@ func (s *Server) login(conn *clusterConn, c Cluster) error {
 	if err != nil {
 		return fmt.Errorf("%s STARTUP: %w", c, err)
 	}
+	s.noteAuthAnswer(c, resp)
 	switch resp.Opcode() {
 	case frame.OpReady:
 		return nil // no authentication
@@ -106,10 +107,13 @@ func (s *Server) login(conn *clusterConn, c Cluster) error {
 	if err != nil {
 		return fmt.Errorf("%s AUTH_RESPONSE: %w", c, err)
 	}
+	token := plainAuthBody(s.clusterCfg(c))[4:]
 	switch resp.Opcode() {
 	case frame.OpAuthSuccess:
+		s.creds[c].add(token) // a client with these credentials may log in while c is down
 		return nil
 	case frame.OpError:
+		s.creds[c].remove(token)
 		name := strings.ToLower(c.String())
 		return fmt.Errorf("%s %w: %s_username/%s_password: %s", c, ErrCredentialsRejected, name, name, frame.ErrorMessage(resp))
 	}

@@ -309,6 +309,14 @@ func (cc *clientConn) startup(f frame.Frame) error {
 			return cc.fail(stream, frame.ErrorCode(resp[c]), fmt.Sprintf("%s: %s", c, frame.ErrorMessage(resp[c])))
 		}
 	}
+	cc.srv.noteAuth(resp)
+	// DUAL_ASYNC_ON_SECONDARY: the secondary that checks the client's
+	// credentials is down; see secondaryauth.go.
+	if sec, ok := cc.checkerDown(skip, resp); ok {
+		cc.comp = comp
+		cc.r.SetCompressor(comp)
+		return cc.authWithoutSecondary(sec, stream, resp[sec.Other()].Opcode() == frame.OpAuthenticate)
+	}
 	// The client authenticates against Target when both need auth, else the
 	// one that does; the proxy uses configured credentials for the other.
 	clientAuth := Cluster(-1)
@@ -338,7 +346,7 @@ func (cc *clientConn) startup(f frame.Frame) error {
 	if err := cc.writeDirect(resp[clientAuth], stream); err != nil {
 		return err
 	}
-	return cc.relayAuth(clientAuth)
+	return cc.relayAuth(clientAuth, nil)
 }
 
 func (cc *clientConn) switchLayout() {
@@ -368,21 +376,31 @@ func (cc *clientConn) proxyAuth(c Cluster, stream int16) error {
 	return cc.fail(stream, frame.ErrCodeBadCreds, fmt.Sprintf("zdm-proxy: %s answered the credentials with %s", c, frame.OpcodeName(resp.Opcode())))
 }
 
-// relayAuth passes the client's SASL exchange through to cluster c.
-func (cc *clientConn) relayAuth(c Cluster) error {
-	cc.switchLayout()
-	for {
-		f, err := cc.readHandshakeFrame()
-		if err != nil {
+// relayAuth passes the client's SASL exchange through to cluster c,
+// starting with first when it is not nil (already read from the client).
+// The credentials of a one-round exchange are remembered when c accepts
+// them and forgotten when c refuses them (secondaryauth.go).
+func (cc *clientConn) relayAuth(c Cluster, first frame.Frame) error {
+	if first == nil {
+		cc.switchLayout()
+	}
+	for round := 0; ; round++ {
+		f := first
+		first = nil
+		if f == nil {
+			var err error
+			if f, err = cc.readAuthResponse(); err != nil {
+				return err
+			}
+		}
+		var token []byte
+		if round == 0 {
+			token = clientToken(f)
+		}
+		resp, err, done := cc.secondaryAuthRoundTrip(c, f, token)
+		if done {
 			return err
 		}
-		if f.Stream() < 0 {
-			return cc.fail(f.Stream(), frame.ErrCodeProtocol, negativeStreamMsg)
-		}
-		if f.Opcode() != frame.OpAuthResponse {
-			return cc.fail(f.Stream(), frame.ErrCodeProtocol, fmt.Sprintf("expected AUTH_RESPONSE, got %s", frame.OpcodeName(f.Opcode())))
-		}
-		resp, err := cc.cl(c).roundTrip(f, handshakeTimeout)
 		if err != nil {
 			return cc.fail(f.Stream(), frame.ErrCodeServer, fmt.Sprintf("zdm-proxy: %s authentication failed: %v", c, err))
 		}
@@ -392,6 +410,9 @@ func (cc *clientConn) relayAuth(c Cluster) error {
 				return err
 			}
 		case frame.OpAuthSuccess:
+			if token != nil {
+				cc.srv.creds[c].add(token)
+			}
 			if err := cc.promote(f.Stream()); err != nil {
 				return err
 			}
@@ -400,17 +421,35 @@ func (cc *clientConn) relayAuth(c Cluster) error {
 			}
 			return cc.ready()
 		default:
+			if token != nil && resp.Opcode() == frame.OpError && frame.ErrorCode(resp) == frame.ErrCodeBadCreds {
+				cc.srv.creds[c].remove(token)
+			}
 			_ = cc.writeDirect(resp, f.Stream())
 			return &handshakeError{fmt.Sprintf("%s rejected the client's credentials", c)}
 		}
 	}
 }
 
+// readAuthResponse reads the client's next AUTH_RESPONSE.
+func (cc *clientConn) readAuthResponse() (frame.Frame, error) {
+	f, err := cc.readHandshakeFrame()
+	if err != nil {
+		return nil, err
+	}
+	if f.Stream() < 0 {
+		return nil, cc.fail(f.Stream(), frame.ErrCodeProtocol, negativeStreamMsg)
+	}
+	if f.Opcode() != frame.OpAuthResponse {
+		return nil, cc.fail(f.Stream(), frame.ErrCodeProtocol, fmt.Sprintf("expected AUTH_RESPONSE, got %s", frame.OpcodeName(f.Opcode())))
+	}
+	return f, nil
+}
+
 // ready starts the steady state: writer and cluster readers.
 func (cc *clientConn) ready() error {
 	cc.switchLayout()
 	cc.w.Configure(cc.r.Segmented(), cc.comp)
-	cc.writerUp = true
+	cc.writerUp.Store(true)
 	cc.w.OnError(func(err error) { go cc.closeWith(err) })
 	for c := Origin; c <= Target; c++ {
 		conn := cc.cl(c)

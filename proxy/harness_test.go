@@ -30,7 +30,8 @@ type envOpts struct {
 	hooks          *proxy.Hooks
 	// lateEnv adds environment overrides once the fake clusters run.
 	lateEnv func(*env) []string
-	journal *journal.Set // proxy.Options.Journal
+	journal *journal.Set   // proxy.Options.Journal
+	dial    proxy.DialFunc // proxy.Options.Dial
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -71,7 +72,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	e.srv = proxy.New(cfg, proxy.Options{Logger: logger, Hooks: o.hooks, Journal: o.journal})
+	e.srv = proxy.New(cfg, proxy.Options{Logger: logger, Hooks: o.hooks, Journal: o.journal, Dial: o.dial})
 	go e.srv.Serve(ln)
 	t.Cleanup(e.srv.Close)
 	return e

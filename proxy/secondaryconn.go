@@ -194,6 +194,10 @@ func (cc *clientConn) reconnectLoop(c Cluster) {
 			continue // every connection waits for the control probe rather than dialing a down cluster
 		}
 		conn, err := cc.openSecondary(c)
+		if errors.Is(err, errClientCredsRejected) {
+			cc.closeWith(fmt.Errorf("%w (the client logged in while %s was down, with credentials it had accepted before)", err, c))
+			return
+		}
 		if err != nil {
 			if !logged {
 				cc.log.Warn("cannot reconnect to the secondary yet; retrying with backoff", "cluster", c.String(), "err", err.Error())
@@ -202,6 +206,7 @@ func (cc *clientConn) reconnectLoop(c Cluster) {
 			continue
 		}
 		if cc.installSecondary(c, conn) {
+			cc.wipeSecToken()
 			cc.log.Info("secondary connection up again", "cluster", c.String(), "addr", conn.addr)
 		}
 		return
@@ -234,19 +239,13 @@ func (cc *clientConn) prepareSecondary(conn *clusterConn, c Cluster) error {
 	if err != nil {
 		return err
 	}
-	if resp.Opcode() == frame.OpAuthenticate {
-		cfg := cc.srv.clusterCfg(c)
-		name := strings.ToLower(c.String())
-		if cfg.Username == "" {
-			return fmt.Errorf("%s requires authentication and %s_username is not configured (the proxy logs in to a reconnected secondary with the configured credentials)", c, name)
-		}
-		if resp, err = rt(frame.New(cc.version, cc.reqFlags, 0, frame.OpAuthResponse, plainAuthBody(cfg))); err != nil {
+	switch resp.Opcode() {
+	case frame.OpAuthenticate:
+		if err := cc.loginSecondary(c, rt); err != nil {
 			return err
 		}
-		if resp.Opcode() != frame.OpAuthSuccess {
-			return fmt.Errorf("login with %s_username: %s %s", name, frame.OpcodeName(resp.Opcode()), frame.ErrorMessage(resp))
-		}
-	} else if resp.Opcode() != frame.OpReady {
+	case frame.OpReady:
+	default:
 		return fmt.Errorf("STARTUP answered with %s %s", frame.OpcodeName(resp.Opcode()), frame.ErrorMessage(resp))
 	}
 	if ks := cc.currentKeyspace(); ks != "" {
@@ -266,6 +265,28 @@ func (cc *clientConn) prepareSecondary(conn *clusterConn, c Cluster) error {
 		if resp.Opcode() != frame.OpReady {
 			return fmt.Errorf("REGISTER: %s", frame.OpcodeName(resp.Opcode()))
 		}
+	}
+	return nil
+}
+
+// loginSecondary logs a reconnecting secondary connection in: with the
+// client's credentials when it was admitted while the secondary was down
+// (secondaryauth.go), else with the configured ones.
+func (cc *clientConn) loginSecondary(c Cluster, rt func(frame.Frame) (frame.Frame, error)) error {
+	if ok, err := cc.secondaryLogin(c, rt); ok {
+		return err
+	}
+	cfg := cc.srv.clusterCfg(c)
+	name := strings.ToLower(c.String())
+	if cfg.Username == "" {
+		return fmt.Errorf("%s requires authentication and %s_username is not configured (the proxy logs in to a reconnected secondary with the configured credentials)", c, name)
+	}
+	resp, err := rt(frame.New(cc.version, cc.reqFlags, 0, frame.OpAuthResponse, plainAuthBody(cfg)))
+	if err != nil {
+		return err
+	}
+	if resp.Opcode() != frame.OpAuthSuccess {
+		return fmt.Errorf("login with %s_username: %s %s", name, frame.OpcodeName(resp.Opcode()), frame.ErrorMessage(resp))
 	}
 	return nil
 }

@@ -64,6 +64,12 @@ type Server struct {
 	adm           admission          // handshake budget and login cap: admission.go
 	secondary     secondaryWrites    // DUAL_ASYNC_ON_SECONDARY: asyncwrite.go
 	peers         *peernotice.Notice // nil without peers: peerwatch.go
+	// secondaryauth.go: credentials each cluster accepted, the
+	// AUTHENTICATE body it last answered STARTUP with (nil: none), and
+	// whether it answered STARTUP since the proxy started.
+	creds     [2]*verifiedCreds
+	authAsk   [2]atomic.Pointer[[]byte]
+	authKnown [2]atomic.Bool
 }
 
 type clusterHealth struct {
@@ -105,6 +111,7 @@ func New(cfg *config.Config, opts Options) *Server {
 	st := SettingsFromConfig(cfg)
 	s.settings.Store(&st)
 	s.adm.init(cfg, s.log, s.closed)
+	s.creds = [2]*verifiedCreds{newVerifiedCreds(), newVerifiedCreds()}
 	if cfg.ReplaceCQLFunctions {
 		s.now = newNowState()
 	}
