@@ -141,6 +141,12 @@ func (r *Rollout) runChain(runCtx, taskCtx context.Context, chain []*Rollout) er
 	for _, x := range chain {
 		res, code, msg, err := x.execute(runCtx, taskCtx)
 		if res == nil {
+			var reported *cmdutil.ExitError
+			if errors.As(err, &reported) && reported.Reported {
+				// The step wrote its own document (a refused gate):
+				// stdout holds one document already.
+				return err
+			}
 			if total != nil {
 				if f.Settings.JSON() {
 					// One document: the steps that ran, and the error that
