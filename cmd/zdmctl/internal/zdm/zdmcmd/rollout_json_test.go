@@ -62,3 +62,30 @@ func TestChainStoppedBetweenStepsWritesOneDocument(t *testing.T) {
 		})
 	}
 }
+
+// --check with -o json: the plan (PLAN lines) goes to stderr, so stdout
+// stays one document.
+func TestCheckPlanKeepsStdoutOneDocument(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "step.yaml"), []byte("- name: step\n  hosts: all\n  tasks:\n    - name: ok\n      shell: \"true\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv := cmdtest.NewInventory("p1")
+	inv.Vars["origin_contact_points"] = "o"
+	inv.Vars["target_contact_points"] = "t"
+	f, out, errOut := cmdtest.Factory(inv)
+	f.Settings.Output, f.Settings.PlaybookDir, f.Settings.Check = "json", dir, true
+	env, err := Load(f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Rollout{Env: env, Command: "deploy", Playbook: "step", ShowPlan: true}).Run(); err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	if doc := cmdtest.DecodeDocument(t, out.String(), nil); !doc.OK {
+		t.Fatalf("%+v\n%s", doc, out)
+	}
+	if !strings.Contains(errOut.String(), "PLAN p1: ") {
+		t.Fatalf("no plan on stderr:\n%s", errOut)
+	}
+}
