@@ -11,7 +11,7 @@ import (
 	"github.com/zdmctl/zdmctl/internal/cqltest"
 )
 
-// phaseReport is `zdmctl phase -o json`.
+// phaseReport is the data of `zdmctl phase -o json` (under "data").
 type phaseReport struct {
 	Number int    `json:"number"`
 	Next   string `json:"next"`

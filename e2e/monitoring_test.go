@@ -442,10 +442,14 @@ func TestMonitoring(t *testing.T) {
 		type report = phaseReport
 		phase := func() report {
 			r := e.run("phase", "-o", "json")
-			var rep report
-			if r.code != 0 || json.Unmarshal([]byte(r.out), &rep) != nil {
+			var doc struct {
+				OK   bool   `json:"ok"`
+				Data report `json:"data"`
+			}
+			if r.code != 0 || json.Unmarshal([]byte(r.out), &doc) != nil || !doc.OK {
 				t.Fatalf("phase -o json: exit %d\n%s\n%s", r.code, r.out, tail(r.err, 10))
 			}
+			rep := doc.Data
 			for _, c := range rep.Checks {
 				t.Logf("phase %d → %s: %v %s = %s %s", rep.Number, rep.Next, c.Pass, c.Name, c.Value, c.Error)
 			}

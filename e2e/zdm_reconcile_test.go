@@ -69,22 +69,31 @@ func TestZDMReconcile(t *testing.T) {
 			t.Fatalf("write %d with Target not answering: %v", i, err)
 		}
 	}
+	// reconcileDoc is the data of `reconcile -o json` (under "data").
 	type reconcileDoc struct {
 		Hosts []struct {
 			Host   string         `json:"host"`
 			Error  string         `json:"error"`
 			Status map[string]any `json:"status"`
 		} `json:"hosts"`
-		Pending, NeedsRepair, Replayed int64
-		OK                             bool
+		Pending     int64 `json:"pending"`
+		NeedsRepair int64 `json:"needs_repair"`
+		Replayed    int64 `json:"replayed"`
 	}
 	read := func(args ...string) (reconcileDoc, cmdResult) {
 		r := e.run(append([]string{"reconcile", "-o", "json"}, args...)...)
-		var d reconcileDoc
-		if err := json.Unmarshal([]byte(r.out), &d); err != nil {
+		var doc struct {
+			OK       bool         `json:"ok"`
+			ExitCode int          `json:"exit_code"`
+			Data     reconcileDoc `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
 			t.Fatalf("reconcile %v: not JSON: %v\n%s\n%s", args, err, r.out, r.err)
 		}
-		return d, r
+		if doc.OK != (r.code == 0) || doc.ExitCode != r.code {
+			t.Fatalf("reconcile %v: exit %d but the document says ok %v exit_code %d\n%s", args, r.code, doc.OK, doc.ExitCode, r.out)
+		}
+		return doc.Data, r
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	var d reconcileDoc

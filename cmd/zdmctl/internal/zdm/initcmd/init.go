@@ -67,7 +67,8 @@ inventory (the -i path, default inventory.yaml; a bastion goes into an ssh
 config file beside it, named by defaults.ssh_config) and try SSH to every
 host as deploy will, unless --offline. Questions answered by flags are not
 asked; --no-prompt fails on a missing answer. An existing file is only
-overwritten with --force.`,
+overwritten with --force. -o json writes the document every command
+writes (ok, exit_code, error) with the files written under data.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -180,7 +181,17 @@ func Run(opts *Options) error {
 	}
 	fmt.Fprintf(f.IO.ErrOut, "next: zdmctl -i %s deploy\n", out)
 	fmt.Fprintf(f.IO.ErrOut, "client settings: zdmctl -i %s client-config\n", out)
-	return nil
+	w := Written{Inventory: out}
+	if sshConfig != "" {
+		w.SSHConfig = filepath.Join(filepath.Dir(out), sshConfig)
+	}
+	return f.ReportData(w, func() error { return nil }) // text: the lines on stderr above
+}
+
+// Written is the data of `init -o json`: the files init wrote.
+type Written struct {
+	Inventory string `json:"inventory"`
+	SSHConfig string `json:"ssh_config,omitempty"`
 }
 
 // ask fills q's answer: from a flag, else the prompt (asked again while

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+	"github.com/zdmctl/zdmctl/deploy/output"
 	"github.com/zdmctl/zdmctl/deploy/transport"
 	"github.com/zdmctl/zdmctl/inventory"
 )
@@ -33,7 +34,12 @@ func NewCmdLogs(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	collect := &cobra.Command{
 		Use:   "collect",
 		Short: "Collect journalctl -u zdm-proxy of every proxy into one tar.gz",
-		Args:  cobra.NoArgs,
+		Long: `Collect journalctl -u zdm-proxy of every proxy into one tar.gz, a
+<host>.log per host (<host>.error when its log could not be read), and
+print the archive's path. -o json writes the document every command
+writes: ok, exit_code, error, and under data the archive, hosts and
+missing (hosts with an .error file instead of a log).`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
 				return runF(opts)
@@ -118,9 +124,31 @@ func Run(opts *Options) error {
 			return fmt.Errorf("write %s: %w", out, err)
 		}
 	}
-	fmt.Fprintln(f.IO.Out, out)
+	var fail error
 	if failed > 0 {
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("logs of %d/%d hosts missing (see the .error files in %s)", failed, len(hosts), out)}
+		fail = fmt.Errorf("logs of %d/%d hosts missing (see the .error files in %s)", failed, len(hosts), out)
+	}
+	if f.Settings.JSON() {
+		doc := output.Document{OK: fail == nil, Data: Collected{Archive: out, Hosts: len(hosts), Missing: failed}}
+		if fail != nil {
+			doc.ExitCode, doc.Error = cmdutil.ExitFailed, fail.Error()
+		}
+		if err := output.WriteJSON(f.IO.Out, doc); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(f.IO.Out, out)
+	}
+	if fail != nil {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fail, Reported: f.Settings.JSON()}
 	}
 	return nil
+}
+
+// Collected is the data of `logs collect -o json`: the archive written,
+// how many hosts it covers and how many of them only have an .error file.
+type Collected struct {
+	Archive string `json:"archive"`
+	Hosts   int    `json:"hosts"`
+	Missing int    `json:"missing"`
 }

@@ -7,7 +7,9 @@ import (
 	"github.com/zdmctl/zdmctl/deploy/zdm"
 )
 
-// Report is `phase -o json`: the phase, the next step and its checks.
+// Report is the data of `phase -o json` (under "data"; the document's
+// ok, exit_code and error say whether phase exited 0): the phase, the next
+// step and its checks.
 type Report struct {
 	zdm.Phase
 	Checks []zdm.Check `json:"checks"`

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+	"github.com/zdmctl/zdmctl/deploy/output"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
 )
 
@@ -43,7 +44,11 @@ while one fails, unless --force --reason "why" (zdmctl history).
 
 In phase 3, while any proxy's journal of missed writes (write_mode
 DUAL_ASYNC_ON_SECONDARY) holds records, the next step is zdmctl reconcile
---apply, not the switch, and phase exits 1.`,
+--apply, not the switch, and phase exits 1.
+
+-o json writes the document every command writes: ok (exit 0), exit_code,
+error, and under data the phase (number, name, detail, next), its checks
+and go (no check fails).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -75,7 +80,11 @@ func Run(opts *Options) error {
 	}
 	blocked := journalBlocks(&ph, fs.Proxies)
 	if f.Settings.JSON() {
-		if err := zdmcmd.WriteJSON(f.IO.Out, Report{Phase: ph, Checks: checks, Go: goNoGo(checks)}); err != nil {
+		doc := output.Document{OK: blocked == nil, Data: Report{Phase: ph, Checks: checks, Go: goNoGo(checks)}}
+		if blocked != nil {
+			doc.ExitCode, doc.Error = cmdutil.ExitFailed, blocked.Error()
+		}
+		if err := output.WriteJSON(f.IO.Out, doc); err != nil {
 			return err
 		}
 		if blocked != nil {

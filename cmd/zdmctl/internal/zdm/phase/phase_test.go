@@ -2,14 +2,12 @@ package phase
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdtest"
 	"github.com/zdmctl/zdmctl/deploy/runner"
 	"github.com/zdmctl/zdmctl/deploy/transport"
-	"github.com/zdmctl/zdmctl/deploy/zdm"
 	"github.com/zdmctl/zdmctl/inventory"
 )
 
@@ -44,8 +42,9 @@ func TestNotDeployed(t *testing.T) {
 	if err := Run(&Options{F: f}); err != nil {
 		t.Fatal(err)
 	}
-	var ph zdm.Phase
-	if err := json.Unmarshal(out.Bytes(), &ph); err != nil || ph.Number != 0 || ph.Next != "zdmctl deploy" {
-		t.Fatalf("%v %+v\n%s", err, ph, out)
+	var ph Report
+	doc := cmdtest.DecodeDocument(t, out.String(), &ph)
+	if !doc.OK || doc.ExitCode != 0 || doc.Error != "" || ph.Number != 0 || ph.Next != "zdmctl deploy" || !ph.Go {
+		t.Fatalf("%+v %+v\n%s", doc, ph, out)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/cmdutil"
 	"github.com/zdmctl/zdmctl/cmd/zdmctl/internal/zdm/zdmcmd"
+	"github.com/zdmctl/zdmctl/deploy/output"
 	"github.com/zdmctl/zdmctl/deploy/transport"
 	"github.com/zdmctl/zdmctl/deploy/zdm"
 	"github.com/zdmctl/zdmctl/inventory"
@@ -52,6 +53,10 @@ SYNTAX, e.g. its table was dropped since) stops the replay too, unless
 --skip-refused: then it is skipped, counted and listed. The hosts replay in
 parallel (--forks).
 
+-o json writes the document every command writes: ok (exit 0), exit_code,
+error, and under data the hosts' journals, pending, needs_repair and, with
+--apply, replayed.
+
 Exit 0 when every journal was read (and, with --apply, fully replayed).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
@@ -67,13 +72,16 @@ Exit 0 when every journal was read (and, with --apply, fully replayed).`,
 	return cmd
 }
 
-// Report is the JSON document of reconcile.
+// Report is the data of `reconcile -o json` (under "data"; the
+// document's ok, exit_code and error say whether every journal was read
+// and, with --apply, fully replayed).
 type Report struct {
 	Hosts       []zdm.HostJournal `json:"hosts"`
 	Pending     int64             `json:"pending"`
 	NeedsRepair int64             `json:"needs_repair"`
 	Replayed    int64             `json:"replayed,omitempty"`
-	OK          bool              `json:"ok"`
+	// OK: every journal read (and with --apply replayed); the document's "ok".
+	OK bool `json:"-"`
 }
 
 // Run reads (and with --apply replays) every selected proxy's journal.
@@ -141,18 +149,26 @@ func Run(opts *Options) error {
 	if opts.Apply && rep.Pending > 0 {
 		rep.OK = false
 	}
+	var fail error
+	switch {
+	case len(failed) > 0:
+		fail = errors.New("journal not read or not replayed on " + strings.Join(failed, ", "))
+	case !rep.OK:
+		fail = fmt.Errorf("%d records still pending", rep.Pending)
+	}
 	if f.Settings.JSON() {
-		if err := zdmcmd.WriteJSON(f.IO.Out, rep); err != nil {
+		doc := output.Document{OK: fail == nil, Data: rep}
+		if fail != nil {
+			doc.ExitCode, doc.Error = cmdutil.ExitFailed, fail.Error()
+		}
+		if err := output.WriteJSON(f.IO.Out, doc); err != nil {
 			return err
 		}
 	} else {
 		Print(f.IO.Out, rep, opts.Apply)
 	}
-	switch {
-	case len(failed) > 0:
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: errors.New("journal not read or not replayed on " + strings.Join(failed, ", ")), Reported: f.Settings.JSON()}
-	case !rep.OK:
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fmt.Errorf("%d records still pending", rep.Pending), Reported: f.Settings.JSON()}
+	if fail != nil {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: fail, Reported: f.Settings.JSON()}
 	}
 	return nil
 }

@@ -130,10 +130,11 @@ func TestReconcileJSONAndFailures(t *testing.T) {
 		t.Fatalf("a failed replay must fail the command: %v", err)
 	}
 	var rep Report
-	if jerr := json.Unmarshal([]byte(out.String()), &rep); jerr != nil {
-		t.Fatalf("--output json not valid on failure: %v\n%s", jerr, out)
+	doc := cmdtest.DecodeDocument(t, out.String(), &rep)
+	if doc.OK || doc.ExitCode != cmdutil.ExitFailed || !strings.Contains(doc.Error, "not replayed on p1") {
+		t.Fatalf("envelope %+v\n%s", doc, out)
 	}
-	if rep.OK || rep.Pending != 4 || rep.Hosts[0].Error == "" || !strings.Contains(rep.Hosts[0].Error, "not healthy") {
+	if rep.Pending != 4 || rep.Hosts[0].Error == "" || !strings.Contains(rep.Hosts[0].Error, "not healthy") {
 		t.Fatalf("report %+v", rep)
 	}
 	if err := Run(&Options{F: f, Rate: -1}); cmdutil.ExitCode(err) != cmdutil.ExitUsage {

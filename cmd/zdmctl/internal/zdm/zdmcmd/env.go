@@ -6,9 +6,7 @@ package zdmcmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"sync"
 
@@ -123,10 +121,3 @@ func (e *Env) Each(ctx context.Context, hosts []*inventory.Host, fn func(i int, 
 
 // Host returns the named host.
 func (e *Env) Host(name string) *inventory.Host { return e.Inv.Host(name) }
-
-// WriteJSON writes v as indented JSON.
-func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}

@@ -12,7 +12,7 @@ import (
 
 // printPlan prints, per selected proxy, how its config on the host differs
 // from what the inventory renders now and whether that means a reload or a
-// restart (secret values masked).
+// restart (secret values masked), on stdout (stderr with -o json).
 func (r *Rollout) printPlan(ctx context.Context) {
 	e := r.Env
 	var hosts []*inventory.Host
@@ -50,7 +50,13 @@ func (r *Rollout) printPlan(ctx context.Context) {
 		}
 		lines[i] = b.String()
 	})
+	// With -o json stdout holds the one JSON document only: the plan
+	// goes to stderr, with the progress.
+	w := r.Env.F.IO.Out
+	if r.Env.F.Settings.JSON() {
+		w = r.Env.F.IO.ErrOut
+	}
 	for _, l := range lines {
-		fmt.Fprint(r.Env.F.IO.Out, l)
+		fmt.Fprint(w, l)
 	}
 }

@@ -141,7 +141,24 @@ func (r *Rollout) runChain(runCtx, taskCtx context.Context, chain []*Rollout) er
 	for _, x := range chain {
 		res, code, msg, err := x.execute(runCtx, taskCtx)
 		if res == nil {
+			var reported *cmdutil.ExitError
+			if errors.As(err, &reported) && reported.Reported {
+				// The step wrote its own document (a refused gate):
+				// stdout holds one document already.
+				return err
+			}
 			if total != nil {
+				if f.Settings.JSON() {
+					// One document: the steps that ran, and the error that
+					// stopped the next one before it ran.
+					doc := output.Document{ExitCode: cmdutil.ExitCode(err), Error: err.Error(), Result: total}
+					if notes := notesOf(chain); len(notes) > 0 {
+						doc.Data = map[string]any{"notes": notes}
+					}
+					if werr := output.WriteJSON(f.IO.Out, doc); werr == nil {
+						return &cmdutil.ExitError{Code: doc.ExitCode, Err: err, Reported: true}
+					}
+				}
 				_ = report(f, total, runErr, notesOf(chain))
 			}
 			return err
