@@ -24,6 +24,7 @@ func addCompletions(root *cobra.Command) {
 		case "rolling-update":
 			_ = c.RegisterFlagCompletionFunc("read-mode", fixed("PRIMARY_ONLY", "DUAL_ASYNC_ON_SECONDARY"))
 			_ = c.RegisterFlagCompletionFunc("primary-cluster", fixed("ORIGIN", "TARGET"))
+			_ = c.RegisterFlagCompletionFunc("write-mode", fixed("DUAL_SYNC", "DUAL_ASYNC_ON_SECONDARY"))
 			_ = c.RegisterFlagCompletionFunc("log-level", fixed("DEBUG", "INFO", "WARN", "ERROR"))
 		case "client-config":
 			_ = c.RegisterFlagCompletionFunc("driver", fixed("gocql", "java", "python", "all"))

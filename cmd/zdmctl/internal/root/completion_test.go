@@ -32,6 +32,9 @@ func TestCompletesFlagValues(t *testing.T) {
 	if got := complete(t, "rolling-update", "--primary-cluster", ""); !strings.Contains(got, "TARGET") {
 		t.Errorf("--primary-cluster: %s", got)
 	}
+	if got := complete(t, "rolling-update", "--write-mode", ""); !strings.Contains(got, "DUAL_SYNC") || !strings.Contains(got, "DUAL_ASYNC_ON_SECONDARY") {
+		t.Errorf("--write-mode: %s", got)
+	}
 	inv := filepath.Join(t.TempDir(), "inv.yaml")
 	os.WriteFile(inv, []byte("groups:\n  proxies:\n    hosts:\n      p1: {address: 10.0.0.1}\n      p2: {address: 10.0.0.2}\n"), 0o600)
 	got := complete(t, "-i", inv, "status", "-l", "p1,")
