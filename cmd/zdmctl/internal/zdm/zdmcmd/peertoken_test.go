@@ -101,7 +101,7 @@ func TestDeployGeneratesOneStablePeerToken(t *testing.T) {
 }
 
 // The operator's own token (here an env: reference) wins and no file is
-// generated; --set wins too.
+// generated; --set wins too; "" opts out.
 func TestPeerTokenFromInventory(t *testing.T) {
 	t.Setenv("ZDM_TEST_FLEET_TOKEN", "operator-token")
 	f, path := peerTokenFactory(t, "  peer_notice_token: env:ZDM_TEST_FLEET_TOKEN")
@@ -125,5 +125,18 @@ func TestPeerTokenFromInventory(t *testing.T) {
 	}
 	if _, err := os.Stat(PeerTokenPath(path2)); !os.IsNotExist(err) {
 		t.Fatalf("generated a token despite --set: %v", err)
+	}
+	// An explicit empty value opts out: nothing rendered, nothing generated
+	// (a proxy binary older than the key would refuse it).
+	f3, path3 := peerTokenFactory(t, `  peer_notice_token: ""`)
+	e, err = LoadForDeploy(f3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(e.Fleet.Configs["p1"].Text, PeerTokenVar) {
+		t.Fatalf("rendered despite the opt-out:\n%s", e.Fleet.Configs["p1"].Text)
+	}
+	if _, err := os.Stat(PeerTokenPath(path3)); !os.IsNotExist(err) {
+		t.Fatalf("generated a token despite the opt-out: %v", err)
 	}
 }
