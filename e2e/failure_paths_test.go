@@ -78,6 +78,9 @@ func TestZDMFailurePaths(t *testing.T) {
 		if got := e.httpFrom(h2, addr1, "14002", "/api/v1/status"); got != "" {
 			t.Errorf("the admin API answers from %s: %q", h2, got)
 		}
+		// The peer notices are on that port too: changing state needs the
+		// fleet's peer_notice_token.
+		checkPeerNoticeRefused(t, e)
 		if got := e.httpFrom(h1, "127.0.0.1", "14002", "/api/v1/status"); !strings.Contains(got, " 200") {
 			t.Errorf("the admin API on %s's loopback: %q", h1, got)
 		}

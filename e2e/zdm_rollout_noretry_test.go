@@ -226,6 +226,7 @@ func runRolloutNoRetries(t *testing.T, src rolloutSource) {
 	// Peers reach each other's drain notices on the metrics listener.
 	e.vars["metrics_address"] = "0.0.0.0"
 	e.writeInventory()
+	began := time.Now().Add(-time.Second)
 	gate := []string{"--healthy-for", "2s", "--pause", "1s", "--ready-timeout", "60s"}
 	t.Cleanup(func() { e.cleanupRun("teardown", "--yes", "--force", "--reason", "e2e cleanup") })
 	if r := e.run(append([]string{"deploy"}, gate...)...); r.code != 0 {
@@ -380,6 +381,11 @@ func runRolloutNoRetries(t *testing.T, src rolloutSource) {
 	wg.Wait()
 	py.stop()
 	jv.stop()
+	// zdmctl deploy generated one peer_notice_token for the fleet: every
+	// drain was acknowledged by every peer, and a notice without it from
+	// another host is refused.
+	checkPeerNoticesAcknowledged(t, e, began)
+	checkPeerNoticeRefused(t, e)
 	for _, a := range []struct{ file, load string }{{pyAcked, pyl.name}, {javaAcked, jl.name}} {
 		b, err := os.ReadFile(a.file)
 		if err != nil {

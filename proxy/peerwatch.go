@@ -50,6 +50,7 @@ func (s *Server) newPeerNotice() *peernotice.Notice {
 		Draining:  s.stopping.Load,
 		PollEvery: peerProbeInterval,
 		Logger:    s.log,
+		Token:     s.cfg.PeerNoticeToken,
 		Announce: func(change, addr string) int {
 			n := byAddr[addr]
 			return s.announceStatus(change, func(*clientConn) proxyNode { return n })

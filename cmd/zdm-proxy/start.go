@@ -82,6 +82,9 @@ func start(cfg *config.Config, raw []byte, path string, environ []string, logger
 		if metricsLoopback(cfg.MetricsAddress) {
 			logger.Warn("metrics_address is loopback: peer proxies cannot reach this proxy's drain notices and readiness; they fall back to its CQL port (set metrics_address so the peers reach it, e.g. 0.0.0.0)",
 				"metrics_address", cfg.MetricsAddress)
+		} else if cfg.PeerNoticeToken == "" {
+			logger.Warn("peer notices are unauthenticated: anyone who reaches the metrics port can make this proxy announce its peers DOWN to its clients (set peer_notice_token, the same secret on every proxy of the fleet)",
+				"metrics_address", cfg.MetricsAddress)
 		}
 	}
 	if m != nil {

@@ -87,6 +87,9 @@ var keys = []proxyKey{
 	{name: "metrics_port", kind: kindInt, lo: 1, hi: 65535},
 	{name: "admin_address", kind: kindString},
 	{name: "admin_port", kind: kindInt, lo: 1, hi: 65535},
+	// The fleet's secret for the peer notices (proxy/peernotice): zdmctl
+	// defaults it to a generated token (zdmcmd/peertoken.go).
+	{name: "peer_notice_token", kind: kindString},
 
 	// TLS: file paths on the proxy host, rendered only when set.
 	{name: "origin_tls_server_ca_path", kind: kindString},

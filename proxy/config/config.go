@@ -70,6 +70,10 @@ type Config struct {
 	// be exposed without it; loopback by default.
 	AdminAddress string
 	AdminPort    int
+	// PeerNoticeToken is the fleet's shared secret for the peer notices
+	// on the metrics listener (proxy/peernotice): sent on every draining
+	// notice, required on every one received; "" leaves them open.
+	PeerNoticeToken string
 
 	Ops    // operations keys (metrics, TLS, logs, read comparison): ops.go
 	Writes // write_mode, the journal of missed writes, target consistency: writes.go

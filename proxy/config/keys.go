@@ -59,6 +59,7 @@ var knownKeys = append([]key{
 	intKey("metrics_port", "14001", 0, 65535, func(c *Config) *int { return &c.MetricsPort }),
 	hostKey("admin_address", "localhost", func(c *Config) *string { return &c.AdminAddress }),
 	intKey("admin_port", "14002", 0, 65535, func(c *Config) *int { return &c.AdminPort }),
+	strKey("peer_notice_token", "", true, func(c *Config) *string { return &c.PeerNoticeToken }),
 
 	enumKey("log_format", "text", func(c *Config) *string { return &c.LogFormat }, "text", "json"),
 	boolKey("metrics_enabled", "true", func(c *Config) *bool { return &c.MetricsEnabled }),

@@ -21,10 +21,20 @@
 // The endpoints live under /health/ on the metrics listener and expose no
 // configuration: state is two booleans, and a draining notice only makes
 // this proxy send DOWN for an address of its own topology list.
+//
+// With a Token (peer_notice_token, one secret shared by the fleet) every
+// notice carries it as "Authorization: Bearer <token>" and a draining
+// notice without the exact token is refused with 401 and not acted on: a
+// host that reaches the metrics port cannot make this proxy announce its
+// peers DOWN. GET /health/peer/state stays open, as /health/readiness
+// does: it tells no more than readiness and changes nothing. A peer whose
+// token differs (a rollout that changes it) refuses the notice, so the
+// draining proxy counts it unacknowledged and lingers as without notices.
 package peernotice
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +44,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,7 +69,14 @@ type Options struct {
 	PollEvery time.Duration
 	Timeout   time.Duration
 	Logger    *slog.Logger
+	// Token, when set, is sent on every draining notice and required on
+	// every one received (peer_notice_token); "" accepts any notice.
+	Token string
 }
+
+// refusedLogEvery bounds the log lines about refused notices: the first
+// is logged at once, later ones as a count at most this often.
+const refusedLogEvery = time.Minute
 
 // State is the body of GET /health/peer/state.
 type State struct {
@@ -87,6 +105,11 @@ type Notice struct {
 	client *http.Client
 	mu     sync.Mutex
 	peers  map[string]*peerState // by CQL address
+
+	refused       atomic.Int64 // draining notices refused for their token
+	refusedMu     sync.Mutex
+	refusedLogged int64     // refused when last logged
+	refusedLogAt  time.Time // when last logged
 }
 
 // New builds a Notice; Run starts its polls.
@@ -127,6 +150,12 @@ func (n *Notice) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /health/peer/draining", func(w http.ResponseWriter, r *http.Request) {
 		peer := r.URL.Query().Get("peer")
+		if !n.authorized(r) {
+			n.refuse(r, peer)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="zdm-proxy peer notices"`)
+			http.Error(w, "peer notice refused: missing or wrong peer_notice_token", http.StatusUnauthorized)
+			return
+		}
 		told, ok := n.markDown(peer, "draining notice")
 		if !ok {
 			http.Error(w, "not a peer of proxy_topology_addresses", http.StatusNotFound)
@@ -136,6 +165,40 @@ func (n *Notice) Handler() http.Handler {
 		_ = json.NewEncoder(w).Encode(map[string]int{"clients_told": told})
 	})
 	return mux
+}
+
+// authorized: no Token is configured, or r carries exactly it.
+func (n *Notice) authorized(r *http.Request) bool {
+	if n.o.Token == "" {
+		return true
+	}
+	const prefix = "Bearer "
+	h := r.Header.Get("Authorization")
+	if len(h) < len(prefix) || h[:len(prefix)] != prefix {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(h[len(prefix):]), []byte(n.o.Token)) == 1
+}
+
+// Refused is how many draining notices were refused for their token.
+func (n *Notice) Refused() int64 { return n.refused.Load() }
+
+// refuse counts a refused notice and logs a summary: the first one at
+// once, then how many more at most every refusedLogEvery, never a line
+// per request (whoever sends them may send many).
+func (n *Notice) refuse(r *http.Request, peer string) {
+	total := n.refused.Add(1)
+	n.refusedMu.Lock()
+	if !n.refusedLogAt.IsZero() && time.Since(n.refusedLogAt) < refusedLogEvery {
+		n.refusedMu.Unlock()
+		return
+	}
+	since := total - n.refusedLogged
+	n.refusedLogged, n.refusedLogAt = total, time.Now()
+	n.refusedMu.Unlock()
+	n.o.Logger.Warn("refused peer draining notices without the right peer_notice_token (a peer with another token, or not a peer); not acted on",
+		"refused", since, "refused_total", total, "last_from", r.RemoteAddr, "last_peer", peer,
+		"next_summary_in", refusedLogEvery.String())
 }
 
 // markDown announces peer DOWN unless it already was; ok is false for an
@@ -195,6 +258,9 @@ func (n *Notice) post(ctx context.Context, p Peer) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
 	if err != nil {
 		return err
+	}
+	if n.o.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+n.o.Token)
 	}
 	resp, err := n.client.Do(req)
 	if err != nil {

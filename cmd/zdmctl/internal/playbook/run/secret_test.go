@@ -21,8 +21,15 @@ import (
 // (text, -o json, --diff, -v -v with debug logs), with a secret and values
 // derived from it (upper-cased, edited, lower-cased by a template); all
 // output and logs are searched for them, and a ps sampler watches argv
-// while the run goes.
+// while the run goes. Both a password var and the fleet's
+// peer_notice_token (a secret by its name, rendered into the proxy config).
 func TestNoSecretInAnyOutput(t *testing.T) {
+	for _, name := range []string{"db_password", "peer_notice_token"} {
+		t.Run(name, func(t *testing.T) { noSecretInAnyOutput(t, name) })
+	}
+}
+
+func noSecretInAnyOutput(t *testing.T, name string) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash")
 	}
@@ -32,8 +39,8 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	tpl := filepath.Join(dir, "cfg.tmpl")
-	os.WriteFile(tpl, []byte("key: {{ .db_password | lower }}\n"), 0o600)
-	pb := writePlaybook(t, `
+	os.WriteFile(tpl, []byte(strings.ReplaceAll("key: {{ .db_password | lower }}\n", "db_password", name)), 0o600)
+	pb := writePlaybook(t, strings.ReplaceAll(`
 - hosts: proxies
   vars:
     shout: "{{ .db_password | upper }}"
@@ -50,7 +57,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
       command: "echo {{ .shout }} {{ slice .db_password 1 6 }}"
     - name: wait on a URL holding it
       wait_for: {url: "`+srv.URL+`/{{ .db_password }}", status: 200, timeout: 10s, healthy_for: 1500ms}
-`)
+`, "db_password", name))
 	// ps sampler: argv of every process, as often as it can.
 	var psOut bytes.Buffer
 	var mu sync.Mutex
@@ -93,7 +100,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		os.Remove(filepath.Join(dir, "upper"))
 		os.Remove(filepath.Join(dir, "cfg"))
 		f, out, errOut := cmdtest.Factory(inv)
-		f.Settings.Set = []string{"db_password=" + secret}
+		f.Settings.Set = []string{name + "=" + secret}
 		m.set(f)
 		err := Run(&Options{F: f, Playbook: pb})
 		if err != nil {

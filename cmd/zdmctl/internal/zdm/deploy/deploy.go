@@ -97,7 +97,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return cmdutil.UsageError(fmt.Errorf("--set: %w", err))
 	}
-	env, err := zdmcmd.Load(f, vars)
+	env, err := zdmcmd.LoadForDeploy(f, vars)
 	if err != nil {
 		return err
 	}

@@ -29,10 +29,26 @@ type Env struct {
 
 // Load reads the inventory and renders every proxy's config with
 // overrides; every problem is a usage error, found before connecting.
+// peer_notice_token defaults to the token deploy generated, if any
+// (peertoken.go).
 func Load(f *cmdutil.Factory, overrides map[string]any) (*Env, error) {
+	return load(f, overrides, false)
+}
+
+// LoadForDeploy is Load that also generates the fleet's peer notice
+// token beside the inventory when the inventory sets none and none was
+// generated yet.
+func LoadForDeploy(f *cmdutil.Factory, overrides map[string]any) (*Env, error) {
+	return load(f, overrides, true)
+}
+
+func load(f *cmdutil.Factory, overrides map[string]any, createPeerToken bool) (*Env, error) {
 	inv, err := f.LoadInventory(f.Settings.Inventory)
 	if err != nil {
 		return nil, cmdutil.UsageError(fmt.Errorf("inventory: %w", err))
+	}
+	if err := defaultPeerToken(inv, f.Settings.Inventory, overrides, createPeerToken); err != nil {
+		return nil, err
 	}
 	fleet, err := zdm.Plan(inv, overrides)
 	if err != nil {
