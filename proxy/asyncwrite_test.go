@@ -218,7 +218,21 @@ func TestAsyncWritesFailureReasonsAndBudget(t *testing.T) {
 	if errs := writeLoad(s, 3); len(errs) != 0 {
 		t.Fatal(errs)
 	}
-	waitFor(t, "4 failures", func() bool { return fl.len() == 4 })
+	// The healthy writes reach Target after their clients were answered:
+	// wait for all 7 there, then no further failure may have been counted.
+	targetWrites := func() int {
+		n := 0
+		for _, r := range e.target.Received() {
+			if isWriteReq(r) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "Target to see all 7 writes", func() bool { return targetWrites() >= 7 })
+	if n := fl.len(); n != 4 {
+		t.Fatalf("%d failures journaled, want 4", n)
+	}
 	want := map[string]int{proxy.ReasonUnavailable: 2, proxy.ReasonOverloaded: 1, proxy.ReasonError: 1}
 	if got := fl.reasons(); len(got) != 3 || got[proxy.ReasonUnavailable] != 2 || got[proxy.ReasonOverloaded] != 1 || got[proxy.ReasonError] != 1 {
 		t.Fatalf("reasons %v, want %v", got, want)
@@ -227,14 +241,8 @@ func TestAsyncWritesFailureReasonsAndBudget(t *testing.T) {
 	if st := set.Stats(); st.Pending != 4 {
 		t.Fatalf("journal %+v, want 4 pending", st)
 	}
-	// The healthy writes reached Target.
-	n := 0
-	for _, r := range e.target.Received() {
-		if isWriteReq(r) {
-			n++
-		}
-	}
-	if n != 7 {
+	// The healthy writes reached Target, each once.
+	if n := targetWrites(); n != 7 {
 		t.Fatalf("Target saw %d writes, want all 7 sent", n)
 	}
 }
