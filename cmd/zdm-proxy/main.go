@@ -78,15 +78,22 @@ func run(args []string) int {
 	// Memory held after a burst goes back to the OS (proxy/memreturn).
 	memreturn.Start(procsCtx, logger)
 
+	// SIGHUP is caught before anything listens: one sent as soon as the
+	// admin API answers (a reload right after a start) must reload, not
+	// kill the process with the signal's default action; it waits in the
+	// channel until the loop below. SIGTERM and SIGINT keep their default
+	// until the start is done, so they still stop a start that waits on
+	// its clusters at once.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP)
 	d, err := start(cfg, raw, *cfgPath, os.Environ(), logger, level)
 	if err != nil {
 		logger.Error("cannot start", "err", err.Error())
 		return 1
 	}
 	defer d.close()
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	for stop := false; !stop; {
 		select {
 		case err := <-d.errc:
