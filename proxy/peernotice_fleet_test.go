@@ -182,33 +182,42 @@ func TestDrainNotBlockedByUnreachablePeer(t *testing.T) {
 // noLinger is the log line of a Shutdown that every peer acknowledged.
 const noLinger = "every peer proxy acknowledged the drain: no linger"
 
-// When every peer acknowledged the draining notice, Shutdown does not
-// linger for their polls: each peer has marked the proxy DOWN already
-// and still announces it UP once the restarted proxy is ready, however
-// fast the restart.
-func TestNoLingerWhenEveryPeerAcknowledged(t *testing.T) {
-	f := newNoticeFleet(t, "127.0.0.47", "127.0.0.48")
+// drainWithoutLinger starts proxies 0 and 1 of f (each with env), registers
+// a client for events on proxy 0, shuts proxy 1 down and wants its drain
+// acknowledged by its peer (no linger) and a DOWN for it on that client,
+// which it returns.
+func drainWithoutLinger(t *testing.T, f *noticeFleet, env []string) *rawConn {
+	t.Helper()
 	logs := &lockedBuffer{}
 	f.logs = map[int]io.Writer{1: logs}
-	f.start(0)
-	b := f.start(1)
+	f.start(0, env...)
+	b := f.start(1, env...)
 	waitFor(t, "b ready", func() bool { return b.Probe(proxy.Origin).Reachable && b.Probe(proxy.Target).Reachable })
 	time.Sleep(time.Second) // a's polls have seen b ready
 	reg := dialRaw(t, f.addr(0))
 	reg.startup()
 	register(reg, "STATUS_CHANGE")
-
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := b.Shutdown(ctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
 	if !strings.Contains(logs.String(), noLinger) {
-		t.Fatalf("every peer acknowledged, yet Shutdown lingered:\n%s", logs)
+		t.Fatalf("the peer did not acknowledge the drain: Shutdown lingered:\n%s", logs)
 	}
 	if change, addr := readStatusEvent(reg); change != "DOWN" || addr != f.addr(1) {
 		t.Fatalf("got STATUS_CHANGE %s %s, want DOWN %s", change, addr, f.addr(1))
 	}
+	return reg
+}
+
+// When every peer acknowledged the draining notice, Shutdown does not
+// linger for their polls: each peer has marked the proxy DOWN already
+// and still announces it UP once the restarted proxy is ready, however
+// fast the restart.
+func TestNoLingerWhenEveryPeerAcknowledged(t *testing.T) {
+	f := newNoticeFleet(t, "127.0.0.47", "127.0.0.48")
+	reg := drainWithoutLinger(t, f, nil)
 	f.start(1) // at once: the restart is faster than a's poll interval
 	if change, addr := readStatusEvent(reg); change != "UP" || addr != f.addr(1) {
 		t.Fatalf("got STATUS_CHANGE %s %s, want UP %s", change, addr, f.addr(1))

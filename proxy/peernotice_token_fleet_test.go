@@ -14,26 +14,7 @@ import (
 // by every peer (no linger) and announced DOWN by them, as without one.
 func TestSameTokenNoticeAcknowledged(t *testing.T) {
 	f := newNoticeFleet(t, "127.0.0.51", "127.0.0.52")
-	logs := &lockedBuffer{}
-	f.logs = map[int]io.Writer{1: logs}
-	f.start(0, "ZDM_PEER_NOTICE_TOKEN=fleet-token-1")
-	b := f.start(1, "ZDM_PEER_NOTICE_TOKEN=fleet-token-1")
-	waitFor(t, "b ready", func() bool { return b.Probe(proxy.Origin).Reachable && b.Probe(proxy.Target).Reachable })
-	time.Sleep(time.Second) // a's polls have seen b ready
-	reg := dialRaw(t, f.addr(0))
-	reg.startup()
-	register(reg, "STATUS_CHANGE")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := b.Shutdown(ctx); err != nil {
-		t.Fatalf("shutdown: %v", err)
-	}
-	if !strings.Contains(logs.String(), noLinger) {
-		t.Fatalf("the peer with the same token did not acknowledge:\n%s", logs)
-	}
-	if change, addr := readStatusEvent(reg); change != "DOWN" || addr != f.addr(1) {
-		t.Fatalf("got STATUS_CHANGE %s %s, want DOWN %s", change, addr, f.addr(1))
-	}
+	drainWithoutLinger(t, f, []string{"ZDM_PEER_NOTICE_TOKEN=fleet-token-1"})
 }
 
 // Mid-rollout of a new token, the peers refuse each other's notices: the
