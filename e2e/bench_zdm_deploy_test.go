@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -18,34 +19,48 @@ import (
 )
 
 // BenchmarkZDMDeploy times `zdmctl deploy` itself, with its default gates
-// (no --healthy-for, --pause or --ready-timeout), on 3 and on 10 fresh
-// hosts of one fleet: the first deploy (the real zdm-proxy, Origin and
-// Target in-memory CQL clusters in this process), a no-op deploy, a
-// rolling restart and a rolling-update (read_mode, a reload). No client is
-// connected, so the gate after a change is: ready, then the stability
-// window (rollout.healthy_for, 2s). When ansible-playbook is on PATH and the
-// hosts have python3, the Ansible baseline plays of
-// ZDMCTL_ANSIBLE_BASELINE (default ../shared/ansible-baseline) run on the
-// same hosts after zdmctl's teardown, and the ratios are printed.
+// (no --healthy-for, --pause or --ready-timeout) and default vars, on 3
+// and on 10 fresh hosts of one fleet: the first deploy (the real
+// zdm-proxy, Origin and Target in-memory CQL clusters in this process), a
+// no-op deploy, a rolling restart and a rolling-update (read_mode, a
+// reload). No client is connected, so the gate after a change is: ready,
+// then the stability window (rollout.healthy_for, 1s from the process
+// start). When ansible-playbook is on PATH and the hosts have python3, the
+// Ansible baseline plays of ZDMCTL_ANSIBLE_BASELINE (default
+// ../shared/ansible-baseline) run on the same hosts after zdmctl's
+// teardown, and the ratios are printed.
+// ZDMCTL_BENCH_SIZES=3,10,30 sets the fleet sizes (default 3,10; the
+// fleet boots their sum of hosts).
 // ZDMCTL_BENCH_KEEP=dir keeps each step's JSON document there.
-// ZDMCTL_BENCH_METRICS_ADDRESS=0.0.0.0 sets the proxies' metrics_address
-// (default: the proxy's, localhost, where peers cannot reach each other's
-// peer notices and a shutdown lingers 1.1 s for their polls).
-// `make bench-deploy` runs it (-benchtime 1x).
+// ZDMCTL_BENCH_METRICS_ADDRESS sets the proxies' metrics_address (default:
+// zdmctl's, 0.0.0.0; localhost keeps the peers from each other's drain
+// notices, so a shutdown lingers 1.1 s for their polls).
+// Each row names the step's slowest task on one host, so an outlier shows
+// where its time went. `make bench-deploy` runs it (-benchtime 1x).
 func BenchmarkZDMDeploy(b *testing.B) {
 	if b.N > 1 {
 		b.Skip("run with -benchtime 1x: every step mutates the fleet")
 	}
-	f := NewFleet(b, testfleet.Options{N: 13})
+	sizes := benchSizes(b)
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	f := NewFleet(b, testfleet.Options{N: total})
 	type row struct {
 		size    int
 		step    string
 		took    time.Duration
 		changed int
 		ansible time.Duration
+		slowest string
 	}
 	var rows []row
-	for _, hosts := range [][]testfleet.Host{f.Hosts[:3], f.Hosts[3:13]} {
+	var sets [][]testfleet.Host
+	for i, n := 0, 0; i < len(sizes); n, i = n+sizes[i], i+1 {
+		sets = append(sets, f.Hosts[n:n+sizes[i]])
+	}
+	for _, hosts := range sets {
 		e := newZDMEnvOn(b, f, hosts)
 		e.quiet = true
 		if a := os.Getenv("ZDMCTL_BENCH_METRICS_ADDRESS"); a != "" {
@@ -69,7 +84,7 @@ func BenchmarkZDMDeploy(b *testing.B) {
 			if r.code != 0 {
 				b.Fatalf("%d hosts, %s: exit %d\n%s", len(hosts), s.name, r.code, tail(r.err, 20))
 			}
-			rows = append(rows, row{size: len(hosts), step: s.name, took: r.took, changed: changedTasks(b, r)})
+			rows = append(rows, row{size: len(hosts), step: s.name, took: r.took, changed: changedTasks(b, r), slowest: slowestTask(b, r)})
 			if dir := os.Getenv("ZDMCTL_BENCH_KEEP"); dir != "" {
 				// Each step's JSON document (task timings per host).
 				name := fmt.Sprintf("%d-%s.json", len(hosts), strings.NewReplacer(" ", "_", "(", "", ")", "", ":", "").Replace(s.name))
@@ -93,19 +108,69 @@ func BenchmarkZDMDeploy(b *testing.B) {
 	b.StopTimer()
 	fmt.Fprintf(os.Stdout, "BenchmarkZDMDeploy: zdmctl deploy with default gates; metrics_address %q; fleet of %d hosts, %d CPUs, load average %s\n", os.Getenv("ZDMCTL_BENCH_METRICS_ADDRESS"), len(f.Hosts), runtime.NumCPU(), loadAvg())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "hosts\tstep\tzdmctl\tchanged\tAnsible\tratio\t")
+	fmt.Fprintln(tw, "hosts\tstep\tzdmctl\tchanged\tAnsible\tratio\tslowest task\t")
 	for _, r := range rows {
 		ans, ratio := "-", "-"
 		if r.ansible > 0 {
 			ans = r.ansible.Round(time.Millisecond).String()
 			ratio = fmt.Sprintf("%.2fx", r.took.Seconds()/r.ansible.Seconds())
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t\n", r.size, r.step, r.took.Round(time.Millisecond), r.changed, ans, ratio)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t\n", r.size, r.step, r.took.Round(time.Millisecond), r.changed, ans, ratio, r.slowest)
 	}
 	tw.Flush()
 	if ansibleSkipped != "" {
 		fmt.Fprintf(os.Stdout, "Ansible baseline not run: %s\n", ansibleSkipped)
 	}
+}
+
+// benchSizes reads ZDMCTL_BENCH_SIZES (default 3,10).
+func benchSizes(b *testing.B) []int {
+	v := os.Getenv("ZDMCTL_BENCH_SIZES")
+	if v == "" {
+		return []int{3, 10}
+	}
+	var out []int
+	for _, s := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			b.Fatalf("ZDMCTL_BENCH_SIZES=%q: want fleet sizes such as 3,10,30", v)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// slowestTask names a run's slowest task on one host, from its JSON
+// document: "host/task 1.23s".
+func slowestTask(b *testing.B, r cmdResult) string {
+	b.Helper()
+	var d struct {
+		Result struct {
+			Plays []struct {
+				Batches []struct {
+					Tasks []struct {
+						Task     string  `json:"task"`
+						Host     string  `json:"host"`
+						Duration float64 `json:"duration_s"`
+					} `json:"tasks"`
+				} `json:"batches"`
+			} `json:"plays"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &d); err != nil {
+		b.Fatalf("run JSON: %v", err)
+	}
+	best, what := -1.0, "-"
+	for _, p := range d.Result.Plays {
+		for _, bt := range p.Batches {
+			for _, t := range bt.Tasks {
+				if t.Duration > best {
+					best, what = t.Duration, fmt.Sprintf("%s/%s %.2fs", t.Host, t.Task, t.Duration)
+				}
+			}
+		}
+	}
+	return what
 }
 
 // ansibleSkipped says why the Ansible baseline did not run ("" it did).

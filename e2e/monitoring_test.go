@@ -83,6 +83,8 @@ func TestMonitoring(t *testing.T) {
 	}
 
 	step("LoopbackMetricsRefused", func(t *testing.T) {
+		e.vars["metrics_address"] = "localhost"
+		e.writeInventory()
 		r := e.run(append([]string{"deploy"}, gate...)...)
 		if r.code != 2 || !strings.Contains(r.err, `metrics_address: "0.0.0.0"`) {
 			t.Fatalf("deploy with the proxies' metrics on localhost: exit %d, stderr %q", r.code, r.err)

@@ -11,7 +11,7 @@ import (
 // defaults (see RolloutDefaults).
 //
 //	rollout:
-//	  healthy_for: 2s          # stability window from the process start (crash loops)
+//	  healthy_for: 1s          # stability window from the process start (crash loops)
 //	  pause: 0s                # extra pause after a changed host
 //	  timeout: 120s            # how long a changed proxy may take to be ready
 //	  reconnect: before        # before: wait for the clients to come back; none

@@ -83,7 +83,14 @@ var keys = []proxyKey{
 	{name: "proxy_shutdown_timeout_ms", kind: kindInt, lo: 0, hi: 3600000},
 	{name: "proxy_shutdown_grace_ms", kind: kindInt, lo: 0, hi: 600000},
 	{name: "heartbeat_interval_ms", kind: kindInt, lo: 100, hi: 3600000, reload: true},
-	{name: "metrics_address", kind: kindString},
+	// zdmctl's default is every address, not the proxy's own (localhost):
+	// the fleet's proxies must reach each other's /health/peer/* (drain
+	// notices, so a restart needs no linger; UP on readiness) and
+	// Prometheus must scrape them. The port serves /metrics and /health/*
+	// only (the admin API has its own loopback listener), drain notices
+	// need peer_notice_token, and the CQL port listens on every address
+	// by default too. `metrics_address: localhost` keeps it on loopback.
+	{name: "metrics_address", kind: kindString, def: "0.0.0.0"},
 	{name: "metrics_port", kind: kindInt, lo: 1, hi: 65535},
 	{name: "admin_address", kind: kindString},
 	{name: "admin_port", kind: kindInt, lo: 1, hi: 65535},

@@ -114,7 +114,7 @@ func TestPlanMonitoringListenAddresses(t *testing.T) {
 func TestPlanMonitoringRejects(t *testing.T) {
 	for name, tc := range map[string]struct{ edit, want string }{
 		"loopback metrics":   {`metrics_address: "0.0.0.0"`, `metrics_address: "127.0.0.1"`},
-		"default metrics":    {`metrics_address: "0.0.0.0"`, `log_level: INFO`},
+		"localhost metrics":  {`metrics_address: "0.0.0.0"`, `metrics_address: localhost`},
 		"bad install":        {`prometheus_port: 9091`, `monitoring_install: docker`},
 		"bad retention":      {`prometheus_port: 9091`, `prometheus_retention: forever`},
 		"bad port":           {`prometheus_port: 9091`, `prometheus_port: 99999`},
@@ -152,5 +152,32 @@ func TestPlanMonitoringWithoutGroup(t *testing.T) {
 	}
 	if p, err := PlanMonitoring(inv, f, nil); p != nil || err != nil {
 		t.Fatalf("%v %v", p, err)
+	}
+}
+
+// metrics_address unset: zdmctl renders 0.0.0.0 (the proxy's own default
+// is localhost, which neither the peer proxies nor Prometheus reach), so a
+// monitoring host scrapes each proxy at its inventory address.
+func TestMetricsAddressDefault(t *testing.T) {
+	text := strings.Replace(monInv, "  metrics_address: \"0.0.0.0\"\n", "", 1)
+	text = strings.Replace(text, `, vars: {metrics_address: "192.168.7.12"}`, "", 1)
+	inv := loadInv(t, text)
+	f, err := Plan(inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Configs["p1"].Values["metrics_address"]; got != "0.0.0.0" {
+		t.Fatalf("metrics_address rendered %q, want 0.0.0.0", got)
+	}
+	if !strings.Contains(f.Configs["p1"].Text, `metrics_address: "0.0.0.0"`) {
+		t.Errorf("config file:\n%s", f.Configs["p1"].Text)
+	}
+	p, err := PlanMonitoring(inv, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []monitoring.Target{{Name: "p1", Address: "10.0.0.11:14002"}, {Name: "p2", Address: "10.0.0.12:14002"}}
+	if len(p.Targets) != 2 || p.Targets[0] != want[0] || p.Targets[1] != want[1] {
+		t.Fatalf("targets %v, want %v", p.Targets, want)
 	}
 }

@@ -44,7 +44,7 @@ proxy of the fleet runs yet: rollout.parallel_first_deploy): the zdm user,
 symlink, /etc/zdm-proxy/zdm-proxy.yaml (0600, owner zdm) rendered from the
 inventory, a hardened systemd unit; start (or reload/restart when something
 changed), then the gate: /health/readiness answers 200, a client is back
-on it when it had any, its process has run for rollout.healthy_for (2s;
+on it when it had any, its process has run for rollout.healthy_for (1s;
 --healthy-for) since it started, ready and not restarted by systemd since
 readiness (after a reload: ready that long), and the fleet has back the client connections it had
 before the rollout. A host where nothing would change

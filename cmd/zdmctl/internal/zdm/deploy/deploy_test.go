@@ -71,7 +71,7 @@ func TestMonitoringInputsBeforeConnecting(t *testing.T) {
 		want     string
 	}{
 		"only without group":    {vars: map[string]any{"metrics_address": "0.0.0.0"}, only: true, want: `no "monitoring" group`},
-		"metrics on localhost":  {monitors: true, want: `metrics_address: "0.0.0.0"`},
+		"metrics on localhost":  {vars: map[string]any{"metrics_address": "localhost"}, monitors: true, want: `metrics_address: "0.0.0.0"`},
 		"prometheus not ELF":    {vars: map[string]any{"metrics_address": "0.0.0.0", "prometheus_binary": notELF}, monitors: true, only: true, want: "not a linux executable"},
 		"grafana archive gone":  {vars: map[string]any{"metrics_address": "0.0.0.0", "monitoring_install": "package", "grafana_archive": "/nonexistent/g.tar.gz"}, monitors: true, want: "grafana_archive"},
 		"grafana not a tarball": {vars: map[string]any{"metrics_address": "0.0.0.0", "monitoring_install": "package", "grafana_archive": notELF}, monitors: true, want: "not a .tar.gz"},

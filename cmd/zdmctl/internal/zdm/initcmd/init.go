@@ -93,7 +93,7 @@ writes (ok, exit_code, error) with the files written under data.`,
 	fl.StringVar(&a.OriginDC, "origin-local-datacenter", "", "Origin datacenter the proxies use (optional)")
 	fl.StringVar(&a.TargetDC, "target-local-datacenter", "", "Target datacenter the proxies use (optional)")
 	fl.StringVar(&a.ProxyPort, "proxy-port", "", "port the proxies listen on for clients (default 9042)")
-	fl.StringVar(&a.MetricsAddress, "metrics-address", "", "address of the admin/metrics port (default localhost; 0.0.0.0 with a monitoring host)")
+	fl.StringVar(&a.MetricsAddress, "metrics-address", "", "address of the metrics port, /metrics and /health/* (default 0.0.0.0: the peer proxies and Prometheus reach it; localhost: neither)")
 	fl.StringVar(&a.MetricsPort, "metrics-port", "", "admin/metrics port (default 14001)")
 	fl.StringVar(&a.MonitoringHost, "monitoring-host", "", "address of a host for Prometheus (optional)")
 	fl.StringVar(&a.Bastion, "bastion", "", "jump host to reach the hosts, [user@]host[:port] (optional)")
@@ -141,18 +141,12 @@ func Run(opts *Options) error {
 		{field: &a.ProxyPort, prompt: "Proxy port for clients", check: proxyKey("proxy_listen_port"), def: "9042"},
 		{field: &a.MetricsPort, prompt: "Proxy admin/metrics port", check: proxyKey("metrics_port"), def: "14001"},
 		{field: &a.MonitoringHost, prompt: "Monitoring (Prometheus) host address (empty: none)", check: checkAddress},
-		{field: &a.MetricsAddress, prompt: "Metrics address (localhost; 0.0.0.0 for a monitoring host)", check: proxyKey("metrics_address")},
+		{field: &a.MetricsAddress, prompt: "Metrics address (0.0.0.0: peers and Prometheus reach it; localhost: neither)", check: proxyKey("metrics_address"), def: "0.0.0.0"},
 		{field: &a.Bastion, prompt: "Bastion to jump through, [user@]host[:port] (empty: none)", check: checkBastion},
 		{field: &a.KnownHosts, prompt: "known_hosts file (empty: ~/.ssh/known_hosts)"},
 	}
 	in := bufio.NewReader(f.IO.In)
 	for _, q := range qs {
-		if q.field == &a.MetricsAddress && q.def == "" {
-			q.def = "localhost"
-			if a.MonitoringHost != "" {
-				q.def = "0.0.0.0"
-			}
-		}
 		if err := ask(f, in, q, opts.NoPrompt); err != nil {
 			return err
 		}

@@ -17,7 +17,11 @@ import (
 // Gate defaults, used when neither a flag nor the inventory's `rollout:`
 // section sets them (documented in the README, "Rollout gates").
 const (
-	DefaultHealthyFor       = 2 * time.Second
+	// DefaultHealthyFor is the stability window, counted from the
+	// process start: with the readiness wait inside it, a restarted proxy
+	// is watched ready for most of it. Crash loops before readiness fail
+	// the readiness gate; this catches a process that dies right after.
+	DefaultHealthyFor       = 1 * time.Second
 	DefaultPause            = 0
 	DefaultReadyTimeout     = 120 * time.Second
 	DefaultReconnectTimeout = 60 * time.Second

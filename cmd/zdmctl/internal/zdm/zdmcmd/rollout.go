@@ -43,7 +43,7 @@ type Gate struct {
 // AddGateFlags declares the gate flags.
 func AddGateFlags(cmd *cobra.Command, g *Gate) {
 	g.flags = cmd.Flags()
-	cmd.Flags().DurationVar(&g.HealthyFor, "healthy-for", DefaultHealthyFor, "stability window: a restarted proxy's process must have run this long since it started, ready, not restarted by systemd (after a reload: ready this long) (default: inventory rollout.healthy_for, else 2s)")
+	cmd.Flags().DurationVar(&g.HealthyFor, "healthy-for", DefaultHealthyFor, "stability window: a restarted proxy's process must have run this long since it started, ready, not restarted by systemd (after a reload: ready this long) (default: inventory rollout.healthy_for, else 1s)")
 	cmd.Flags().DurationVar(&g.Pause, "pause", DefaultPause, "extra pause after a changed host (none after the last; default: inventory rollout.pause, else 0)")
 	cmd.Flags().DurationVar(&g.ReadyTimeout, "ready-timeout", DefaultReadyTimeout, "how long a changed host may take to become ready (default: inventory rollout.timeout, else 2m)")
 	cmd.Flags().DurationVar(&g.LockTimeout, "lock-timeout", 0, "wait this long for another operator's fleet lock (0: fail at once)")
