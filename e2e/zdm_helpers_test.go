@@ -88,6 +88,8 @@ type zdmEnv struct {
 	quiet    bool // run logs only failures (cleanupRun)
 	// env is added to every zdmctl run's environment (password references).
 	env []string
+	// rollout, when set, is written as the inventory's rollout: section.
+	rollout map[string]string
 }
 
 func newZDMEnv(t testing.TB, f *testfleet.Fleet) *zdmEnv {
@@ -202,6 +204,12 @@ func (e *zdmEnv) writeInventory() {
 				b.WriteString(", become: true")
 			}
 			b.WriteString("}\n")
+		}
+	}
+	if len(e.rollout) > 0 {
+		b.WriteString("rollout:\n")
+		for _, k := range sortedKeys(e.rollout) {
+			fmt.Fprintf(&b, "  %s: %q\n", k, e.rollout[k])
 		}
 	}
 	if err := os.WriteFile(e.inv, []byte(b.String()), 0o644); err != nil {

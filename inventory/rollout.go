@@ -1,6 +1,9 @@
 package inventory
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -17,6 +20,7 @@ import (
 //	  reconnect: before        # before: wait for the clients to come back; none
 //	  reconnect_timeout: 60s   # bound on that wait
 //	  parallel_first_deploy: true
+//	  max_unavailable: 1       # proxies changed at once (a count, or a share: 10%)
 type Rollout struct {
 	HealthyFor       *time.Duration
 	Pause            *time.Duration
@@ -26,6 +30,39 @@ type Rollout struct {
 	// ParallelFirstDeploy: when no proxy of the fleet runs yet, deploy
 	// every proxy at once (nil unset).
 	ParallelFirstDeploy *bool
+	// MaxUnavailable: how many proxies a rollout changes at once (nil
+	// unset: one at a time).
+	MaxUnavailable *Share
+}
+
+// Share is a count of hosts, or a percentage of them (rounded down, at
+// least 1).
+type Share struct {
+	N       int
+	Percent bool
+}
+
+func (s Share) String() string {
+	if s.Percent {
+		return fmt.Sprintf("%d%%", s.N)
+	}
+	return strconv.Itoa(s.N)
+}
+
+// ParseShare reads a count (3) or a percentage (10%) of hosts.
+func ParseShare(v string) (Share, error) {
+	s := Share{}
+	t := strings.TrimSpace(v)
+	if strings.HasSuffix(t, "%") {
+		s.Percent = true
+		t = strings.TrimSuffix(t, "%")
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 1 || (s.Percent && n > 100) {
+		return Share{}, fmt.Errorf("want a count of hosts like 2, or a percentage like 10%%, got %q", v)
+	}
+	s.N = n
+	return s, nil
 }
 
 // Reconnect rules.
@@ -34,7 +71,7 @@ const (
 	ReconnectNone   = "none"   // do not wait for clients
 )
 
-var rolloutKeys = []string{"healthy_for", "pause", "timeout", "reconnect", "reconnect_timeout", "parallel_first_deploy"}
+var rolloutKeys = []string{"healthy_for", "pause", "timeout", "reconnect", "reconnect_timeout", "parallel_first_deploy", "max_unavailable"}
 
 // RolloutSettings returns the `rollout:` section.
 func (inv *Inventory) RolloutSettings() Rollout { return inv.Rollout }
@@ -72,6 +109,13 @@ func (p *parser) rollout(n *yaml.Node, field string) {
 				return
 			}
 			r.ParallelFirstDeploy = &b
+		case "max_unavailable":
+			s, err := ParseShare(v.Value)
+			if v.Kind != yaml.ScalarNode || err != nil {
+				p.errf(v, f, "want a count of hosts like 2, or a percentage like 10%%, got %s", describe(v))
+				return
+			}
+			r.MaxUnavailable = &s
 		}
 	})
 }

@@ -14,6 +14,7 @@ func TestRolloutSection(t *testing.T) {
   reconnect: none
   reconnect_timeout: 20s
   parallel_first_deploy: false
+  max_unavailable: 10%
 hosts:
   a: {address: 10.0.0.1}
 `))
@@ -22,14 +23,14 @@ hosts:
 	}
 	r := inv.RolloutSettings()
 	if *r.HealthyFor != 3*time.Second || *r.Pause != 0 || *r.Timeout != time.Minute || *r.ReconnectTimeout != 20*time.Second ||
-		r.Reconnect != ReconnectNone || *r.ParallelFirstDeploy {
+		r.Reconnect != ReconnectNone || *r.ParallelFirstDeploy || *r.MaxUnavailable != (Share{N: 10, Percent: true}) {
 		t.Fatalf("%+v", r)
 	}
 	inv, err = parse("inv.yaml", []byte("hosts:\n  a: {address: 10.0.0.1}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := inv.RolloutSettings(); r.HealthyFor != nil || r.Reconnect != "" || r.ParallelFirstDeploy != nil {
+	if r := inv.RolloutSettings(); r.HealthyFor != nil || r.Reconnect != "" || r.ParallelFirstDeploy != nil || r.MaxUnavailable != nil {
 		t.Fatalf("unset section: %+v", r)
 	}
 }
@@ -40,6 +41,9 @@ func TestRolloutSectionErrors(t *testing.T) {
 		{"rollout:\n  reconnect: always\n", `inv.yaml:2: rollout.reconnect: want before or none, got "always"`},
 		{"rollout:\n  parallel_first_deploy: maybe\n", "inv.yaml:2: rollout.parallel_first_deploy: want true or false"},
 		{"rollout:\n  pauze: 1s\n", "inv.yaml:2: rollout.pauze: unknown key"},
+		{"rollout:\n  max_unavailable: 0\n", `inv.yaml:2: rollout.max_unavailable: want a count of hosts like 2, or a percentage like 10%, got "0"`},
+		{"rollout:\n  max_unavailable: 150%\n", "inv.yaml:2: rollout.max_unavailable: want a count"},
+		{"rollout:\n  max_unavailable: [1]\n", "inv.yaml:2: rollout.max_unavailable: want a count"},
 	} {
 		_, err := parse("inv.yaml", []byte(c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -101,6 +101,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer env.Close()
 	var mro *zdmcmd.Rollout
 	if !opts.SkipMonitoring && (f.Settings.Limit == "" || opts.MonitoringOnly) {
 		var notes []string

@@ -60,6 +60,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer env.Close()
 	if opts.Since <= 0 {
 		return cmdutil.UsageError(fmt.Errorf("--since must be positive"))
 	}

@@ -70,6 +70,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer env.Close()
 	ctx, _, stop := f.Contexts()
 	defer stop()
 	fs := env.Probe(ctx)

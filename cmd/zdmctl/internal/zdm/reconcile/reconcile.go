@@ -98,6 +98,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer env.Close()
 	ctx, _, stop := f.Contexts()
 	defer stop()
 	var hosts []*inventory.Host

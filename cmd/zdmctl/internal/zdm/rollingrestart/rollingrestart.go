@@ -57,6 +57,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer env.Close()
 	jpath := zdm.JournalPath(env.Path)
 	var journal *zdm.Journal
 	if opts.Resume {

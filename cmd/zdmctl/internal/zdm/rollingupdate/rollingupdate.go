@@ -153,6 +153,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer env.Close()
 	gates := StepGates(changes)
 	if opts.Force.Force && len(gates) == 0 {
 		return cmdutil.UsageError(fmt.Errorf("--force: %s has no go/no-go checks to override (only --read-mode DUAL_ASYNC_ON_SECONDARY and --primary-cluster TARGET have)", env.DescribeVars(changes)))

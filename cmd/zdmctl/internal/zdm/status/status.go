@@ -69,6 +69,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer env.Close()
 	ctx, _, stop := f.Contexts()
 	defer stop()
 	fs := env.Probe(ctx)

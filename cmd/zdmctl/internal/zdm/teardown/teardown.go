@@ -75,6 +75,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer env.Close()
 	if !opts.Yes && !f.Settings.Check {
 		fmt.Fprintf(f.IO.ErrOut, "This stops client traffic through and removes the proxies on %s. Continue? [y/N] ", strings.Join(env.Targets, ", "))
 		line, _ := bufio.NewReader(f.IO.In).ReadString('\n')

@@ -25,6 +25,9 @@ type Env struct {
 	Overrides map[string]any // --set and command flags not saved in the file
 	// Targets are the proxies selected by --limit (all when unset).
 	Targets []string
+	// conns are the command's connections, one per host, shared by its
+	// stages (conns.go); Close ends them.
+	conns conns
 }
 
 // Load reads the inventory and renders every proxy's config with
@@ -103,10 +106,19 @@ func (e *Env) APIPort(host string) int {
 	return zdm.APIPort
 }
 
-// Dial connects to h with the configured options.
+// Dial returns the command's connection to h (dialed with the configured
+// options on first use, then shared by every stage until Close).
 func (e *Env) Dial(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
-	return e.F.Dial(e.F.DialOptions())(ctx, h)
+	e.conns.mu.Lock()
+	if e.conns.dial == nil {
+		e.conns.dial = e.F.Dial(e.F.DialOptions())
+	}
+	e.conns.mu.Unlock()
+	return e.conns.get(ctx, h)
 }
+
+// Close ends the command's connections (a later Dial dials again).
+func (e *Env) Close() error { return e.conns.closeAll() }
 
 // Each runs fn for every host in parallel (forks bound) with its
 // connection; a dial error is passed as err with a nil conn.

@@ -61,6 +61,10 @@ func (g Gate) resolve(inv any) Gate {
 		g.Reconnect = ro.Reconnect
 	}
 	g.ParallelFirst = ro.ParallelFirstDeploy == nil || *ro.ParallelFirstDeploy
+	g.MaxUnavailable = inventory.Share{N: 1}
+	if ro.MaxUnavailable != nil {
+		g.MaxUnavailable = *ro.MaxUnavailable
+	}
 	return g
 }
 
@@ -157,6 +161,23 @@ func parallelPlaybook(pb *playbooks.Playbook) *playbooks.Playbook {
 	return &out
 }
 
+// batchedPlaybook returns pb with its one-at-a-time plays in batches of
+// share (rollout.max_unavailable): a large fleet with spare capacity
+// restarts several proxies at once, each batch gated as one host is.
+func batchedPlaybook(pb *playbooks.Playbook, share inventory.Share) *playbooks.Playbook {
+	out := *pb
+	out.Plays = nil
+	for _, p := range pb.Plays {
+		if len(p.Serial) == 1 && p.Serial[0] == (playbooks.SerialStep{N: 1}) {
+			cp := *p
+			cp.Serial = []playbooks.SerialStep{{N: share.N, Percent: share.Percent}}
+			p = &cp
+		}
+		out.Plays = append(out.Plays, p)
+	}
+	return &out
+}
+
 // batchGated reports whether any host of the batch went through the gate
 // (its registered "gated" result was not skipped): an unchanged, ready
 // host costs no pause.
@@ -221,7 +242,7 @@ func (r *Rollout) skipUnchanged(runCtx, taskCtx context.Context, hooks *runner.H
 		SkipTags:    r.SkipTags,
 		Check:       true,
 		Forks:       s.Forks,
-		Dial:        f.Dial(f.DialOptions()),
+		Dial:        r.Env.Dial,
 		TaskContext: taskCtx,
 		ReadFile:    readFile,
 	})

@@ -37,6 +37,7 @@ type Gate struct {
 	ReconnectTimeout time.Duration
 	Reconnect        string
 	ParallelFirst    bool
+	MaxUnavailable   inventory.Share // proxies changed at once (rollout.max_unavailable; 1)
 	flags            *pflag.FlagSet
 }
 
@@ -118,6 +119,7 @@ func (r *Rollout) Run() error {
 	}
 	runCtx, taskCtx, stop := f.Contexts()
 	defer stop()
+	defer e.Close() // after the lock's release, which uses its connection
 
 	if !s.Check && !r.NoLock {
 		lock, err := r.lock(runCtx)
@@ -223,9 +225,13 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 			r.notes = append(r.notes, foundDownNote(gst.foundDown))
 			fmt.Fprintln(f.IO.ErrOut, foundDownNote(gst.foundDown))
 		}
-		if gst.parallel && len(r.Env.Targets) > 1 && !s.Check {
+		switch {
+		case gst.parallel && len(r.Env.Targets) > 1 && !s.Check:
 			pb = parallelPlaybook(pb)
 			fmt.Fprintln(f.IO.ErrOut, "first deploy: no proxy of the fleet runs yet, so every proxy is deployed at once (rollout.parallel_first_deploy: false to go host by host)")
+		case gate.MaxUnavailable != (inventory.Share{N: 1}) && len(r.Env.Targets) > 1:
+			pb = batchedPlaybook(pb, gate.MaxUnavailable)
+			fmt.Fprintf(f.IO.ErrOut, "up to %s proxies changed at once (rollout.max_unavailable)\n", gate.MaxUnavailable)
 		}
 	}
 	runID := newRunID()
@@ -343,7 +349,7 @@ func (r *Rollout) execute(runCtx, taskCtx context.Context) (*runner.Result, int,
 		Check:       s.Check,
 		Diff:        s.Diff,
 		Forks:       s.Forks,
-		Dial:        f.Dial(f.DialOptions()),
+		Dial:        e.Dial,
 		Observer:    prog,
 		Hooks:       hooks,
 		TaskContext: taskCtx,
