@@ -148,29 +148,28 @@ func foundDownNote(hosts []string) string {
 // parallelPlaybook returns pb with its serial plays in one batch of every
 // host (a first deploy: no proxy serves clients, nothing can drop).
 func parallelPlaybook(pb *playbooks.Playbook) *playbooks.Playbook {
-	out := *pb
-	out.Plays = nil
-	for _, p := range pb.Plays {
-		if len(p.Serial) > 0 {
-			cp := *p
-			cp.Serial = []playbooks.SerialStep{{N: 100, Percent: true}}
-			p = &cp
-		}
-		out.Plays = append(out.Plays, p)
-	}
-	return &out
+	return reserial(pb, func(p *playbooks.Play) bool { return len(p.Serial) > 0 }, playbooks.SerialStep{N: 100, Percent: true})
 }
 
 // batchedPlaybook returns pb with its one-at-a-time plays in batches of
 // share (rollout.max_unavailable): a large fleet with spare capacity
 // restarts several proxies at once, each batch gated as one host is.
 func batchedPlaybook(pb *playbooks.Playbook, share inventory.Share) *playbooks.Playbook {
+	serialOne := func(p *playbooks.Play) bool {
+		return len(p.Serial) == 1 && p.Serial[0] == (playbooks.SerialStep{N: 1})
+	}
+	return reserial(pb, serialOne, playbooks.SerialStep{N: share.N, Percent: share.Percent})
+}
+
+// reserial returns a copy of pb whose plays matching match run in batches
+// of step; pb and its plays are not changed.
+func reserial(pb *playbooks.Playbook, match func(*playbooks.Play) bool, step playbooks.SerialStep) *playbooks.Playbook {
 	out := *pb
 	out.Plays = nil
 	for _, p := range pb.Plays {
-		if len(p.Serial) == 1 && p.Serial[0] == (playbooks.SerialStep{N: 1}) {
+		if match(p) {
 			cp := *p
-			cp.Serial = []playbooks.SerialStep{{N: share.N, Percent: share.Percent}}
+			cp.Serial = []playbooks.SerialStep{step}
 			p = &cp
 		}
 		out.Plays = append(out.Plays, p)

@@ -525,14 +525,5 @@ func Contains(list []string, s string) bool { return slices.Contains(list, s) }
 
 // oneAtATime is pb with serial 1 on every play that has no serial.
 func oneAtATime(pb *playbooks.Playbook) *playbooks.Playbook {
-	out := *pb
-	out.Plays = nil
-	for _, p := range pb.Plays {
-		cp := *p
-		if len(cp.Serial) == 0 {
-			cp.Serial = []playbooks.SerialStep{{N: 1}}
-		}
-		out.Plays = append(out.Plays, &cp)
-	}
-	return &out
+	return reserial(pb, func(p *playbooks.Play) bool { return len(p.Serial) == 0 }, playbooks.SerialStep{N: 1})
 }
