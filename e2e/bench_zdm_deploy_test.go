@@ -70,11 +70,7 @@ func BenchmarkZDMDeploy(b *testing.B) {
 			e.vars["metrics_address"] = a
 			e.writeInventory()
 		}
-		steps := []struct {
-			name    string
-			args    []string
-			rollout map[string]string
-		}{
+		steps := []benchStep{
 			{"first deploy", []string{"deploy", "-o", "json"}, nil},
 			{"no-op deploy", []string{"deploy", "-o", "json"}, nil},
 			{"rolling restart", []string{"rolling-restart", "-o", "json"}, nil},
@@ -83,11 +79,7 @@ func BenchmarkZDMDeploy(b *testing.B) {
 		if len(hosts) >= 10 {
 			// A large fleet with spare capacity: the same restart, 10% of
 			// the proxies at a time.
-			steps = append(steps, struct {
-				name    string
-				args    []string
-				rollout map[string]string
-			}{rollingRestart10, []string{"rolling-restart", "-o", "json"}, map[string]string{"max_unavailable": "10%"}})
+			steps = append(steps, benchStep{rollingRestart10, []string{"rolling-restart", "-o", "json"}, map[string]string{"max_unavailable": "10%"}})
 		}
 		for _, s := range steps {
 			if s.rollout != nil {
@@ -141,6 +133,14 @@ func BenchmarkZDMDeploy(b *testing.B) {
 	if ansibleSkipped != "" {
 		fmt.Fprintf(os.Stdout, "Ansible baseline not run: %s\n", ansibleSkipped)
 	}
+}
+
+// benchStep is one timed zdmctl run; rollout, when set, is written as the
+// inventory's rollout: section first.
+type benchStep struct {
+	name    string
+	args    []string
+	rollout map[string]string
 }
 
 // rollingRestart10 is the step that restarts 10% of the proxies at a time.
